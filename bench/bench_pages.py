@@ -1,0 +1,103 @@
+"""Benchmark every page against a one-slider page measured in the same run.
+
+    python bench/bench_pages.py            # print the table
+    python bench/bench_pages.py --readme   # also write it into README.md
+
+Each figure is the median over repeats of an AppTest run: the first run of a fresh
+session, and a rerun after one slider move. Timings on a shared machine are noisy, so
+the table reports ratios to the one-slider page timed the same way, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+README = ROOT / "README.md"
+TARGET = 10.0  # a slider rerun within 10x of the one-slider page
+
+# (name, page to open, how to move its slider from one value to another)
+PAGES = [
+    ("one-slider page (baseline)", None, lambda at, i: at.slider[0].set_value(i % 100)),
+    ("home", "dashboard.py", lambda at, i: at.segmented_control(key="lang_choice")
+        .set_value("ko" if i % 2 else "en")),
+    ("self-attention: temperature slider", "pages/1_self_attention.py",
+        lambda at, i: at.slider(key="sa_temperature").set_value(0.5 + (i % 20) / 10)),
+    ("self-attention: query token", "pages/1_self_attention.py",
+        lambda at, i: at.selectbox(key="sa_query").set_value(i % 9)),
+]
+
+
+def session(page: str | None) -> AppTest:
+    if page is None:
+        return AppTest.from_file(str(ROOT / "bench" / "one_slider.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    if page != "dashboard.py":
+        at.switch_page(page)
+    return at
+
+
+def timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def measure(page, move, repeats: int) -> tuple[float, float]:
+    """Median seconds of a first run and of a rerun after a slider move."""
+    session(page).run()  # warm imports and caches, as a server would be
+    first = [timed(session(page).run) for _ in range(repeats)]
+    at = session(page).run()
+    rerun = []
+    for i in range(1, 2 * repeats + 1):
+        move(at, i)
+        rerun.append(timed(at.run))
+        assert not at.exception, at.exception
+    return statistics.median(first), statistics.median(rerun)
+
+
+def table(repeats: int) -> str:
+    results = [(name, *measure(page, move, repeats)) for name, page, move in PAGES]
+    base_first, base_rerun = results[0][1], results[0][2]
+    rows = [
+        "| page | first run | × floor | slider rerun | × floor |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, first, rerun in results:
+        flag = "" if rerun / base_rerun <= TARGET else " ⚠"
+        rows.append(f"| {name} | {first * 1e3:.1f} ms | {first / base_first:.1f} "
+                    f"| {rerun * 1e3:.1f} ms | {rerun / base_rerun:.1f}{flag} |")
+    machine = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+    import os
+    rows.append("")
+    rows.append(f"Measured by `python bench/bench_pages.py --readme` on {os.cpu_count()} cores, {machine}; "
+                f"median of {repeats} first runs and {2 * repeats} reruns (AppTest). "
+                f"Target: every slider rerun within {TARGET:.0f}× the one-slider page.")
+    return "\n".join(rows)
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text(encoding="utf-8")
+    new = re.sub(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)",
+                 lambda m: m.group(1) + text + m.group(2), readme, flags=re.S)
+    README.write_text(new, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    args = parser.parse_args()
+    result = table(args.repeats)
+    print(result)
+    if args.readme:
+        write_readme(result)

@@ -1,0 +1,247 @@
+"""From text to vectors: split a sentence into tokens and give each token a 50-number vector.
+
+Every token gets a row of X, found in this order:
+    1. "glove":    the lowercased token is one of GloVe's 20,000 most frequent words;
+    2. "gloss":    the token is a Korean word of the small built-in lexicon, and takes the
+                   GloVe vector of its English gloss (GloVe itself is English only);
+    3. "fallback": otherwise a fixed random vector derived from the token's own bytes,
+                   identical in every process and on every machine.
+
+Data (built by scripts/build_glove_subset.py; GloVe 6B vectors, PDDL-1.0, by Pennington,
+Socher and Manning, Stanford NLP):
+    data/glove_50d_top20k.npz   words (20000,) str, vectors (20000, 50) float32
+    data/gloss_ko.json          {"고양이가": "cat", ...}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["GloVe", "Embedding", "tokenize", "load_glove", "load_gloss", "fallback_vector", "embed"]
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+GLOVE_PATH = DATA / "glove_50d_top20k.npz"
+GLOSS_PATH = DATA / "gloss_ko.json"
+
+# Standard deviation of all entries of the shipped subset's vectors, computed once
+# (tests/test_embeddings.py recomputes it). A fallback vector drawn at this scale looks,
+# to the attention scores, like a typical GloVe vector rather than an outlier.
+GLOVE_STD = 0.6947
+
+# --- tokenizer ------------------------------------------------------------------------
+
+_ZWJ = "\u200d"  # zero width joiner: glues emoji into one picture (👩‍👩‍👧)
+_ZWSP = "\u200b"  # zero width space: an invisible word break (Thai, Khmer), so a separator
+_APOSTROPHES = "'\u2019"  # kept inside a word: it's, don’t, rock'n'roll
+_SKIN_TONES = range(0x1F3FB, 0x1F400)  # 👍🏽 = 👍 + 🏽
+_REGIONAL = range(0x1F1E6, 0x1F200)  # two of these make a flag: 🇰🇷 = 🇰 + 🇷
+_TAGS = range(0xE0020, 0xE0080)  # spell subdivision flags: 🏴󠁧󠁢󠁳󠁣󠁴󠁿 = 🏴 + tags "gbsct" + cancel tag
+
+
+# Unicode's Default_Ignorable_Code_Point list: characters that render as nothing (soft
+# hyphen, bidi marks, Hangul fillers, variation selectors, ...). A token of them looks blank.
+_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+
+
+def _is_invisible(ch: str, category: str) -> bool:
+    """Format, surrogate and default-ignorable characters: never the start of a token."""
+    cp = ord(ch)
+    return category in ("Cf", "Cs") or any(lo <= cp <= hi for lo, hi in _IGNORABLE)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into words, punctuation marks and emoji.
+
+    - a word is a run of letters and digits in any script (Hangul included), with
+      apostrophes kept inside it ("it's");
+    - every other visible character is a token of its own ("Hello," -> "Hello", ",");
+    - an emoji stays whole with its skin tone, variation selector, ZWJ sequence, flag pair
+      or tag sequence ("👩‍👩‍👧", "👍🏽", "❤️", "🇰🇷"); a keycap "1️⃣" likewise;
+    - whitespace (tabs, newlines, no-break spaces), control characters and zero-width
+      characters separate or vanish; they never become a token.
+
+    Args:
+        text: any str.
+    Returns:
+        list of non-empty tokens, in order; [] for empty or blank text. Tokens are
+        substrings of the NFC-normalised text, minus the characters that vanish.
+    """
+    text = unicodedata.normalize("NFC", text)
+    tokens: list[str] = []
+    current: list[str] = []  # the characters of the token being built
+    kind = ""  # what `current` is: "word", "emoji", "symbol", or "" when there is none
+
+    def close() -> None:
+        nonlocal kind
+        if current:
+            tokens.append("".join(current))
+            current.clear()
+        kind = ""
+
+    for i, ch in enumerate(text):
+        cp, category = ord(ch), unicodedata.category(ch)
+        after = text[i + 1] if i + 1 < len(text) else ""
+        if ch.isspace() or category == "Cc" or ch == _ZWSP:
+            close()
+        elif kind == "emoji" and (
+            cp in _SKIN_TONES
+            or cp in _TAGS
+            or (ch == _ZWJ and after and unicodedata.category(after) == "So")
+            or (current[-1] == _ZWJ and category == "So")
+            or (cp in _REGIONAL and len(current) == 1 and ord(current[0]) in _REGIONAL)
+        ):
+            current.append(ch)
+        elif category[0] == "M" and kind:
+            # A combining mark or variation selector (❤️ = ❤ + U+FE0F) belongs to the
+            # character before it;
+            # an enclosing keycap (U+20E3) makes "1️⃣" a symbol, not the start of a word.
+            current.append(ch)
+            if category == "Me":
+                kind = "symbol"
+        elif _is_invisible(ch, category):
+            pass  # zero-width on its own: dropped, without breaking the word ("soft\xadware")
+        elif category[0] in "LN":
+            if kind != "word":
+                close()
+                kind = "word"
+            current.append(ch)
+        elif ch in _APOSTROPHES and kind == "word" and after and unicodedata.category(after)[0] in "LN":
+            current.append(ch)
+        else:
+            close()
+            current.append(ch)
+            kind = "emoji" if category == "So" or cp in _SKIN_TONES else "symbol"
+    close()
+    return tokens
+
+
+# --- vectors ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class GloVe:
+    """Pretrained word vectors: row i of `vectors` (N, dim) float32 is the vector of words[i]."""
+
+    words: tuple[str, ...]
+    vectors: np.ndarray
+    index: dict[str, int]
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+
+@dataclass(frozen=True, eq=False)
+class Embedding:
+    """Vectors for a token sequence: X (n, dim) float64, one row per token.
+
+    sources[i] is "glove", "gloss" or "fallback"; glosses[i] is the English word whose
+    GloVe vector row i is, for "gloss" tokens, else None.
+    """
+
+    X: np.ndarray
+    tokens: list[str]
+    sources: list[str]
+    glosses: list[str | None]
+
+
+@lru_cache(maxsize=4)
+def load_glove(path: str | Path | None = None) -> GloVe:
+    """Load the GloVe subset once per process.
+
+    Args:
+        path: an .npz with `words` (N,) str and `vectors` (N, dim); default data/glove_50d_top20k.npz.
+    Returns:
+        GloVe with read-only float32 vectors (N, dim), shared by every caller.
+    """
+    with np.load(GLOVE_PATH if path is None else path) as data:
+        words = tuple(data["words"].tolist())
+        vectors = np.ascontiguousarray(data["vectors"], dtype=np.float32)
+    vectors.flags.writeable = False  # cached and shared: nobody may change it in place
+    return GloVe(words=words, vectors=vectors, index={w: i for i, w in enumerate(words)})
+
+
+@lru_cache(maxsize=4)
+def load_gloss(path: str | Path | None = None) -> dict[str, str]:
+    """Load the Korean -> English gloss lexicon once per process.
+
+    Args:
+        path: a JSON object of NFC Korean word -> English word; default data/gloss_ko.json.
+    Returns:
+        dict[str, str]; keys NFC-normalised (the file's are already; this guards hand edits).
+    """
+    raw = json.loads(Path(GLOSS_PATH if path is None else path).read_text(encoding="utf-8"))
+    return {unicodedata.normalize("NFC", k): v for k, v in raw.items()}
+
+
+@lru_cache(maxsize=4096)
+def fallback_vector(token: str, dim: int = 50, scale: float = GLOVE_STD) -> np.ndarray:
+    """A fixed random vector for a token GloVe does not know.
+
+    The seed is the first 8 bytes of blake2b(NFC token as UTF-8), not Python's hash(),
+    which changes from process to process: the same token gets the same vector everywhere.
+
+    Args:
+        token: any str.
+        dim: vector length.
+        scale: standard deviation of the entries; default that of GloVe's entries.
+    Returns:
+        (dim,) float64, read-only (cached; copy it to modify).
+    """
+    # surrogatepass: a lone surrogate cannot be encoded as UTF-8 but still needs a seed.
+    data = unicodedata.normalize("NFC", token).encode("utf-8", "surrogatepass")
+    seed = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    vector = np.random.default_rng(seed).standard_normal(dim) * scale
+    vector.flags.writeable = False
+    return vector
+
+
+def embed(tokens: list[str], glove: GloVe | None = None, gloss: dict[str, str] | None = None) -> Embedding:
+    """Give every token its vector: GloVe, else the GloVe of its Korean gloss, else a fallback.
+
+    Args:
+        tokens: n tokens (from `tokenize`, or any strs).
+        glove: word vectors; default `load_glove()`.
+        gloss: Korean -> English lexicon; default `load_gloss()`.
+    Returns:
+        Embedding with X (n, glove.dim) float64; X is (0, dim) when n = 0.
+    """
+    glove = load_glove() if glove is None else glove
+    gloss = load_gloss() if gloss is None else gloss
+    tokens = list(tokens)
+    rows = np.zeros(len(tokens), dtype=np.intp)  # GloVe row of each token; fallbacks fixed below
+    sources: list[str] = []
+    glosses: list[str | None] = []
+    for i, token in enumerate(tokens):
+        nfc = unicodedata.normalize("NFC", token)
+        english = gloss.get(nfc)
+        if (row := glove.index.get(nfc.lower())) is not None:
+            sources.append("glove")
+            glosses.append(None)
+        elif english is not None and (row := glove.index.get(english)) is not None:
+            sources.append("gloss")
+            glosses.append(english)
+        else:
+            row = 0
+            sources.append("fallback")
+            glosses.append(None)
+        rows[i] = row
+
+    # One fancy-indexing gather for all GloVe rows, then overwrite the few fallback rows.
+    X = glove.vectors[rows].astype(np.float64)
+    for i, source in enumerate(sources):
+        if source == "fallback":
+            X[i] = fallback_vector(tokens[i], glove.dim)
+    return Embedding(X=X, tokens=tokens, sources=sources, glosses=glosses)

@@ -1,0 +1,212 @@
+"""Self-attention, live: the notes' seven steps computed on the learner's own sentence."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.attention import (
+    causal_mask,
+    identity_projections,
+    multi_head_attention,
+    random_projections,
+    self_attention,
+    softmax_saturation,
+)
+from core.embeddings import embed, tokenize
+from ui import charts
+from ui.layout import page, remember, t
+from ui.widgets import download_csv, sentence_input, step_header
+
+MAX_TOKENS = 64
+D_MODEL = 50  # GloVe's 50 dimensions
+HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
+SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run(tokens: tuple, d_k: int, projection: str, seed: int, causal: bool, temperature: float):
+    """Embed the tokens and run the seven steps; every intermediate by name."""
+    emb = embed(list(tokens))
+    W_q, W_k, W_v = (
+        identity_projections(D_MODEL) if projection == "identity"
+        else random_projections(D_MODEL, d_k, seed)
+    )
+    mask = causal_mask(len(tokens)) if causal else None
+    return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: bool):
+    """Multi-head attention over the same embeddings, with (d_model, d_model) projections."""
+    X = embed(list(tokens)).X
+    if projection == "identity":
+        W_q, W_k, W_v = identity_projections(D_MODEL)
+        W_o = np.eye(D_MODEL)
+    else:
+        W_q, W_k, W_v = random_projections(D_MODEL, D_MODEL, seed)
+        W_o = random_projections(D_MODEL, D_MODEL, seed + 1)[0]
+    mask = causal_mask(len(tokens)) if causal else None
+    return multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads, mask=mask)
+
+
+def query_row(values, value_title: str, diverging: bool = False) -> None:
+    """The chosen query's row as bars: one bar per key."""
+    st.markdown(t("sa.query_row_title"))
+    st.text(labels[query])
+    charts.bar_chart(labels, values, x_title=t("sa.axis_key"), y_title=value_title,
+                     diverging=diverging)
+
+
+@st.cache_data(show_spinner=False)
+def saturation(n_keys: int):
+    return softmax_saturation(SATURATION_D_K, n_keys=n_keys, trials=256, seed=0)
+
+
+page("sa.title", ":material/hub:")
+st.title(t("sa.title"))
+st.markdown(t("sa.intro"))
+
+tokens = tokenize(sentence_input("sa"))
+if not tokens:
+    st.warning(t("sa.empty"), icon=":material/edit_note:")
+    st.stop()
+if len(tokens) > MAX_TOKENS:
+    st.info(t("sa.cut", n=len(tokens), limit=MAX_TOKENS), icon=":material/content_cut:")
+    tokens = tokens[:MAX_TOKENS]
+labels = charts.token_labels(tokens)
+n = len(tokens)
+
+with st.sidebar:
+    st.header(t("sa.controls"))
+    if remember("sa_query", 0) >= n:
+        st.session_state.sa_query = 0
+    query = st.selectbox(t("sa.query"), range(n), format_func=labels.__getitem__, key="sa_query")
+    remember("sa_projection", "identity")
+    projection = st.radio(
+        t("sa.projection"), ["identity", "random"], key="sa_projection",
+        format_func=lambda p: t(f"sa.projection_{p}"),
+    )
+    identity = projection == "identity"
+    remember("sa_dk", 8)
+    d_k = D_MODEL if identity else st.slider("d_k", 2, D_MODEL, key="sa_dk")
+    if identity:
+        st.caption(t("sa.identity_dk", d=D_MODEL))
+    remember("sa_seed", 0)
+    seed = 0 if identity else st.number_input(t("sa.seed"), 0, 9999, key="sa_seed")
+    remember("sa_causal", False)
+    causal = st.toggle(t("sa.causal"), key="sa_causal", help=t("sa.causal_help"))
+    remember("sa_temperature", 1.0)
+    temperature = st.slider(
+        t("sa.temperature"), 0.1, 5.0, step=0.1, key="sa_temperature", help=t("sa.temperature_help")
+    )
+
+emb, r = run(tuple(tokens), d_k, projection, int(seed), causal, float(temperature))
+dims = [str(i) for i in range(D_MODEL)]
+k_dims = [str(i) for i in range(r["d_k"])]
+axes = {"x_title": t("sa.axis_key"), "y_title": t("sa.axis_query")}
+
+# Step 1: words to vectors
+step_header(1, "sa.step1", r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}")
+sources = pd.DataFrame({
+    t("sa.col_token"): tokens,
+    t("sa.col_source"): [t(f"sa.source_{s}") for s in emb.sources],
+    t("sa.col_gloss"): [g or "" for g in emb.glosses],
+})
+sources.index = range(1, n + 1)
+fallback = emb.sources.count("fallback")
+if fallback:
+    st.info(t("sa.fallback_notice", count=fallback), icon=":material/casino:")
+if "gloss" in emb.sources:
+    st.info(t("sa.gloss_notice"), icon=":material/translate:")
+st.dataframe(sources, width="stretch", height=min(35 * n + 38, 300))
+charts.heatmap(r["X"], labels, dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
+               value_title="x", diverging=True)
+download_csv(r["X"], labels, dims, "step1_embeddings")
+
+# Step 2: queries, keys and values
+step_header(2, "sa.step2", r"Q = XW_q,\quad K = XW_k,\quad V = XW_v")
+st.caption(t("sa.shapes", n=n, d_model=D_MODEL, d_k=r["d_k"]))
+for tab, name in zip(st.tabs(["Q", "K", "V"]), "QKV"):
+    with tab:
+        charts.heatmap(r[name], labels, k_dims, x_title=t("sa.axis_dim"),
+                       y_title=t("sa.axis_token"), value_title=name, diverging=True,
+                       highlight_row=query)
+        download_csv(r[name], labels, k_dims, f"step2_{name}")
+
+# Step 3: scores
+step_header(3, "sa.step3", r"\mathrm{score}_{ij} = q_i \cdot k_j \qquad S = QK^\top")
+left, right = st.columns([3, 2])
+with left:
+    charts.heatmap(r["scores"], labels, labels, **axes, value_title=t("sa.score"),
+                   highlight_row=query, diverging=True)
+    download_csv(r["scores"], labels, labels, "step3_scores")
+with right:
+    query_row(r["scores"][query], t("sa.score"), diverging=True)
+
+# Step 4: divide by the square root of d_k
+step_header(4, "sa.step4", r"\tilde S = \frac{QK^\top}{\sqrt{d_k}\,\tau}")
+c1, c2, c3 = st.columns(3)
+c1.metric("d_k", r["d_k"])
+c2.metric("√d_k", f"{np.sqrt(r['d_k']):.3f}")
+c3.metric(t("sa.temperature_short"), f"{temperature:.1f}")
+if causal:
+    st.caption(t("sa.mask_note"))
+charts.heatmap(r["scaled_scores"], labels, labels, **axes, value_title=t("sa.scaled_score"),
+               highlight_row=query, diverging=True)
+download_csv(r["scaled_scores"], labels, labels, "step4_scaled_scores")
+
+# Step 5: softmax
+step_header(5, "sa.step5", r"a_{ij} = \frac{e^{\tilde S_{ij}}}{\sum_{j'} e^{\tilde S_{ij'}}}")
+left, right = st.columns([3, 2])
+with left:
+    charts.heatmap(r["weights"], labels, labels, **axes, value_title=t("sa.weight"),
+                   highlight_row=query)
+    download_csv(r["weights"], labels, labels, "step5_weights")
+with right:
+    query_row(r["weights"][query], t("sa.weight"))
+    top = int(np.argmax(r["weights"][query]))
+    st.metric(t("sa.top_key"), labels[top], f"{r['weights'][query, top]:.1%}", delta_color="off")
+    st.caption(t("sa.row_sum", total=float(r["weights"][query].sum())))
+
+# Step 6: weight each value vector
+step_header(6, "sa.step6", r"a_{ij}\, v_j \qquad j = 1, \dots, n")
+st.text(labels[query])
+weighted = r["weighted_values"][query]  # (n_keys, d_v) for the chosen query
+charts.heatmap(weighted, labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_key"),
+               value_title=t("sa.weighted_value"), diverging=True)
+download_csv(weighted, labels, k_dims, "step6_weighted_values")
+
+# Step 7: sum
+step_header(7, "sa.step7", r"z_i = \sum_j a_{ij}\, v_j \qquad Z = AV")
+st.text(labels[query])
+charts.bar_chart(k_dims, r["output"][query], x_title=t("sa.axis_dim"), y_title="z", diverging=True)
+charts.heatmap(r["output"], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
+               value_title="z", highlight_row=query, diverging=True)
+download_csv(r["output"], labels, k_dims, "step7_output")
+
+# Why divide by the square root of d_k
+st.divider()
+st.subheader(t("sa.why_title"))
+st.markdown(t("sa.why_explain"))
+metric = st.radio(t("sa.why_metric"), ["max_weight", "entropy"], horizontal=True,
+                  key="sa_why_metric", format_func=lambda m: t(f"sa.why_{m}"))
+sat = saturation(max(n, 2))
+curves = pd.DataFrame({
+    "d_k": np.tile(sat["d_k"], 2),
+    "value": np.concatenate([sat[f"{metric}_unscaled"], sat[f"{metric}_scaled"]]),
+    "series": [t("sa.why_unscaled")] * len(sat["d_k"]) + [t("sa.why_scaled")] * len(sat["d_k"]),
+})
+charts.line_chart(curves, x="d_k", y="value", series="series", x_title="d_k",
+                  y_title=t(f"sa.why_{metric}"), log_x=True, rule_at=r["d_k"])
+st.caption(t("sa.why_caption", n=max(n, 2), trials=256))
+
+# More than one head
+st.divider()
+st.subheader(t("sa.heads_title"))
+st.markdown(t("sa.heads_explain", d_model=D_MODEL))
+remember("sa_heads", 2)
+heads = st.select_slider(t("sa.heads"), HEAD_CHOICES, key="sa_heads")
+mh_output, mh_weights = run_heads(tuple(tokens), heads, projection, int(seed), causal)
+st.caption(t("sa.heads_shapes", h=heads, d_head=D_MODEL // heads, n=n, d_model=D_MODEL))
+charts.heatmap_grid(mh_weights, labels, **axes, value_title=t("sa.weight"),
+                    panel_title=t("sa.head"), highlight_row=query)

@@ -1,0 +1,34 @@
+"""Shared fixtures: the repository root on sys.path, and AppTest sessions of the app."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SELF_ATTENTION = "pages/1_self_attention.py"
+
+
+def open_page(page: str | None = None, *, lang: str | None = None, locale: str | None = None):
+    """An AppTest session of the app, on `page` (the home page when None), already run."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    if lang:
+        at.query_params["lang"] = lang
+    if locale:
+        at.context["locale"] = locale
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def app():
+    return open_page

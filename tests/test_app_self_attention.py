@@ -1,0 +1,184 @@
+"""The self-attention page as a learner drives it: set widgets, rerun, check what changed."""
+
+import numpy as np
+import pytest
+
+from conftest import SELF_ATTENTION, open_page
+from core.attention import self_attention
+from core.embeddings import embed, tokenize
+from ui.i18n import catalog
+
+EN, KO = catalog("en"), catalog("ko")
+
+
+def sentence(at, text):
+    at.text_area(key="sa_text").input(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def tokens_table(at):
+    return at.dataframe[0].value
+
+
+def metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def shown_text(at):
+    """Everything the page renders as Markdown (where user text must never go)."""
+    kinds = ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header")
+    return [el.value for kind in kinds for el in at.get(kind)]
+
+
+def test_opens_on_an_english_example_with_the_seven_steps():
+    at = open_page(SELF_ATTENTION)
+    assert at.title[0].value == EN["sa.title"]
+    steps = [h.value for h in at.subheader if h.value.startswith("Step")]
+    assert len(steps) == 7
+    table = tokens_table(at)
+    assert list(table[EN["sa.col_token"]])[:3] == ["The", "cat", "sat"]
+    assert set(table[EN["sa.col_source"]]) == {EN["sa.source_glove"]}
+
+
+@pytest.mark.parametrize("how", [{"lang": "ko"}, {"locale": "ko-KR"}])
+def test_korean_from_the_url_or_the_browser(how):
+    at = open_page(SELF_ATTENTION, **how)
+    assert at.title[0].value == KO["sa.title"]
+    assert any(h.value.startswith("1단계") for h in at.subheader)
+    # The first visit in Korean starts on a Korean example, glossed into GloVe.
+    assert KO["sa.source_gloss"] in set(tokens_table(at)[KO["sa.col_source"]])
+
+
+def test_the_weights_on_screen_are_the_core_computation():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    X = embed(tokenize("the cat sat on the mat")).X
+    identity = np.eye(50)
+    expected = self_attention(X, identity, identity, identity)["weights"]
+    at.selectbox(key="sa_query").set_value(1).run()  # "cat"
+    top = metric(at, EN["sa.top_key"])
+    j = int(np.argmax(expected[1]))
+    assert top.value == f"{j + 1} {'the cat sat on the mat'.split()[j]}"
+    assert top.delta == f"{expected[1, j]:.1%}"
+
+
+def test_choosing_another_query_changes_the_followed_row():
+    at = sentence(open_page(SELF_ATTENTION), "the animal did not cross the street because it was tired")
+    before = metric(at, EN["sa.top_key"]).delta
+    at.selectbox(key="sa_query").set_value(8).run()  # "it"
+    assert "9 it" in [t.value for t in at.text]
+    assert metric(at, EN["sa.top_key"]).delta != before
+
+
+def test_temperature_sharpens_and_flattens_the_weights():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    at.selectbox(key="sa_query").set_value(1).run()
+    share = {}
+    for tau in (0.2, 1.0, 5.0):
+        at.slider(key="sa_temperature").set_value(tau).run()
+        share[tau] = float(metric(at, EN["sa.top_key"]).delta.rstrip("%"))
+    assert share[0.2] > share[1.0] > share[5.0]
+
+
+def test_causal_mask_makes_the_first_token_attend_only_to_itself():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    at.toggle(key="sa_causal").set_value(True).run()
+    at.selectbox(key="sa_query").set_value(0).run()
+    top = metric(at, EN["sa.top_key"])
+    assert (top.value, top.delta) == ("1 the", "100.0%")
+    assert EN["sa.mask_note"] in [c.value for c in at.caption]
+
+
+def test_random_projections_let_the_learner_set_d_k():
+    at = open_page(SELF_ATTENTION)
+    assert not [s for s in at.slider if s.label == "d_k"]
+    at.radio(key="sa_projection").set_value("random").run()
+    at.slider(key="sa_dk").set_value(4).run()
+    assert any("d_k = d_v = 4" in c.value for c in at.caption)
+    assert at.metric[0].value == "4"  # d_k in step 4
+    assert at.metric[1].value == "2.000"  # √4
+    before = metric(at, EN["sa.top_key"]).delta
+    at.number_input(key="sa_seed").set_value(7).run()
+    assert metric(at, EN["sa.top_key"]).delta != before
+
+
+def test_heads_slider_splits_the_model_dimension():
+    at = open_page(SELF_ATTENTION)
+    at.select_slider(key="sa_heads").set_value(5).run()
+    assert any(c.value.startswith("5 head(s) of d_k = 10") for c in at.caption)
+
+
+def test_picking_a_korean_example_loads_it_with_glosses():
+    at = open_page(SELF_ATTENTION)
+    korean = at.selectbox(key="sa_example").options[-1]
+    at.selectbox(key="sa_example").set_value(korean).run()
+    assert at.text_area(key="sa_text").value == korean
+    assert set(tokens_table(at)[EN["sa.col_source"]]) == {EN["sa.source_gloss"]}
+    assert EN["sa.gloss_notice"] in [i.value for i in at.info]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t  "])
+def test_empty_text_gets_a_clear_message(text):
+    at = sentence(open_page(SELF_ATTENTION), text)
+    assert [w.value for w in at.warning] == [EN["sa.empty"]]
+    assert not at.dataframe
+
+
+def test_long_text_is_cut_with_a_notice():
+    at = sentence(open_page(SELF_ATTENTION), " ".join(["word"] * 100))
+    assert EN["sa.cut"].format(n=100, limit=64) in [i.value for i in at.info]
+    assert len(tokens_table(at)) == 64
+
+
+@pytest.mark.parametrize(
+    ("text", "markup"),
+    [
+        ("<script>alert(1)</script>", ["<script>", "alert(1)"]),
+        ("**bold** and $x$ :red[red]", ["**bold**", "$x$", ":red["]),
+        ("고양이 🐈‍⬛ 👍🏽", ["고양이", "🐈‍⬛", "👍🏽"]),
+    ],
+)
+def test_user_text_is_shown_literally_never_as_markup(text, markup):
+    at = sentence(open_page(SELF_ATTENTION), text)
+    assert list(tokens_table(at)[EN["sa.col_token"]]) == tokenize(text)
+    rendered = "\n".join(shown_text(at))
+    assert not [piece for piece in markup if piece in rendered]
+
+
+def test_unknown_tokens_are_named_as_random_vectors():
+    at = sentence(open_page(SELF_ATTENTION), "the zzqxv cat")
+    table = tokens_table(at)
+    assert list(table[EN["sa.col_source"]]) == [
+        EN["sa.source_glove"], EN["sa.source_fallback"], EN["sa.source_glove"]]
+    assert EN["sa.fallback_notice"].format(count=1) in [i.value for i in at.info]
+
+
+def test_sentence_and_query_survive_a_visit_to_another_page():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    at.selectbox(key="sa_query").set_value(2).run()
+    at.switch_page("dashboard.py").run()
+    at.switch_page(SELF_ATTENTION).run()
+    assert at.text_area(key="sa_text").value == "the cat sat on the mat"
+    assert at.selectbox(key="sa_query").value == 2
+
+
+def test_query_beyond_a_shorter_sentence_falls_back_to_the_first_token():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    at.selectbox(key="sa_query").set_value(5).run()
+    sentence(at, "two words")
+    assert at.selectbox(key="sa_query").value == 0
+
+
+def test_why_divide_chart_switches_measure():
+    at = open_page(SELF_ATTENTION)
+    at.radio(key="sa_why_metric").set_value("entropy").run()
+    assert not at.exception
+    assert at.radio(key="sa_why_metric").value == "entropy"
+
+
+def test_every_step_offers_its_matrix_as_csv():
+    at = open_page(SELF_ATTENTION)
+    keys = {b.key for b in at.download_button}
+    assert keys == {f"dl_step{name}" for name in (
+        "1_embeddings", "2_Q", "2_K", "2_V", "3_scores", "4_scaled_scores", "5_weights",
+        "6_weighted_values", "7_output")}

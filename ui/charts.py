@@ -1,0 +1,228 @@
+"""Chart builders shared by the pages: Vega-Lite specs written as plain dicts.
+
+Plain dicts, not Altair objects, because the pages redraw on every slider move and
+Altair's validation costs ~25 ms a chart; a dict costs microseconds. Data travels
+as a DataFrame (Arrow), never inside the spec.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+MAX_LABEL = 14
+CELL_PX = 22
+
+
+def short(label: str, limit: int = MAX_LABEL) -> str:
+    """A label cut to fit an axis, marked with an ellipsis when cut."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def token_labels(tokens) -> list[str]:
+    """Unique axis labels for tokens, numbered from 1 so repeated words stay apart."""
+    return [f"{i + 1} {short(tok)}" for i, tok in enumerate(tokens)]
+
+
+def matrix_frame(M, row_labels, col_labels) -> pd.DataFrame:
+    """A matrix in long form: one row per cell, with its row/column index and label.
+
+    Entries that are not finite (-inf from a mask) become missing values.
+    """
+    M = np.asarray(M, dtype=float)
+    n_rows, n_cols = M.shape
+    r, c = np.divmod(np.arange(n_rows * n_cols), n_cols)
+    values = np.where(np.isfinite(M), M, np.nan).ravel()
+    return pd.DataFrame(
+        {
+            "r": r,
+            "c": c,
+            "row": np.asarray(row_labels, dtype=object)[r],
+            "col": np.asarray(col_labels, dtype=object)[c],
+            "value": values,
+        }
+    )
+
+
+def heatmap(
+    M,
+    row_labels,
+    col_labels,
+    *,
+    x_title: str,
+    y_title: str,
+    value_title: str,
+    highlight_row: int | None = None,
+    diverging: bool = False,
+    height: int | None = None,
+) -> None:
+    """Draw a matrix as a heatmap: rows down, columns across, exact values on hover.
+
+    Missing cells (masked) are drawn grey; `highlight_row` gets a dark outline.
+    """
+    frame = matrix_frame(M, row_labels, col_labels)
+    color_scale = (
+        {"scheme": "redblue", "reverse": True, "domainMid": 0}
+        if diverging
+        else {"scheme": "blues"}
+    )
+    x = {"field": "col", "type": "ordinal", "sort": list(col_labels), "title": x_title}
+    y = {"field": "row", "type": "ordinal", "sort": list(row_labels), "title": y_title}
+    layers = [
+        {"mark": {"type": "rect", "color": "#e8e8e8"}},
+        {
+            "mark": {"type": "rect"},
+            "transform": [{"filter": "isValid(datum.value) && isFinite(datum.value)"}],
+            "encoding": {
+                "color": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": value_title,
+                    "scale": color_scale,
+                    "legend": {"orient": "right", "gradientLength": 120},
+                },
+                "tooltip": [
+                    {"field": "row", "title": y_title},
+                    {"field": "col", "title": x_title},
+                    {"field": "value", "title": value_title, "format": ".4f"},
+                ],
+            },
+        },
+    ]
+    if highlight_row is not None:
+        layers.append(
+            {
+                "mark": {"type": "rect", "fill": None, "stroke": "#111", "strokeWidth": 2},
+                "transform": [{"filter": f"datum.r == {int(highlight_row)}"}],
+            }
+        )
+    spec = {
+        "height": height or max(120, CELL_PX * len(row_labels)),
+        "encoding": {"x": x, "y": y},
+        "layer": layers,
+        "config": {"axis": {"labelLimit": 160}},
+    }
+    st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def line_chart(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    series: str,
+    x_title: str,
+    y_title: str,
+    log_x: bool = False,
+    rule_at: float | None = None,
+    height: int = 260,
+) -> None:
+    """Draw one line per `series` value, with points, hover values and an optional marker."""
+    x_enc = {"field": x, "type": "quantitative", "title": x_title}
+    if log_x:
+        x_enc["scale"] = {"type": "log", "base": 2}
+    layers = [
+        {
+            "mark": {"type": "line", "point": True},
+            "encoding": {
+                "x": x_enc,
+                "y": {"field": y, "type": "quantitative", "title": y_title},
+                "color": {"field": series, "type": "nominal", "title": None,
+                          "legend": {"orient": "bottom"}},
+                "tooltip": [
+                    {"field": series, "type": "nominal"},
+                    {"field": x, "type": "quantitative", "title": x_title},
+                    {"field": y, "type": "quantitative", "title": y_title, "format": ".3f"},
+                ],
+            },
+        }
+    ]
+    if rule_at is not None:
+        layers.append(
+            {
+                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
+                "encoding": {"x": {"datum": float(rule_at), "type": "quantitative"}},
+            }
+        )
+    spec = {"height": height, "layer": layers}
+    st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = False) -> None:
+    """Draw one bar per label, in the given order, with the exact value on hover."""
+    labels = list(labels)
+    frame = pd.DataFrame({"label": labels, "value": np.asarray(values, dtype=float)})
+    frame["value"] = frame["value"].where(np.isfinite(frame["value"]))
+    color = {"value": "#1f77b4"}
+    if diverging:
+        color = {"condition": {"test": "datum.value < 0", "value": "#d62728"}, "value": "#1f77b4"}
+    spec = {
+        "height": 200,
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "label", "type": "ordinal", "sort": labels, "title": x_title,
+                  "axis": {"labelAngle": -40}},
+            "y": {"field": "value", "type": "quantitative", "title": y_title},
+            "color": color,
+            "tooltip": [
+                {"field": "label", "title": x_title},
+                {"field": "value", "title": y_title, "format": ".4f"},
+            ],
+        },
+    }
+    st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def heatmap_grid(
+    stack,
+    labels,
+    *,
+    x_title: str,
+    y_title: str,
+    value_title: str,
+    panel_title: str,
+    highlight_row: int | None = None,
+    columns: int = 5,
+) -> None:
+    """Draw a stack of square matrices (one per head) as small heatmaps sharing a colour scale."""
+    stack = np.asarray(stack, dtype=float)
+    frames = []
+    for h, M in enumerate(stack):
+        frame = matrix_frame(M, labels, labels)
+        frame["panel"] = f"{panel_title} {h + 1}"
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    cell = max(6, min(CELL_PX, 360 // len(labels)))
+    side = cell * len(labels)
+    x = {"field": "col", "type": "ordinal", "sort": list(labels), "title": x_title}
+    y = {"field": "row", "type": "ordinal", "sort": list(labels), "title": y_title}
+    layers = [
+        {
+            "mark": {"type": "rect"},
+            "encoding": {
+                "color": {"field": "value", "type": "quantitative", "title": value_title,
+                          "scale": {"scheme": "blues"}},
+                "tooltip": [
+                    {"field": "panel", "title": panel_title},
+                    {"field": "row", "title": y_title},
+                    {"field": "col", "title": x_title},
+                    {"field": "value", "title": value_title, "format": ".4f"},
+                ],
+            },
+        }
+    ]
+    if highlight_row is not None:
+        layers.append(
+            {
+                "mark": {"type": "rect", "fill": None, "stroke": "#111", "strokeWidth": 1.5},
+                "transform": [{"filter": f"datum.r == {int(highlight_row)}"}],
+            }
+        )
+    spec = {
+        "facet": {"field": "panel", "type": "nominal", "title": None,
+                  "sort": [f"{panel_title} {h + 1}" for h in range(len(stack))]},
+        "columns": columns,
+        "spec": {"width": side, "height": side, "encoding": {"x": x, "y": y}, "layer": layers},
+    }
+    st.vega_lite_chart(frame, spec, width="content")
