@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.layout import concept_pages, page, t
 
-lang = page("home.title", ":material/school:")
+lang = page("home.title", "🎓")
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
 

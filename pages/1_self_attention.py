@@ -62,7 +62,7 @@ def saturation(n_keys: int):
     return softmax_saturation(SATURATION_D_K, n_keys=n_keys, trials=256, seed=0)
 
 
-page("sa.title", ":material/hub:")
+page("sa.title", "🔍")
 st.title(t("sa.title"))
 st.markdown(t("sa.intro"))
 
@@ -165,7 +165,8 @@ with left:
 with right:
     query_row(r["weights"][query], t("sa.weight"))
     top = int(np.argmax(r["weights"][query]))
-    st.metric(t("sa.top_key"), labels[top], f"{r['weights'][query, top]:.1%}", delta_color="off")
+    st.metric(t("sa.top_key"), labels[top], f"{r['weights'][query, top]:.1%}",
+              delta_color="off", delta_arrow="off")
     st.caption(t("sa.row_sum", total=float(r["weights"][query].sum())))
 
 # Step 6: weight each value vector

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -55,12 +56,29 @@ def running_app(port: int):
         server.wait(timeout=20)
 
 
+def base_path_probe(url: str) -> bool:
+    """Streamlit's frontend, opened on a deep link, first looks for its server under the
+    page's path (/page/_stcore/health), gets a 404 and falls back to /. Not an app error."""
+    path = urllib.parse.urlparse(url).path
+    return path.endswith(("/_stcore/health", "/_stcore/host-config")) and path.count("/") > 2
+
+
 def wait_until_drawn(page) -> None:
     """Wait for the script run to finish and the charts to paint."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(1500)
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)
+    page.wait_for_timeout(1000)
+
+
+def screenshot_whole(page, path: Path) -> None:
+    """Streamlit scrolls inside its main section: grow the viewport to show all of it."""
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": min(height + 40, 16000)})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=path, full_page=True)
 
 
 def main() -> int:
@@ -76,13 +94,19 @@ def main() -> int:
         for name, path in PAGES.items():
             for lang in ("en", "ko"):
                 page = browser.new_page(viewport={"width": args.width, "height": 900}, locale=lang)
-                page.on("console", lambda m, n=name, lg=lang: m.type == "error" and problems.append(
+                page.on("requestfailed", lambda r, n=name, lg=lang: problems.append(
+                    f"{n}/{lg} request failed: {r.url[:120]}"))
+                page.on("response", lambda r, n=name, lg=lang: r.status >= 400
+                        and not base_path_probe(r.url) and problems.append(
+                    f"{n}/{lg} HTTP {r.status}: {r.url[:120]}"))
+                page.on("console", lambda m, n=name, lg=lang: m.type == "error"
+                        and "404 (Not Found)" not in m.text and problems.append(
                     f"{n}/{lg} console: {m.text}"))
                 page.goto(f"{url}/{path}?lang={lang}")
                 wait_until_drawn(page)
                 for el in page.query_selector_all("[data-testid='stException'], [data-testid='stAlertContentError']"):
                     problems.append(f"{name}/{lang} error element: {el.inner_text()[:200]}")
-                page.screenshot(path=out / f"{name}-{lang}.png", full_page=True)
+                screenshot_whole(page, out / f"{name}-{lang}.png")
                 page.close()
                 print(f"saved {out / f'{name}-{lang}.png'}")
         browser.close()

@@ -13,6 +13,11 @@ import streamlit as st
 
 MAX_LABEL = 14
 CELL_PX = 22
+# Fit the width to the page but keep the height for the plot itself: with Streamlit's
+# default ("fit"), rotated axis labels eat into the height and rows lose their labels.
+FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
+# Show every token label rather than dropping alternate ones when they crowd.
+TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
 
 
 def short(label: str, limit: int = MAX_LABEL) -> str:
@@ -68,7 +73,8 @@ def heatmap(
         else {"scheme": "blues"}
     )
     x = {"field": "col", "type": "ordinal", "sort": list(col_labels), "title": x_title}
-    y = {"field": "row", "type": "ordinal", "sort": list(row_labels), "title": y_title}
+    y = {"field": "row", "type": "ordinal", "sort": list(row_labels), "title": y_title,
+         "axis": TOKEN_AXIS}
     layers = [
         {"mark": {"type": "rect", "color": "#e8e8e8"}},
         {
@@ -98,10 +104,10 @@ def heatmap(
             }
         )
     spec = {
-        "height": height or max(120, CELL_PX * len(row_labels)),
+        "height": height or int(np.clip(CELL_PX * len(row_labels), 120, 800)),
+        "autosize": FIT_WIDTH,
         "encoding": {"x": x, "y": y},
         "layer": layers,
-        "config": {"axis": {"labelLimit": 160}},
     }
     st.vega_lite_chart(frame, spec, width="stretch")
 
@@ -129,7 +135,8 @@ def line_chart(
                 "x": x_enc,
                 "y": {"field": y, "type": "quantitative", "title": y_title},
                 "color": {"field": series, "type": "nominal", "title": None,
-                          "legend": {"orient": "bottom"}},
+                          "scale": {"range": ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]},
+                          "legend": {"orient": "bottom", "labelLimit": 400}},
                 "tooltip": [
                     {"field": series, "type": "nominal"},
                     {"field": x, "type": "quantitative", "title": x_title},
@@ -145,7 +152,7 @@ def line_chart(
                 "encoding": {"x": {"datum": float(rule_at), "type": "quantitative"}},
             }
         )
-    spec = {"height": height, "layer": layers}
+    spec = {"height": height, "autosize": FIT_WIDTH, "layer": layers}
     st.vega_lite_chart(frame, spec, width="stretch")
 
 
@@ -159,10 +166,11 @@ def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = F
         color = {"condition": {"test": "datum.value < 0", "value": "#d62728"}, "value": "#1f77b4"}
     spec = {
         "height": 200,
+        "autosize": FIT_WIDTH,
         "mark": {"type": "bar"},
         "encoding": {
             "x": {"field": "label", "type": "ordinal", "sort": labels, "title": x_title,
-                  "axis": {"labelAngle": -40}},
+                  "axis": {**TOKEN_AXIS, "labelAngle": -60}},
             "y": {"field": "value", "type": "quantitative", "title": y_title},
             "color": color,
             "tooltip": [
@@ -196,7 +204,8 @@ def heatmap_grid(
     cell = max(6, min(CELL_PX, 360 // len(labels)))
     side = cell * len(labels)
     x = {"field": "col", "type": "ordinal", "sort": list(labels), "title": x_title}
-    y = {"field": "row", "type": "ordinal", "sort": list(labels), "title": y_title}
+    y = {"field": "row", "type": "ordinal", "sort": list(labels), "title": y_title,
+         "axis": TOKEN_AXIS}
     layers = [
         {
             "mark": {"type": "rect"},
