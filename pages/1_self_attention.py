@@ -4,63 +4,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.attention import (
-    causal_mask,
-    identity_projections,
-    multi_head_attention,
-    random_projections,
-    self_attention,
-    softmax_saturation,
-)
-from core.embeddings import embed, tokenize
-from ui import charts
+from core.embeddings import tokenize
+from ui import charts, compute
+from ui.compute import D_MODEL, SATURATION_TRIALS
 from ui.layout import page, remember, t
 from ui.widgets import download_csv, sentence_input, step_header
 
 MAX_TOKENS = 64
-D_MODEL = 50  # GloVe's 50 dimensions
 HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
-SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def run(tokens: tuple, d_k: int, projection: str, seed: int, causal: bool, temperature: float):
-    """Embed the tokens and run the seven steps; every intermediate by name."""
-    emb = embed(list(tokens))
-    W_q, W_k, W_v = (
-        identity_projections(D_MODEL) if projection == "identity"
-        else random_projections(D_MODEL, d_k, seed)
-    )
-    mask = causal_mask(len(tokens)) if causal else None
-    return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def run_heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: bool):
-    """Multi-head attention over the same embeddings, with (d_model, d_model) projections."""
-    X = embed(list(tokens)).X
-    if projection == "identity":
-        W_q, W_k, W_v = identity_projections(D_MODEL)
-        W_o = np.eye(D_MODEL)
-    else:
-        W_q, W_k, W_v = random_projections(D_MODEL, D_MODEL, seed)
-        W_o = random_projections(D_MODEL, D_MODEL, seed + 1)[0]
-    mask = causal_mask(len(tokens)) if causal else None
-    return multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads, mask=mask)
-
-
-def query_row(values, value_title: str, diverging: bool = False) -> None:
-    """The chosen query's row as bars: one bar per key."""
-    st.markdown(t("sa.query_row_title"))
-    st.text(labels[query])
-    charts.bar_chart(labels, values, x_title=t("sa.axis_key"), y_title=value_title,
-                     diverging=diverging)
-
-
-@st.cache_data(show_spinner=False)
-def saturation(n_keys: int):
-    return softmax_saturation(SATURATION_D_K, n_keys=n_keys, trials=256, seed=0)
-
 
 page("sa.title", "🔍")
 st.title(t("sa.title"))
@@ -100,10 +51,11 @@ with st.sidebar:
         t("sa.temperature"), 0.1, 5.0, step=0.1, key="sa_temperature", help=t("sa.temperature_help")
     )
 
-emb, r = run(tuple(tokens), d_k, projection, int(seed), causal, float(temperature))
+emb, r = compute.seven_steps(tuple(tokens), d_k, projection, int(seed), causal, float(temperature))
 dims = [str(i) for i in range(D_MODEL)]
 k_dims = [str(i) for i in range(r["d_k"])]
 axes = {"x_title": t("sa.axis_key"), "y_title": t("sa.axis_query")}
+for_query = t("sa.for_query", token=labels[query])
 
 # Step 1: words to vectors
 step_header(1, "sa.step1", r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}")
@@ -141,7 +93,8 @@ with left:
                    highlight_row=query, diverging=True)
     download_csv(r["scores"], labels, labels, "step3_scores")
 with right:
-    query_row(r["scores"][query], t("sa.score"), diverging=True)
+    charts.bar_chart(labels, r["scores"][query], x_title=t("sa.axis_key"), y_title=t("sa.score"),
+                     diverging=True, title=for_query)
 
 # Step 4: divide by the square root of d_k
 step_header(4, "sa.step4", r"\tilde S = \frac{QK^\top}{\sqrt{d_k}\,\tau}")
@@ -163,7 +116,8 @@ with left:
                    highlight_row=query)
     download_csv(r["weights"], labels, labels, "step5_weights")
 with right:
-    query_row(r["weights"][query], t("sa.weight"))
+    charts.bar_chart(labels, r["weights"][query], x_title=t("sa.axis_key"),
+                     y_title=t("sa.weight"), title=for_query)
     top = int(np.argmax(r["weights"][query]))
     st.metric(t("sa.top_key"), labels[top], f"{r['weights'][query, top]:.1%}",
               delta_color="off", delta_arrow="off")
@@ -171,43 +125,54 @@ with right:
 
 # Step 6: weight each value vector
 step_header(6, "sa.step6", r"a_{ij}\, v_j \qquad j = 1, \dots, n")
-st.text(labels[query])
 weighted = r["weighted_values"][query]  # (n_keys, d_v) for the chosen query
 charts.heatmap(weighted, labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_key"),
-               value_title=t("sa.weighted_value"), diverging=True)
+               value_title=t("sa.weighted_value"), diverging=True, title=for_query)
 download_csv(weighted, labels, k_dims, "step6_weighted_values")
 
 # Step 7: sum
 step_header(7, "sa.step7", r"z_i = \sum_j a_{ij}\, v_j \qquad Z = AV")
-st.text(labels[query])
-charts.bar_chart(k_dims, r["output"][query], x_title=t("sa.axis_dim"), y_title="z", diverging=True)
+charts.bar_chart(k_dims, r["output"][query], x_title=t("sa.axis_dim"), y_title="z",
+                 diverging=True, title=for_query)
 charts.heatmap(r["output"], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
                value_title="z", highlight_row=query, diverging=True)
 download_csv(r["output"], labels, k_dims, "step7_output")
 
-# Why divide by the square root of d_k
-st.divider()
-st.subheader(t("sa.why_title"))
-st.markdown(t("sa.why_explain"))
-metric = st.radio(t("sa.why_metric"), ["max_weight", "entropy"], horizontal=True,
-                  key="sa_why_metric", format_func=lambda m: t(f"sa.why_{m}"))
-sat = saturation(max(n, 2))
-curves = pd.DataFrame({
-    "d_k": np.tile(sat["d_k"], 2),
-    "value": np.concatenate([sat[f"{metric}_unscaled"], sat[f"{metric}_scaled"]]),
-    "series": [t("sa.why_unscaled")] * len(sat["d_k"]) + [t("sa.why_scaled")] * len(sat["d_k"]),
-})
-charts.line_chart(curves, x="d_k", y="value", series="series", x_title="d_k",
-                  y_title=t(f"sa.why_{metric}"), log_x=True, rule_at=r["d_k"])
-st.caption(t("sa.why_caption", n=max(n, 2), trials=256))
 
-# More than one head
+@st.fragment
+def why_scale(n_keys: int, d_k: int) -> None:
+    """Why divide by the square root of d_k: its own control, so it reruns alone."""
+    st.subheader(t("sa.why_title"))
+    st.markdown(t("sa.why_explain"))
+    metric = st.radio(t("sa.why_metric"), ["max_weight", "entropy"], horizontal=True,
+                      key="sa_why_metric", format_func=lambda m: t(f"sa.why_{m}"))
+    sat = compute.saturation(n_keys)
+    curves = charts.table(
+        d_k=np.tile(sat["d_k"], 2),
+        value=np.concatenate([sat[f"{metric}_unscaled"], sat[f"{metric}_scaled"]]),
+        series=[t("sa.why_unscaled")] * len(sat["d_k"]) + [t("sa.why_scaled")] * len(sat["d_k"]),
+    )
+    charts.line_chart(curves, x="d_k", y="value", series="series", x_title="d_k",
+                      y_title=t(f"sa.why_{metric}"), log_x=True, rule_at=d_k)
+    st.caption(t("sa.why_caption", n=n_keys, trials=SATURATION_TRIALS))
+
+
+@st.fragment
+def many_heads(tokens: tuple, projection: str, seed: int, causal: bool, query: int) -> None:
+    """Multi-head attention: its own slider, so moving it reruns only this section."""
+    st.subheader(t("sa.heads_title"))
+    st.markdown(t("sa.heads_explain", d_model=D_MODEL))
+    remember("sa_heads", 2)
+    heads = st.select_slider(t("sa.heads"), HEAD_CHOICES, key="sa_heads")
+    _, weights = compute.heads(tokens, heads, projection, seed, causal)
+    st.caption(t("sa.heads_shapes", h=heads, d_head=D_MODEL // heads, n=len(tokens),
+                 d_model=D_MODEL))
+    charts.heatmap_grid(weights, charts.token_labels(tokens), x_title=t("sa.axis_key"),
+                        y_title=t("sa.axis_query"), value_title=t("sa.weight"),
+                        panel_title=t("sa.head"), highlight_row=query)
+
+
 st.divider()
-st.subheader(t("sa.heads_title"))
-st.markdown(t("sa.heads_explain", d_model=D_MODEL))
-remember("sa_heads", 2)
-heads = st.select_slider(t("sa.heads"), HEAD_CHOICES, key="sa_heads")
-mh_output, mh_weights = run_heads(tuple(tokens), heads, projection, int(seed), causal)
-st.caption(t("sa.heads_shapes", h=heads, d_head=D_MODEL // heads, n=n, d_model=D_MODEL))
-charts.heatmap_grid(mh_weights, labels, **axes, value_title=t("sa.weight"),
-                    panel_title=t("sa.head"), highlight_row=query)
+why_scale(max(n, 2), r["d_k"])
+st.divider()
+many_heads(tuple(tokens), projection, int(seed), causal, query)

@@ -1,6 +1,9 @@
 """The self-attention page as a learner drives it: set widgets, rerun, check what changed."""
 
+import json
+
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from conftest import SELF_ATTENTION, open_page
@@ -23,6 +26,28 @@ def tokens_table(at):
 
 def metric(at, label):
     return next(m for m in at.metric if m.label == label)
+
+
+def charts(at):
+    """(spec, data) of every chart on the page, data decoded from its Arrow bytes."""
+    drawn = []
+    for el in at.get("vega_lite_chart"):
+        data = pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas()
+        drawn.append((json.loads(el.proto.spec), data))
+    return drawn
+
+
+def chart_titled(at, value_title):
+    """The heatmap whose colour legend is `value_title`, as a matrix."""
+    for spec, data in charts(at):
+        colors = [layer["encoding"]["color"] for layer in spec.get("layer", [])
+                  if "color" in layer.get("encoding", {})]
+        if colors and colors[0]["title"] == value_title and "r" in data:
+            n_rows, n_cols = data["r"].max() + 1, data["c"].max() + 1
+            M = np.full((n_rows, n_cols), np.nan)
+            M[data["r"], data["c"]] = data["value"]
+            return M
+    raise AssertionError(f"no heatmap of {value_title!r}")
 
 
 def shown_text(at):
@@ -62,12 +87,31 @@ def test_the_weights_on_screen_are_the_core_computation():
     assert top.delta == f"{expected[1, j]:.1%}"
 
 
+def test_heatmaps_draw_the_core_matrices():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    at.toggle(key="sa_causal").set_value(True).run()
+    at.slider(key="sa_temperature").set_value(0.5).run()
+    X = embed(tokenize("the cat sat on the mat")).X
+    identity = np.eye(50)
+    mask = np.tril(np.ones((6, 6), dtype=bool))
+    expected = self_attention(X, identity, identity, identity, mask=mask, temperature=0.5)
+    np.testing.assert_allclose(chart_titled(at, EN["sa.weight"]), expected["weights"], atol=1e-12)
+    np.testing.assert_allclose(chart_titled(at, EN["sa.score"]), expected["scores"], atol=1e-9)
+    scaled = chart_titled(at, EN["sa.scaled_score"])
+    assert np.isnan(scaled[~mask]).all()  # masked cells are drawn grey, not as numbers
+    np.testing.assert_allclose(scaled[mask], expected["scaled_scores"][mask], atol=1e-9)
+
+
 def test_choosing_another_query_changes_the_followed_row():
     at = sentence(open_page(SELF_ATTENTION), "the animal did not cross the street because it was tired")
     before = metric(at, EN["sa.top_key"]).delta
     at.selectbox(key="sa_query").set_value(8).run()  # "it"
-    assert "9 it" in [t.value for t in at.text]
+    titles = [spec.get("title") for spec, _ in charts(at)]
+    assert EN["sa.for_query"].format(token="9 it") in titles
     assert metric(at, EN["sa.top_key"]).delta != before
+    highlighted = [layer["transform"][0]["filter"] for spec, _ in charts(at)
+                   for layer in spec.get("layer", []) if layer.get("mark", {}).get("stroke")]
+    assert highlighted and set(highlighted) == {"datum.r == 8"}
 
 
 def test_temperature_sharpens_and_flattens_the_weights():

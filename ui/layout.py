@@ -6,6 +6,8 @@ The `pages/` folder's own discovery serves the pages; its default menu is hidden
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from ui.i18n import LANG_NAMES, LANGS, language_from_locale, text
@@ -23,9 +25,16 @@ def concept_pages():
     return [link for _, links in NAV[1:] for link in links]
 
 
+# The language of the run under way. Each session runs its script on a thread of its
+# own, and `page()` sets this at the start of every run, so `t()` (called ~100 times a
+# run) need not go through session state each time.
+_this_run = threading.local()
+
+
 def lang() -> str:
     """The language this session reads in."""
-    return st.session_state.get("lang") or language_from_locale(st.context.locale)
+    known = getattr(_this_run, "lang", None)
+    return known or st.session_state.get("lang") or language_from_locale(st.context.locale)
 
 
 def t(key: str, **values) -> str:
@@ -63,7 +72,8 @@ def remember(key: str, default):
 
 def page(title_key: str, icon: str) -> str:
     """Set up a page: its title, the language and the sidebar menu. Returns the language."""
-    current = _resolve_language()
+    _this_run.lang = None
+    current = _this_run.lang = _resolve_language()
     st.set_page_config(page_title=t(title_key), page_icon=icon, layout="wide")
     with st.sidebar:
         st.session_state.lang_choice = current

@@ -1,0 +1,57 @@
+"""Cached calls into `core` for the pages.
+
+The cache decorators live here, in a module imported once, not in page scripts: a
+decorator in a page is rebuilt on every rerun, and hashing its source costs ~2.5 ms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.attention import (
+    causal_mask,
+    identity_projections,
+    multi_head_attention,
+    random_projections,
+    self_attention,
+    softmax_saturation,
+)
+from core.embeddings import embed
+
+D_MODEL = 50  # GloVe's 50 dimensions
+SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+SATURATION_TRIALS = 256
+
+
+def projections(projection: str, d_k: int, seed: int):
+    """(W_q, W_k, W_v): the identity (d_k = d_model), or random (d_model, d_k) from a seed."""
+    if projection == "identity":
+        return identity_projections(D_MODEL)
+    return random_projections(D_MODEL, d_k, seed)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def seven_steps(tokens: tuple, d_k: int, projection: str, seed: int, causal: bool,
+                temperature: float):
+    """Embed the tokens and run the seven steps: (Embedding, every intermediate by name)."""
+    emb = embed(list(tokens))
+    W_q, W_k, W_v = projections(projection, d_k, seed)
+    mask = causal_mask(len(tokens)) if causal else None
+    return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: bool):
+    """Multi-head attention on the same embeddings, (d_model, d_model) projections."""
+    X = embed(list(tokens)).X
+    W_q, W_k, W_v = projections(projection, D_MODEL, seed)
+    W_o = np.eye(D_MODEL) if projection == "identity" else projections(projection, D_MODEL, seed + 1)[0]
+    mask = causal_mask(len(tokens)) if causal else None
+    return multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads, mask=mask)
+
+
+@st.cache_data(show_spinner=False)
+def saturation(n_keys: int):
+    """How peaked the softmax gets as d_k grows, with and without the division by √d_k."""
+    return softmax_saturation(SATURATION_D_K, n_keys=n_keys, trials=SATURATION_TRIALS, seed=0)
