@@ -78,7 +78,7 @@ download_csv(r["X"], labels, dims, "step1_embeddings")
 # Step 2: queries, keys and values
 step_header(2, "sa.step2", r"Q = XW_q,\quad K = XW_k,\quad V = XW_v")
 st.caption(t("sa.shapes", n=n, d_model=D_MODEL, d_k=r["d_k"]))
-for tab, name in zip(st.tabs(["Q", "K", "V"]), "QKV"):
+for tab, name in zip(st.tabs(["Q", "K", "V"]), "QKV", strict=False):
     with tab:
         charts.heatmap(r[name], labels, k_dims, x_title=t("sa.axis_dim"),
                        y_title=t("sa.axis_token"), value_title=name, diverging=True,

@@ -20,8 +20,8 @@ from core.embeddings import (
     GloVe,
     embed,
     fallback_vector,
-    load_glove,
     load_gloss,
+    load_glove,
     tokenize,
 )
 

@@ -7,7 +7,7 @@ for a key with `t("sa.title")` and never holds display text itself.
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGS = ("en", "ko")
@@ -27,7 +27,7 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     """All texts of one language, keyed by dotted name."""
     with open(LOCALES / f"{lang}.toml", "rb") as f:
