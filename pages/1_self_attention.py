@@ -1,7 +1,6 @@
 """Self-attention, live: the notes' seven steps computed on the learner's own sentence."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core.embeddings import tokenize
@@ -59,18 +58,18 @@ for_query = t("sa.for_query", token=labels[query])
 
 # Step 1: words to vectors
 step_header(1, "sa.step1", r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}")
-sources = pd.DataFrame({
+sources = charts.table(**{
+    "#": np.arange(1, n + 1),
     t("sa.col_token"): tokens,
     t("sa.col_source"): [t(f"sa.source_{s}") for s in emb.sources],
     t("sa.col_gloss"): [g or "" for g in emb.glosses],
 })
-sources.index = range(1, n + 1)
 fallback = emb.sources.count("fallback")
 if fallback:
     st.info(t("sa.fallback_notice", count=fallback), icon=":material/casino:")
 if "gloss" in emb.sources:
     st.info(t("sa.gloss_notice"), icon=":material/translate:")
-st.dataframe(sources, width="stretch", height=min(35 * n + 38, 300))
+st.dataframe(sources, width="stretch", height=min(35 * n + 38, 300), hide_index=True)
 charts.heatmap(r["X"], labels, dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
                value_title="x", diverging=True)
 download_csv(r["X"], labels, dims, "step1_embeddings")
@@ -78,7 +77,9 @@ download_csv(r["X"], labels, dims, "step1_embeddings")
 # Step 2: queries, keys and values
 step_header(2, "sa.step2", r"Q = XW_q,\quad K = XW_k,\quad V = XW_v")
 st.caption(t("sa.shapes", n=n, d_model=D_MODEL, d_k=r["d_k"]))
-for tab, name in zip(st.tabs(["Q", "K", "V"]), "QKV", strict=False):
+if identity:
+    st.info(t("sa.identity_qkv"), icon=":material/equal:")
+for tab, name in zip(st.tabs(["Q = K = V"] if identity else ["Q", "K", "V"]), "QKV", strict=False):
     with tab:
         charts.heatmap(r[name], labels, k_dims, x_title=t("sa.axis_dim"),
                        y_title=t("sa.axis_token"), value_title=name, diverging=True,
@@ -97,11 +98,10 @@ with right:
                      diverging=True, title=for_query)
 
 # Step 4: divide by the square root of d_k
-step_header(4, "sa.step4", r"\tilde S = \frac{QK^\top}{\sqrt{d_k}\,\tau}")
-c1, c2, c3 = st.columns(3)
-c1.metric("d_k", r["d_k"])
-c2.metric("√d_k", f"{np.sqrt(r['d_k']):.3f}")
-c3.metric(t("sa.temperature_short"), f"{temperature:.1f}")
+root_d_k = np.sqrt(r["d_k"])
+step_header(4, "sa.step4", rf"\tilde S = \frac{{QK^\top}}{{\sqrt{{d_k}}\,\tau}}"
+            rf" = \frac{{QK^\top}}{{\sqrt{{{r['d_k']}}} \cdot {temperature:.1f}}}"
+            rf" = \frac{{QK^\top}}{{{root_d_k * temperature:.3f}}}")
 if causal:
     st.caption(t("sa.mask_note"))
 charts.heatmap(r["scaled_scores"], labels, labels, **axes, value_title=t("sa.scaled_score"),

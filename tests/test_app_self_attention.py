@@ -59,8 +59,9 @@ def shown_text(at):
 def test_opens_on_an_english_example_with_the_seven_steps():
     at = open_page(SELF_ATTENTION)
     assert at.title[0].value == EN["sa.title"]
-    steps = [h.value for h in at.subheader if h.value.startswith("Step")]
-    assert len(steps) == 7
+    steps = [m.value for m in at.markdown if m.value.startswith("### Step")]
+    assert [s.split(" · ")[0] for s in steps] == [f"### Step {i}" for i in range(1, 8)]
+    assert len(at.latex) == 7
     table = tokens_table(at)
     assert list(table[EN["sa.col_token"]])[:3] == ["The", "cat", "sat"]
     assert set(table[EN["sa.col_source"]]) == {EN["sa.source_glove"]}
@@ -70,7 +71,7 @@ def test_opens_on_an_english_example_with_the_seven_steps():
 def test_korean_from_the_url_or_the_browser(how):
     at = open_page(SELF_ATTENTION, **how)
     assert at.title[0].value == KO["sa.title"]
-    assert any(h.value.startswith("1단계") for h in at.subheader)
+    assert any(m.value.startswith("### 1단계") for m in at.markdown)
     # The first visit in Korean starts on a Korean example, glossed into GloVe.
     assert KO["sa.source_gloss"] in set(tokens_table(at)[KO["sa.col_source"]])
 
@@ -139,8 +140,8 @@ def test_random_projections_let_the_learner_set_d_k():
     at.radio(key="sa_projection").set_value("random").run()
     at.slider(key="sa_dk").set_value(4).run()
     assert any("d_k = d_v = 4" in c.value for c in at.caption)
-    assert at.metric[0].value == "4"  # d_k in step 4
-    assert at.metric[1].value == "2.000"  # √4
+    assert r"\sqrt{4} \cdot 1.0" in at.latex[3].value  # step 4 with the live numbers
+    assert r"= \frac{QK^\top}{2.000}" in at.latex[3].value
     before = metric(at, EN["sa.top_key"]).delta
     at.number_input(key="sa_seed").set_value(7).run()
     assert metric(at, EN["sa.top_key"]).delta != before
@@ -222,7 +223,10 @@ def test_why_divide_chart_switches_measure():
 
 def test_every_step_offers_its_matrix_as_csv():
     at = open_page(SELF_ATTENTION)
-    keys = {b.key for b in at.download_button}
-    assert keys == {f"dl_step{name}" for name in (
-        "1_embeddings", "2_Q", "2_K", "2_V", "3_scores", "4_scaled_scores", "5_weights",
-        "6_weighted_values", "7_output")}
+    steps = ["1_embeddings", "3_scores", "4_scaled_scores", "5_weights", "6_weighted_values", "7_output"]
+    # identity projections: Q = K = V = X, drawn (and offered) once
+    assert {b.key for b in at.download_button} == {f"dl_step{s}" for s in [*steps, "2_Q"]}
+    assert EN["sa.identity_qkv"] in [i.value for i in at.info]
+    at.radio(key="sa_projection").set_value("random").run()
+    assert {b.key for b in at.download_button} == {f"dl_step{s}" for s in [*steps, "2_Q", "2_K", "2_V"]}
+    assert EN["sa.identity_qkv"] not in [i.value for i in at.info]

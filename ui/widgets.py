@@ -46,10 +46,10 @@ def sentence_input(prefix: str) -> str:
 
 
 def step_header(number: int, key: str, formula: str) -> None:
-    """A step of a computation: its number and title, its formula, a line of explanation."""
-    st.subheader(t("common.step", number=number, title=t(f"{key}.title")))
+    """A step of a computation: its number and title with a line of explanation, then its formula."""
+    title = t("common.step", number=number, title=t(f"{key}.title"))
+    st.markdown(f"### {title}\n\n{t(f'{key}.explain')}")  # one element: the page reruns often
     st.latex(formula)
-    st.markdown(t(f"{key}.explain"))
 
 
 def download_csv(M, row_labels, col_labels, name: str) -> None:
