@@ -34,7 +34,7 @@ PAGES = [
     ("self-attention: temperature slider", "pages/1_self_attention.py",
         lambda at, i: at.slider(key="sa_temperature").set_value(0.5 + (i % 20) / 10)),
     ("self-attention: query token", "pages/1_self_attention.py",
-        lambda at, i: at.selectbox(key="sa_query").set_value(i % 9)),
+        lambda at, i: at.selectbox(key="sa_query").set_value(at.selectbox(key="sa_query").options[i % 9])),
     ("self-attention: heads slider", "pages/1_self_attention.py",
         lambda at, i: at.select_slider(key="sa_heads").set_value((1, 2, 5, 10, 25)[i % 5])),
 ]

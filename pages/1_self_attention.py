@@ -28,9 +28,11 @@ n = len(tokens)
 
 with st.sidebar:
     st.header(t("sa.controls"))
-    if remember("sa_query", 0) >= n:
-        st.session_state.sa_query = 0
-    query = st.selectbox(t("sa.query"), range(n), format_func=labels.__getitem__, key="sa_query")
+    # The options are the labels themselves (numbered, so unique): with integer options
+    # whose labels change under them, the browser kept showing the old sentence's label.
+    if remember("sa_query", labels[0]) not in labels:
+        st.session_state.sa_query = labels[0]
+    query = labels.index(st.selectbox(t("sa.query"), labels, key="sa_query"))
     remember("sa_projection", "identity")
     projection = st.radio(
         t("sa.projection"), ["identity", "random"], key="sa_projection",

@@ -20,6 +20,12 @@ def sentence(at, text):
     return at
 
 
+def pick_query(at, i):
+    """Follow token i (0-based) as the query, choosing it from the menu like a learner."""
+    menu = at.selectbox(key="sa_query")
+    return menu.set_value(menu.options[i]).run()
+
+
 def tokens_table(at):
     return at.dataframe[0].value
 
@@ -81,7 +87,7 @@ def test_the_weights_on_screen_are_the_core_computation():
     X = embed(tokenize("the cat sat on the mat")).X
     identity = np.eye(50)
     expected = self_attention(X, identity, identity, identity)["weights"]
-    at.selectbox(key="sa_query").set_value(1).run()  # "cat"
+    pick_query(at, 1)  # "cat"
     top = metric(at, EN["sa.top_key"])
     j = int(np.argmax(expected[1]))
     assert top.value == f"{j + 1} {'the cat sat on the mat'.split()[j]}"
@@ -106,7 +112,7 @@ def test_heatmaps_draw_the_core_matrices():
 def test_choosing_another_query_changes_the_followed_row():
     at = sentence(open_page(SELF_ATTENTION), "the animal did not cross the street because it was tired")
     before = metric(at, EN["sa.top_key"]).delta
-    at.selectbox(key="sa_query").set_value(8).run()  # "it"
+    pick_query(at, 8)  # "it"
     titles = [spec.get("title") for spec, _ in charts(at)]
     assert EN["sa.for_query"].format(token="9 it") in titles
     assert metric(at, EN["sa.top_key"]).delta != before
@@ -117,7 +123,7 @@ def test_choosing_another_query_changes_the_followed_row():
 
 def test_temperature_sharpens_and_flattens_the_weights():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
-    at.selectbox(key="sa_query").set_value(1).run()
+    pick_query(at, 1)
     share = {}
     for tau in (0.2, 1.0, 5.0):
         at.slider(key="sa_temperature").set_value(tau).run()
@@ -128,7 +134,7 @@ def test_temperature_sharpens_and_flattens_the_weights():
 def test_causal_mask_makes_the_first_token_attend_only_to_itself():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
     at.toggle(key="sa_causal").set_value(True).run()
-    at.selectbox(key="sa_query").set_value(0).run()
+    pick_query(at, 0)
     top = metric(at, EN["sa.top_key"])
     assert (top.value, top.delta) == ("1 the", "100.0%")
     assert EN["sa.mask_note"] in [c.value for c in at.caption]
@@ -200,18 +206,19 @@ def test_unknown_tokens_are_named_as_random_vectors():
 
 def test_sentence_and_query_survive_a_visit_to_another_page():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
-    at.selectbox(key="sa_query").set_value(2).run()
+    pick_query(at, 2)
     at.switch_page("dashboard.py").run()
     at.switch_page(SELF_ATTENTION).run()
     assert at.text_area(key="sa_text").value == "the cat sat on the mat"
-    assert at.selectbox(key="sa_query").value == 2
+    assert at.selectbox(key="sa_query").value == "3 sat"
 
 
 def test_query_beyond_a_shorter_sentence_falls_back_to_the_first_token():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
-    at.selectbox(key="sa_query").set_value(5).run()
+    pick_query(at, 5)
     sentence(at, "two words")
-    assert at.selectbox(key="sa_query").value == 0
+    assert at.selectbox(key="sa_query").value == "1 two"
+    assert at.selectbox(key="sa_query").options == ["1 two", "2 words"]
 
 
 def test_why_divide_chart_switches_measure():
