@@ -8,18 +8,21 @@ lang = page("home.title", "🎓")
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
 
-st.subheader(t("home.path_title"))
-st.mermaid_chart(t("home.path_diagram"), alt=t("home.path_alt"))
-st.caption(t("home.path_caption"))
+path, start = st.columns([2, 3], gap="large")
+with path:
+    st.subheader(t("home.path_title"))
+    st.mermaid_chart(t("home.path_diagram"), alt=t("home.path_alt"))
+    st.caption(t("home.path_caption"))
 
-st.subheader(t("home.start_title"))
-for script, key, icon in concept_pages():
-    with st.container(border=True):
-        st.page_link(script, label=t(f"nav.{key}"), icon=icon, query_params={"lang": lang})
-        st.markdown(t(f"home.blurb_{key}"))
+with start:
+    st.subheader(t("home.start_title"))
+    for script, key, icon in concept_pages():
+        with st.container(border=True):
+            st.page_link(script, label=t(f"nav.{key}"), icon=icon, query_params={"lang": lang})
+            st.markdown(t(f"home.blurb_{key}"))
 
-st.subheader(t("home.notes_title"))
-st.markdown(t("home.notes_intro"))
-for concept in ("rnn", "lstm", "gru", "attention", "self_attention", "steps"):
-    with st.expander(t(f"home.notes_{concept}_title")):
-        st.markdown(t(f"home.notes_{concept}"))
+    st.subheader(t("home.notes_title"))
+    st.markdown(t("home.notes_intro"))
+    for concept in ("rnn", "lstm", "gru", "attention", "self_attention", "steps"):
+        with st.expander(t(f"home.notes_{concept}_title")):
+            st.markdown(t(f"home.notes_{concept}"))

@@ -35,7 +35,7 @@ with st.sidebar:
     query = labels.index(st.selectbox(t("sa.query"), labels, key="sa_query"))
     remember("sa_projection", "identity")
     projection = st.radio(
-        t("sa.projection"), ["identity", "random"], key="sa_projection",
+        t("sa.projection"), ["identity", "random"], key="sa_projection", help=t("sa.projection_help"),
         format_func=lambda p: t(f"sa.projection_{p}"),
     )
     identity = projection == "identity"

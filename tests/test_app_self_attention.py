@@ -109,6 +109,18 @@ def test_heatmaps_draw_the_core_matrices():
     np.testing.assert_allclose(scaled[mask], expected["scaled_scores"][mask], atol=1e-9)
 
 
+def test_heatmap_legends_mark_the_exact_value_range():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    heatmaps = [(spec, data) for spec, data in charts(at) if "r" in data]
+    assert len(heatmaps) == 8  # X, Q=K=V, scores, scaled, weights, weighted values, output, heads
+    for spec, data in heatmaps:
+        layers = spec.get("layer") or spec["spec"]["layer"]
+        marks = next(layer["encoding"]["color"]["legend"]["values"] for layer in layers
+                     if "color" in layer.get("encoding", {}))
+        values = data["value"].dropna()
+        assert marks[0] == pytest.approx(values.min()) and marks[-1] == pytest.approx(values.max())
+
+
 def test_choosing_another_query_changes_the_followed_row():
     at = sentence(open_page(SELF_ATTENTION), "the animal did not cross the street because it was tired")
     before = metric(at, EN["sa.top_key"]).delta

@@ -63,6 +63,47 @@ def matrix_frame(M, row_labels, col_labels) -> pa.Table:
     )
 
 
+def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_title: str,
+           diverging: bool, highlight_row: int | None, tooltip_first=()) -> dict:
+    """The encoding and layers every heatmap shares: grey background (masked cells), coloured
+    cells with their exact value on hover, a legend marking the exact value range, and an
+    outline around `highlight_row`."""
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    scale = {"scheme": "redblue", "reverse": True, "domainMid": 0} if diverging else {"scheme": "blues"}
+    legend_marks = sorted({lo, hi} | ({0.0} if diverging and lo < 0 < hi else set()))
+    layers = [
+        {"mark": {"type": "rect", "color": "#e8e8e8"}},
+        {
+            "mark": {"type": "rect"},
+            "transform": [{"filter": "isValid(datum.value) && isFinite(datum.value)"}],
+            "encoding": {
+                "color": {"field": "value", "type": "quantitative", "title": value_title, "scale": scale,
+                          "legend": {"values": legend_marks, "format": ".3~f", "gradientLength": 120}},
+                "tooltip": [
+                    *tooltip_first,
+                    {"field": "row", "title": y_title},
+                    {"field": "col", "title": x_title},
+                    {"field": "value", "title": value_title, "format": ".4f"},
+                ],
+            },
+        },
+    ]
+    if highlight_row is not None:
+        layers.append({
+            "mark": {"type": "rect", "fill": None, "stroke": "#111", "strokeWidth": 2},
+            "transform": [{"filter": f"datum.r == {int(highlight_row)}"}],
+        })
+    return {
+        "encoding": {
+            "x": {"field": "col", "type": "ordinal", "sort": list(col_labels), "title": x_title},
+            "y": {"field": "row", "type": "ordinal", "sort": list(row_labels), "title": y_title,
+                  "axis": TOKEN_AXIS},
+        },
+        "layer": layers,
+    }
+
+
 def heatmap(
     M,
     row_labels,
@@ -81,51 +122,15 @@ def heatmap(
     Missing cells (masked) are drawn grey; `highlight_row` gets a dark outline.
     A `title` is drawn by Vega as plain text, so it may hold the learner's words.
     """
-    frame = matrix_frame(M, row_labels, col_labels)
-    color_scale = (
-        {"scheme": "redblue", "reverse": True, "domainMid": 0}
-        if diverging
-        else {"scheme": "blues"}
-    )
-    x = {"field": "col", "type": "ordinal", "sort": list(col_labels), "title": x_title}
-    y = {"field": "row", "type": "ordinal", "sort": list(row_labels), "title": y_title,
-         "axis": TOKEN_AXIS}
-    layers = [
-        {"mark": {"type": "rect", "color": "#e8e8e8"}},
-        {
-            "mark": {"type": "rect"},
-            "transform": [{"filter": "isValid(datum.value) && isFinite(datum.value)"}],
-            "encoding": {
-                "color": {
-                    "field": "value",
-                    "type": "quantitative",
-                    "title": value_title,
-                    "scale": color_scale,
-                    "legend": {"orient": "right", "gradientLength": 120},
-                },
-                "tooltip": [
-                    {"field": "row", "title": y_title},
-                    {"field": "col", "title": x_title},
-                    {"field": "value", "title": value_title, "format": ".4f"},
-                ],
-            },
-        },
-    ]
-    if highlight_row is not None:
-        layers.append(
-            {
-                "mark": {"type": "rect", "fill": None, "stroke": "#111", "strokeWidth": 2},
-                "transform": [{"filter": f"datum.r == {int(highlight_row)}"}],
-            }
-        )
+    M = np.asarray(M, dtype=float)
     spec = {
         "title": title or "",
         "height": height or int(np.clip(CELL_PX * len(row_labels), 120, 800)),
         "autosize": FIT_WIDTH,
-        "encoding": {"x": x, "y": y},
-        "layer": layers,
+        **_cells(M, row_labels, col_labels, x_title=x_title, y_title=y_title,
+                 value_title=value_title, diverging=diverging, highlight_row=highlight_row),
     }
-    st.vega_lite_chart(frame, spec, width="stretch")
+    st.vega_lite_chart(matrix_frame(M, row_labels, col_labels), spec, width="stretch")
 
 
 def line_chart(
@@ -218,37 +223,13 @@ def heatmap_grid(
     labels_arr = np.asarray(labels, dtype=object)
     frame = table(panel=np.asarray(panels, dtype=object)[h], r=r, c=c,
                   row=labels_arr[r], col=labels_arr[c], value=stack.ravel())
-    cell = max(6, min(CELL_PX, 360 // len(labels)))
-    side = cell * len(labels)
-    x = {"field": "col", "type": "ordinal", "sort": list(labels), "title": x_title}
-    y = {"field": "row", "type": "ordinal", "sort": list(labels), "title": y_title,
-         "axis": TOKEN_AXIS}
-    layers = [
-        {
-            "mark": {"type": "rect"},
-            "encoding": {
-                "color": {"field": "value", "type": "quantitative", "title": value_title,
-                          "scale": {"scheme": "blues"}},
-                "tooltip": [
-                    {"field": "panel", "title": panel_title},
-                    {"field": "row", "title": y_title},
-                    {"field": "col", "title": x_title},
-                    {"field": "value", "title": value_title, "format": ".4f"},
-                ],
-            },
-        }
-    ]
-    if highlight_row is not None:
-        layers.append(
-            {
-                "mark": {"type": "rect", "fill": None, "stroke": "#111", "strokeWidth": 1.5},
-                "transform": [{"filter": f"datum.r == {int(highlight_row)}"}],
-            }
-        )
+    side = max(6, min(CELL_PX, 360 // n)) * n
+    cells = _cells(stack, labels, labels, x_title=x_title, y_title=y_title, value_title=value_title,
+                   diverging=False, highlight_row=highlight_row,
+                   tooltip_first=[{"field": "panel", "title": panel_title}])
     spec = {
-        "facet": {"field": "panel", "type": "nominal", "title": None,
-                  "sort": panels},
+        "facet": {"field": "panel", "type": "nominal", "title": None, "sort": panels},
         "columns": columns,
-        "spec": {"width": side, "height": side, "encoding": {"x": x, "y": y}, "layer": layers},
+        "spec": {"width": side, "height": side, **cells},
     }
     st.vega_lite_chart(frame, spec, width="content")
