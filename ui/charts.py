@@ -46,6 +46,12 @@ def table(**columns) -> pa.Table:
     return pa.table(arrays)
 
 
+def _labels(labels, index: np.ndarray) -> pa.DictionaryArray:
+    """Labels per cell, dictionary-encoded: each distinct string sent once, not once a cell."""
+    return pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)),
+                                          pa.array([str(x) for x in labels], pa.string()))
+
+
 def matrix_frame(M, row_labels, col_labels) -> pa.Table:
     """A matrix in long form: one row per cell, with its row/column index and label.
 
@@ -53,14 +59,10 @@ def matrix_frame(M, row_labels, col_labels) -> pa.Table:
     """
     M = np.asarray(M, dtype=float)
     n_rows, n_cols = M.shape
-    r, c = np.divmod(np.arange(n_rows * n_cols), n_cols)  # row-major, like M.ravel()
-    return table(
-        r=r,
-        c=c,
-        row=np.asarray(row_labels, dtype=object)[r],
-        col=np.asarray(col_labels, dtype=object)[c],
-        value=M.ravel(),
-    )
+    r, c = np.divmod(np.arange(n_rows * n_cols, dtype=np.int32), n_cols)  # row-major, like M.ravel()
+    values = np.where(np.isfinite(M), M, np.nan).ravel()
+    return pa.table({"r": r, "c": c, "row": _labels(row_labels, r), "col": _labels(col_labels, c),
+                     "value": pa.array(values, from_pandas=True)})
 
 
 def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_title: str,
@@ -219,10 +221,9 @@ def heatmap_grid(
     stack = np.asarray(stack, dtype=float)
     num_panels, n, _ = stack.shape
     panels = [f"{panel_title} {h + 1}" for h in range(num_panels)]
-    h, r, c = np.unravel_index(np.arange(stack.size), stack.shape)  # like stack.ravel()
-    labels_arr = np.asarray(labels, dtype=object)
-    frame = table(panel=np.asarray(panels, dtype=object)[h], r=r, c=c,
-                  row=labels_arr[r], col=labels_arr[c], value=stack.ravel())
+    h, r, c = np.unravel_index(np.arange(stack.size, dtype=np.int32), stack.shape)  # like stack.ravel()
+    frame = pa.table({"panel": _labels(panels, h), "r": r.astype(np.int32), "c": c.astype(np.int32),
+                      "row": _labels(labels, r), "col": _labels(labels, c), "value": stack.ravel()})
     side = max(6, min(CELL_PX, 360 // n)) * n
     cells = _cells(stack, labels, labels, x_title=x_title, y_title=y_title, value_title=value_title,
                    diverging=False, highlight_row=highlight_row,
