@@ -7,6 +7,7 @@ from .attention import (
     random_projections,
     scaled_dot_product_attention,
     self_attention,
+    self_attention_jacobian,
     softmax,
     softmax_saturation,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "random_projections",
     "scaled_dot_product_attention",
     "self_attention",
+    "self_attention_jacobian",
     "softmax",
     "softmax_saturation",
 ]

@@ -22,7 +22,8 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "causal_mask", "identity_projections", "multi_head_attention", "random_projections",
-    "scaled_dot_product_attention", "self_attention", "softmax", "softmax_saturation",
+    "scaled_dot_product_attention", "self_attention", "self_attention_jacobian", "softmax",
+    "softmax_saturation",
 ]
 
 
@@ -225,6 +226,44 @@ def self_attention(
         "X": X, "Q": Q, "K": K, "V": V, "scores": scores, "scaled_scores": scaled_scores,
         "weights": weights, "weighted_values": weighted_values, "output": output, "d_k": int(Q.shape[1]),
     }
+
+
+def self_attention_jacobian(
+    X: ArrayLike, W_q: ArrayLike, W_k: ArrayLike, W_v: ArrayLike, i: int, j: int,
+    mask: ArrayLike | None = None, temperature: float = 1.0,
+) -> np.ndarray:
+    """How the output of token i moves with the input of token j: the exact ∂z_i/∂x_j.
+
+    With z_i = Σ_l a_il v_l, a_il = softmax_l(q_i·k_l / c) and c = √d_k · temperature:
+
+        ∂z_i/∂x_j = a_ij W_vᵀ                                  (through v_j)
+                  + (a_ij / c) (v_j − z_i) (W_k q_i)ᵀ            (through k_j, via the weights)
+                  + [i = j] (1/c) Σ_l a_il (v_l − z_i) k_lᵀ W_qᵀ  (through q_i, when j is the query)
+
+    One matrix product away whatever the distance between i and j: this is the "one step"
+    that lets self-attention keep early information (a recurrence needs |i − j| steps).
+
+    Args:
+        X: (n, d_model); W_q, W_k: (d_model, d_k); W_v: (d_model, d_v).
+        i: the output (query) token; j: the input token.
+        mask, temperature: as in self_attention.
+    Returns:
+        (d_v, d_model) Jacobian.
+    """
+    steps = self_attention(X, W_q, W_k, W_v, mask=mask, temperature=temperature)
+    n = steps["X"].shape[0]
+    if not (0 <= i < n and 0 <= j < n):
+        raise ValueError(f"i = {i} and j = {j} must be token indices of X with shape {steps['X'].shape}")
+    Q, K, V, Z = steps["Q"], steps["K"], steps["V"], steps["output"]  # (n, d_k), (n, d_k), (n, d_v), (n, d_v)
+    W_q, W_k, W_v = _as_float(W_q), _as_float(W_k), _as_float(W_v)
+    a = steps["weights"][i]  # (n,) the weights of query i
+    c = math.sqrt(steps["d_k"]) * float(temperature)
+    J = a[j] * W_v.T  # (d_v, d_model)
+    J = J + (a[j] / c) * np.outer(V[j] - Z[i], W_k @ Q[i])  # (d_v,) x (d_model,) -> (d_v, d_model)
+    if i == j:
+        spread = (a[:, None] * (V - Z[i])).T @ K  # (d_v, n) x (n, d_k) -> (d_v, d_k)
+        J = J + spread @ W_q.T / c  # (d_v, d_k) x (d_k, d_model) -> (d_v, d_model)
+    return J
 
 
 def multi_head_attention(

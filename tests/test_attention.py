@@ -17,6 +17,7 @@ from core.attention import (
     random_projections,
     scaled_dot_product_attention,
     self_attention,
+    self_attention_jacobian,
     softmax,
     softmax_saturation,
 )
@@ -496,3 +497,44 @@ def test_saturation_is_deterministic_from_the_seed():
 def test_saturation_rejects_invalid_d_k_values(d_k_values):
     with pytest.raises(ValueError, match="d_k_values"):
         softmax_saturation(d_k_values)
+
+
+def _central_difference_jacobian(f, x, eps=1e-6):
+    """∂f/∂x by central differences, column by column (float64)."""
+    columns = []
+    for m in range(x.size):
+        step = np.zeros_like(x)
+        step[m] = eps
+        columns.append((f(x + step) - f(x - step)) / (2 * eps))
+    return np.stack(columns, axis=-1)
+
+
+@pytest.mark.parametrize(("i", "j"), [(3, 0), (0, 3), (2, 2), (1, 2)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_self_attention_jacobian_matches_central_differences(i, j, causal):
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((4, 5))
+    W_q, W_k, W_v = (rng.standard_normal((5, d)) / 2 for d in (3, 3, 2))
+    mask = causal_mask(4) if causal else None
+
+    def output_i(x_j):
+        X_moved = X.copy()
+        X_moved[j] = x_j
+        return self_attention(X_moved, W_q, W_k, W_v, mask=mask, temperature=0.7)["output"][i]
+
+    expected = _central_difference_jacobian(output_i, X[j].copy())
+    got = self_attention_jacobian(X, W_q, W_k, W_v, i, j, mask=mask, temperature=0.7)
+    assert got.shape == (2, 5)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_masked_future_token_has_no_influence():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 3))
+    J = self_attention_jacobian(X, *identity_projections(3), i=1, j=3, mask=causal_mask(4))
+    assert_array_equal(J, np.zeros((3, 3)))
+
+
+def test_jacobian_rejects_token_indices_outside_the_sequence():
+    with pytest.raises(ValueError, match=r"i = 5 and j = 0 .* shape \(3, 2\)"):
+        self_attention_jacobian(np.ones((3, 2)), *identity_projections(2), i=5, j=0)
