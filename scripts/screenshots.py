@@ -26,7 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PAGES = {"home": "", "self_attention": "self_attention"}
+sys.path.insert(0, str(ROOT))
+from ui.layout import NAV  # noqa: E402  (the menu is the list of pages)
+
+# page key -> URL path: "" for the home page, the script's name without its number otherwise
+PAGES = {key: "" if script == "dashboard.py" else Path(script).stem.split("_", 1)[1]
+         for _, links in NAV for script, key, _ in links}
 
 
 def free_port() -> int:
@@ -85,13 +90,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="artifacts/screenshots")
     parser.add_argument("--width", type=int, default=1400)
+    parser.add_argument("--pages", nargs="*", default=list(PAGES), help="page keys (default: all)")
     args = parser.parse_args()
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
     problems = []
     with running_app(free_port()) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for name, path in PAGES.items():
+        for name in args.pages:
+            path = PAGES[name]
             for lang in ("en", "ko"):
                 page = browser.new_page(viewport={"width": args.width, "height": 900}, locale=lang)
                 page.on("requestfailed", lambda r, n=name, lg=lang: problems.append(

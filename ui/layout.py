@@ -16,7 +16,10 @@ from ui.i18n import LANG_NAMES, LANGS, language_from_locale, text
 # A page key names its label `nav.<key>` and its blurb on the home page `home.blurb_<key>`.
 NAV = (
     ("start", (("dashboard.py", "home", ":material/home:"),)),
-    ("attention", (("pages/1_self_attention.py", "self_attention", ":material/hub:"),)),
+    ("attention", (
+        ("pages/2_seq2seq_attention.py", "seq2seq_attention", ":material/translate:"),
+        ("pages/1_self_attention.py", "self_attention", ":material/hub:"),
+    )),
 )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.seq2seq import load_pairs
 from ui.layout import lang, remember, t
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples.json"
@@ -22,6 +23,20 @@ def examples() -> dict[str, list[str]]:
     return json.loads(EXAMPLES.read_text(encoding="utf-8"))
 
 
+def _example_picker(label: str, pick_key: str, choices: list, fill, format_func=str) -> None:
+    """A menu of examples; picking one writes `fill(choice)` ({state key: text}) into the
+    text boxes, then the menu returns to its placeholder (a menu, not a mode)."""
+
+    def use_example() -> None:
+        choice = st.session_state[pick_key]
+        if choice is not None:
+            st.session_state.update(fill(choice))
+            st.session_state[pick_key] = None
+
+    st.selectbox(label, choices, index=None, key=pick_key, format_func=format_func,
+                 placeholder=t("common.examples_placeholder"), on_change=use_example)
+
+
 def sentence_input(prefix: str) -> str:
     """A text box for the learner's sentence, with example sentences to pick from.
 
@@ -30,19 +45,25 @@ def sentence_input(prefix: str) -> str:
     """
     ours, other = lang(), "ko" if lang() == "en" else "en"
     choices = examples()[ours] + examples()[other]
-    text_key, pick_key = f"{prefix}_text", f"{prefix}_example"
+    text_key = f"{prefix}_text"
     remember(text_key, choices[0])
-
-    def use_example() -> None:
-        if st.session_state[pick_key] is not None:
-            st.session_state[text_key] = st.session_state[pick_key]
-            st.session_state[pick_key] = None  # back to "pick an example": a menu, not a mode
-
-    st.selectbox(
-        t("common.examples"), choices, index=None, key=pick_key,
-        placeholder=t("common.examples_placeholder"), on_change=use_example,
-    )
+    _example_picker(t("common.examples"), f"{prefix}_example", choices, lambda choice: {text_key: choice})
     return st.text_area(t("common.sentence"), key=text_key, max_chars=MAX_CHARS, height=80)
+
+
+def pair_input(prefix: str) -> tuple[str, str]:
+    """Two text boxes, a source sentence and its translation, with built-in pairs to pick from."""
+    pairs = load_pairs()
+    source_key, target_key = f"{prefix}_source", f"{prefix}_target"
+    remember(source_key, pairs[0]["source"])
+    remember(target_key, pairs[0]["target"])
+    _example_picker(t("common.example_pairs"), f"{prefix}_pair", list(range(len(pairs))),
+                    lambda i: {source_key: pairs[i]["source"], target_key: pairs[i]["target"]},
+                    format_func=lambda i: f"{pairs[i]['source']}  →  {pairs[i]['target']}")
+    left, right = st.columns(2)
+    source = left.text_input(t("common.source"), key=source_key, max_chars=MAX_CHARS)
+    target = right.text_input(t("common.target"), key=target_key, max_chars=MAX_CHARS)
+    return source, target
 
 
 def step_header(number: int, key: str, formula: str) -> None:

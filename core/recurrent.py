@@ -1,0 +1,463 @@
+"""Recurrent cells (Elman RNN, LSTM, GRU) in NumPy, in PyTorch's layout, and their gradient flow.
+
+Conventions (those of torch.nn.RNN / LSTM / GRU with batch_first=False, one layer, so the
+weights of a trained PyTorch module load here unchanged and give the same numbers):
+    - time-major: X has shape (T, input_size) or (T, batch, input_size);
+    - weights multiply from the left, x Wᵀ: W_ih has shape (gates·hidden, input_size) and
+      W_hh has shape (gates·hidden, hidden), the gates stacked in PyTorch's order
+      (LSTM: i, f, g, o; GRU: r, z, n);
+    - two bias vectors, b_ih and b_hh, each of shape (gates·hidden,), as in PyTorch;
+    - h0 (and c0) have shape (hidden,) for one sequence or (batch, hidden) for a batch,
+      None meaning zeros.
+
+Steps are counted from 1: step t reads x_t = X[t - 1] and turns h_{t-1} into h_t, so h_0 = h0
+is the initial state and the trace's H[t - 1] = h_t.
+
+Every forward pass returns a trace, a dict of arrays (as core.attention.self_attention does):
+    all kinds  X, h0, H                H: (T, hidden) or (T, batch, hidden), H[t - 1] = h_t
+    "rnn"      nonlinearity            "tanh" or "relu" (a str, not an array)
+    "lstm"     c0, C, i, f, g, o       each of H's shape, C[t - 1] = c_t, gates at step t
+    "gru"      r, z, n                 each of H's shape, gates at step t
+
+Dimensions:
+    T       sequence length (number of steps)
+    batch   sequences processed side by side
+    hidden  width of the hidden state h (and of the LSTM cell state c)
+    gates   1 (RNN), 4 (LSTM), 3 (GRU): blocks of `hidden` rows stacked in W_ih, W_hh, b_ih, b_hh
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .attention import _as_float, _check_positive_int
+
+__all__ = [
+    "count_parameters", "count_parameters_textbook", "forget_gate_path", "gradient_norms", "gru_forward",
+    "hidden_jacobians", "init_weights", "lstm_forward", "rnn_forward", "sigmoid", "step_jacobians",
+]
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def _check_kind(kind: object) -> int:
+    if kind not in GATES:
+        raise ValueError(f"kind must be one of {sorted(GATES)}, got {kind!r}")
+    return GATES[kind]
+
+
+def sigmoid(x: ArrayLike) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^(-x)), computed as exp(-log(1 + e^(-x))) so that no exponent overflows.
+
+    Returns an array of x's shape with values in [0, 1].
+    """
+    x = _as_float(x)
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+# --- shared checks ------------------------------------------------------------------------
+
+
+def _prepare(X, states, W_ih, W_hh, b_ih, b_hh, gates):
+    """Check shapes; return X as (T, batch, input_size), states as (batch, hidden), the weights, batched.
+
+    `states` maps a name ("h0", "c0") to an array or None (zeros). An unbatched sequence is
+    run as a batch of one and squeezed back by _unbatch.
+    """
+    X = _as_float(X)
+    if X.ndim not in (2, 3) or X.shape[0] == 0:
+        raise ValueError(
+            f"X has shape {X.shape} but must be (T, input_size) or (T, batch, input_size) with T >= 1"
+        )
+    W_ih, W_hh, b_ih, b_hh = (_as_float(a) for a in (W_ih, W_hh, b_ih, b_hh))
+    if W_hh.ndim != 2 or W_hh.shape[1] == 0 or W_hh.shape[0] != gates * W_hh.shape[1]:
+        raise ValueError(f"W_hh has shape {W_hh.shape} but must be ({gates}·hidden, hidden) for {gates} gate(s)")
+    hidden = W_hh.shape[1]
+    rows = gates * hidden
+    if W_ih.shape != (rows, X.shape[-1]):
+        raise ValueError(
+            f"X has shape {X.shape} and W_hh has shape {W_hh.shape}, so W_ih must have shape "
+            f"({rows}, {X.shape[-1]}) = (gates·hidden, input_size), but it has shape {W_ih.shape}"
+        )
+    for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
+        if b.shape != (rows,):
+            raise ValueError(f"W_hh has shape {W_hh.shape} but {name} has shape {b.shape}: it must be ({rows},)")
+
+    batched = X.ndim == 3
+    expected = (X.shape[1], hidden) if batched else (hidden,)
+    checked = {}
+    for name, s in states.items():
+        s = np.zeros(expected) if s is None else _as_float(s)
+        if s.shape != expected:
+            layout = "(batch, hidden)" if batched else "(hidden,)"
+            raise ValueError(
+                f"X has shape {X.shape} but {name} has shape {s.shape}: {name} must have shape {expected} = {layout}"
+            )
+        checked[name] = s if batched else s[None, :]  # (hidden,) -> (1, hidden)
+    X3 = X if batched else X[:, None, :]  # (T, input_size) -> (T, 1, input_size)
+    return X3, checked, (W_ih, W_hh, b_ih, b_hh), batched
+
+
+def _unbatch(trace: dict, batched: bool) -> dict:
+    """Drop the batch axis of size 1 that _prepare added to an unbatched sequence."""
+    if batched:
+        return trace
+    return {
+        k: v if isinstance(v, str) else v[:, 0] if v.ndim == 3 else v[0]  # (T, 1, h) -> (T, h); (1, h) -> (h,)
+        for k, v in trace.items()
+    }
+
+
+# --- forward passes -------------------------------------------------------------------------
+
+
+def rnn_forward(
+    X: ArrayLike, h0: ArrayLike | None, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+    nonlinearity: str = "tanh",
+) -> dict:
+    """Elman RNN, as torch.nn.RNN:
+
+        h_t = tanh(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)      (relu instead of tanh if asked)
+
+    Args:
+        X: (T, input_size) or (T, batch, input_size).
+        h0: (hidden,) or (batch, hidden), matching X; None for zeros.
+        W_ih: (hidden, input_size); W_hh: (hidden, hidden); b_ih, b_hh: (hidden,).
+        nonlinearity: "tanh" or "relu".
+    Returns:
+        trace dict: X, h0, H of shape (T, hidden) or (T, batch, hidden), and nonlinearity.
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    X3, states, (W_ih, W_hh, b_ih, b_hh), batched = _prepare(X, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 1)
+    act = np.tanh if nonlinearity == "tanh" else (lambda a: np.maximum(a, 0.0))
+
+    # The input term does not depend on h, so all T steps get it in one product.
+    XW = X3 @ W_ih.T + b_ih  # (T, batch, input_size) x (input_size, hidden) -> (T, batch, hidden)
+    h = states["h0"]  # (batch, hidden)
+    H = []
+    for t in range(X3.shape[0]):
+        h = act(XW[t] + h @ W_hh.T + b_hh)  # (batch, hidden) x (hidden, hidden) -> (batch, hidden)
+        H.append(h)
+    trace = {"X": X3, "h0": states["h0"], "H": np.stack(H), "nonlinearity": nonlinearity}  # H: (T, batch, hidden)
+    return _unbatch(trace, batched)
+
+
+def lstm_forward(
+    X: ArrayLike, h0: ArrayLike | None, c0: ArrayLike | None,
+    W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+) -> dict:
+    """Long short-term memory, as torch.nn.LSTM (gates stacked i, f, g, o):
+
+        i_t = σ(x_t W_iiᵀ + b_ii + h_{t-1} W_hiᵀ + b_hi)     input gate
+        f_t = σ(x_t W_ifᵀ + b_if + h_{t-1} W_hfᵀ + b_hf)     forget gate
+        g_t = tanh(x_t W_igᵀ + b_ig + h_{t-1} W_hgᵀ + b_hg)  candidate cell
+        o_t = σ(x_t W_ioᵀ + b_io + h_{t-1} W_hoᵀ + b_ho)     output gate
+        c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
+        h_t = o_t ⊙ tanh(c_t)
+
+    Args:
+        X: (T, input_size) or (T, batch, input_size).
+        h0, c0: (hidden,) or (batch, hidden), matching X; None for zeros.
+        W_ih: (4·hidden, input_size); W_hh: (4·hidden, hidden); b_ih, b_hh: (4·hidden,).
+    Returns:
+        trace dict: X, h0, c0, and H, C, i, f, g, o, each (T, hidden) or (T, batch, hidden).
+    """
+    X3, states, (W_ih, W_hh, b_ih, b_hh), batched = _prepare(X, {"h0": h0, "c0": c0}, W_ih, W_hh, b_ih, b_hh, 4)
+    XW = X3 @ W_ih.T + b_ih  # (T, batch, input_size) x (input_size, 4·hidden) -> (T, batch, 4·hidden)
+    h, c = states["h0"], states["c0"]  # (batch, hidden) each
+    steps = {k: [] for k in ("H", "C", "i", "f", "g", "o")}
+    for t in range(X3.shape[0]):
+        a = XW[t] + h @ W_hh.T + b_hh  # (batch, hidden) x (hidden, 4·hidden) -> (batch, 4·hidden)
+        a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # each (batch, hidden)
+        i = sigmoid(a_i)  # input gate: how much of the candidate to write
+        f = sigmoid(a_f)  # forget gate: how much of the old cell to keep
+        g = np.tanh(a_g)  # candidate cell
+        o = sigmoid(a_o)  # output gate: how much of the cell to show
+        c = f * c + i * g  # (batch, hidden)
+        h = o * np.tanh(c)  # (batch, hidden)
+        for k, v in (("H", h), ("C", c), ("i", i), ("f", f), ("g", g), ("o", o)):
+            steps[k].append(v)
+    trace = {"X": X3, "h0": states["h0"], "c0": states["c0"]}
+    trace.update({k: np.stack(v) for k, v in steps.items()})  # each (T, batch, hidden)
+    return _unbatch(trace, batched)
+
+
+def gru_forward(
+    X: ArrayLike, h0: ArrayLike | None, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+) -> dict:
+    """Gated recurrent unit, as torch.nn.GRU (gates stacked r, z, n):
+
+        r_t = σ(x_t W_irᵀ + b_ir + h_{t-1} W_hrᵀ + b_hr)               reset gate
+        z_t = σ(x_t W_izᵀ + b_iz + h_{t-1} W_hzᵀ + b_hz)               update gate
+        n_t = tanh(x_t W_inᵀ + b_in + r_t ⊙ (h_{t-1} W_hnᵀ + b_hn))    candidate state
+        h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+    b_hn sits inside the reset product, so it cannot be merged into b_in (see count_parameters).
+
+    Args:
+        X: (T, input_size) or (T, batch, input_size).
+        h0: (hidden,) or (batch, hidden), matching X; None for zeros.
+        W_ih: (3·hidden, input_size); W_hh: (3·hidden, hidden); b_ih, b_hh: (3·hidden,).
+    Returns:
+        trace dict: X, h0, and H, r, z, n, each (T, hidden) or (T, batch, hidden).
+    """
+    X3, states, (W_ih, W_hh, b_ih, b_hh), batched = _prepare(X, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3)
+    XW = X3 @ W_ih.T + b_ih  # (T, batch, input_size) x (input_size, 3·hidden) -> (T, batch, 3·hidden)
+    h = states["h0"]  # (batch, hidden)
+    steps = {k: [] for k in ("H", "r", "z", "n")}
+    for t in range(X3.shape[0]):
+        x_r, x_z, x_n = np.split(XW[t], 3, axis=1)  # each (batch, hidden): x W_i·ᵀ + b_i·
+        h_r, h_z, h_n = np.split(h @ W_hh.T + b_hh, 3, axis=1)  # (batch, 3·hidden) -> each (batch, hidden)
+        r = sigmoid(x_r + h_r)  # reset gate: how much of h_{t-1} the candidate sees
+        z = sigmoid(x_z + h_z)  # update gate: how much of h_{t-1} to keep
+        n = np.tanh(x_n + r * h_n)  # candidate state
+        h = (1.0 - z) * n + z * h  # (batch, hidden)
+        for k, v in (("H", h), ("r", r), ("z", z), ("n", n)):
+            steps[k].append(v)
+    trace = {"X": X3, "h0": states["h0"]}
+    trace.update({k: np.stack(v) for k, v in steps.items()})  # each (T, batch, hidden)
+    return _unbatch(trace, batched)
+
+
+
+# --- weights and parameter counts -------------------------------------------------------
+
+
+def init_weights(kind: str, input_size: int, hidden_size: int, seed: int, scale: float | None = None) -> dict:
+    """Random weights drawn like PyTorch's default initialisation: every entry i.i.d. U(−s, s),
+
+        s = 1 / √hidden_size   (unless `scale` is given)
+
+    Same distribution as torch.nn.RNN / LSTM / GRU, not the same numbers (NumPy's generator,
+    np.random.default_rng(seed), draws W_ih, W_hh, b_ih, b_hh in that order).
+
+    Args:
+        kind: "rnn", "lstm" or "gru"; input_size, hidden_size: positive ints;
+        seed: for np.random.default_rng; scale: s, finite and >= 0 (default 1/√hidden_size).
+    Returns:
+        dict with W_ih (gates·hidden, input_size), W_hh (gates·hidden, hidden), b_ih and b_hh (gates·hidden,).
+    """
+    gates = _check_kind(kind)
+    input_size = _check_positive_int("input_size", input_size)
+    hidden = _check_positive_int("hidden_size", hidden_size)
+    s = 1.0 / math.sqrt(hidden) if scale is None else float(scale)
+    if not (math.isfinite(s) and s >= 0):
+        raise ValueError(f"scale must be finite and >= 0, got {scale!r}")
+    rng = np.random.default_rng(seed)
+    rows = gates * hidden
+    return {
+        "W_ih": rng.uniform(-s, s, size=(rows, input_size)),
+        "W_hh": rng.uniform(-s, s, size=(rows, hidden)),
+        "b_ih": rng.uniform(-s, s, size=rows),
+        "b_hh": rng.uniform(-s, s, size=rows),
+    }
+
+
+def count_parameters(kind: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True) -> int:
+    """Number of parameters of torch.nn.RNN / LSTM / GRU (unidirectional, no projection):
+
+        per layer: gates·hidden·(layer_input + hidden)  +  2·gates·hidden  (if bias)
+
+    where layer_input = input_size for the first layer and hidden_size for the others (each
+    layer reads the hidden states of the one below).
+
+    Why two biases when one would do: b_ih + b_hh enter the RNN and LSTM gates only as a sum,
+    so one vector is redundant there; PyTorch keeps both for compatibility with cuDNN, whose
+    kernels define the cells with separate input and recurrent biases, so trained weights map
+    one to one. For the GRU's n gate they are not even equivalent: b_hn is multiplied by the
+    reset gate, r ⊙ (W_hn h + b_hn), so no single bias reproduces it.
+    count_parameters_textbook gives the one-bias count.
+    """
+    gates = _check_kind(kind)
+    input_size = _check_positive_int("input_size", input_size)
+    hidden = _check_positive_int("hidden_size", hidden_size)
+    num_layers = _check_positive_int("num_layers", num_layers)
+    total = 0
+    for layer in range(num_layers):
+        layer_input = input_size if layer == 0 else hidden
+        total += gates * hidden * (layer_input + hidden) + (2 * gates * hidden if bias else 0)
+    return total
+
+
+def count_parameters_textbook(kind: str, input_size: int, hidden_size: int) -> int:
+    """Parameter count of one layer with one bias per gate, as in textbooks (d2l, Goodfellow et al.):
+
+        gates · (hidden·(input_size + hidden) + hidden)
+
+    It is smaller than count_parameters(kind, input_size, hidden_size) by gates·hidden, the
+    second bias vector PyTorch keeps (see count_parameters for why).
+    """
+    gates = _check_kind(kind)
+    input_size = _check_positive_int("input_size", input_size)
+    hidden = _check_positive_int("hidden_size", hidden_size)
+    return gates * (hidden * (input_size + hidden) + hidden)
+
+
+# --- gradient flow: exact Jacobians ---------------------------------------------------------
+
+
+def _unbatched_trace(kind: str, trace: dict, weights: dict):
+    if trace["H"].ndim != 2:
+        raise ValueError(
+            f"H has shape {trace['H'].shape}: Jacobians need the trace of one unbatched sequence, "
+            "H of shape (T, hidden)"
+        )
+    W_hh = _as_float(weights["W_hh"])
+    hidden = trace["H"].shape[1]
+    if W_hh.shape != (GATES[kind] * hidden, hidden):
+        raise ValueError(
+            f"H has shape {trace['H'].shape} but W_hh has shape {W_hh.shape}: "
+            f"a {kind} of hidden size {hidden} needs W_hh of shape ({GATES[kind] * hidden}, {hidden})"
+        )
+    H_prev = np.concatenate([trace["h0"][None], trace["H"][:-1]])  # (T, hidden): H_prev[t - 1] = h_{t-1}
+    return W_hh, hidden, H_prev
+
+
+def step_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
+    """One-step Jacobians of the state, derived by hand, for one unbatched sequence.
+
+        A[t - 1] = ∂s_t / ∂s_{t-1},   t = 1..T
+
+    The state s is h for the RNN and GRU, and (h, c) stacked for the LSTM. With
+    D(v) = diag(v) and the gates of step t (W_hi etc. are the gate blocks of W_hh):
+
+        rnn (tanh)  ∂h_t/∂h_{t-1} = D(1 − h_t²) W_hh                  (relu: D(h_t > 0) W_hh)
+        lstm        ∂i/∂h = D(i(1 − i)) W_hi,  ∂f/∂h = D(f(1 − f)) W_hf,
+                    ∂g/∂h = D(1 − g²) W_hg,    ∂o/∂h = D(o(1 − o)) W_ho
+                    ∂c_t/∂h_{t-1} = D(c_{t-1}) ∂f/∂h + D(g) ∂i/∂h + D(i) ∂g/∂h
+                    ∂c_t/∂c_{t-1} = D(f)
+                    ∂h_t/∂h_{t-1} = D(tanh c_t) ∂o/∂h + D(o(1 − tanh² c_t)) ∂c_t/∂h_{t-1}
+                    ∂h_t/∂c_{t-1} = D(o(1 − tanh² c_t) f)
+                    A = [[∂h_t/∂h_{t-1}, ∂h_t/∂c_{t-1}], [∂c_t/∂h_{t-1}, ∂c_t/∂c_{t-1}]]
+        gru         ∂r/∂h = D(r(1 − r)) W_hr,  ∂z/∂h = D(z(1 − z)) W_hz,  m = W_hn h_{t-1} + b_hn
+                    ∂n/∂h = D(1 − n²) (D(m) ∂r/∂h + D(r) W_hn)
+                    ∂h_t/∂h_{t-1} = D(1 − z) ∂n/∂h + D(h_{t-1} − n) ∂z/∂h + D(z)
+
+    Args:
+        kind: "rnn", "lstm" or "gru"; trace: from the matching forward pass on X of shape
+            (T, input_size); weights: dict with at least W_hh (and b_hh for the GRU).
+    Returns:
+        (T, hidden, hidden) for the RNN and GRU, (T, 2·hidden, 2·hidden) for the LSTM
+        (rows and columns ordered h then c).
+    """
+    _check_kind(kind)
+    W_hh, hidden, H_prev = _unbatched_trace(kind, trace, weights)
+    eye = np.eye(hidden)
+
+    if kind == "rnn":
+        H = trace["H"]  # (T, hidden)
+        slope = 1.0 - H**2 if trace["nonlinearity"] == "tanh" else (H > 0).astype(H.dtype)
+        return slope[:, :, None] * W_hh  # (T, hidden, 1) * (hidden, hidden) -> (T, hidden, hidden)
+
+    if kind == "lstm":
+        W_hi, W_hf, W_hg, W_ho = np.split(W_hh, 4)  # each (hidden, hidden)
+        i, f, g, o, C = (trace[k] for k in ("i", "f", "g", "o", "C"))  # each (T, hidden)
+        C_prev = np.concatenate([trace["c0"][None], C[:-1]])  # (T, hidden): C_prev[t - 1] = c_{t-1}
+        di = (i * (1 - i))[:, :, None] * W_hi  # (T, hidden, hidden)
+        df = (f * (1 - f))[:, :, None] * W_hf  # (T, hidden, hidden)
+        dg = (1 - g**2)[:, :, None] * W_hg  # (T, hidden, hidden)
+        do = (o * (1 - o))[:, :, None] * W_ho  # (T, hidden, hidden)
+        tanh_c = np.tanh(C)  # (T, hidden)
+        out_slope = o * (1 - tanh_c**2)  # (T, hidden): ∂h_t/∂c_t, diagonal
+        dc_dh = C_prev[:, :, None] * df + g[:, :, None] * di + i[:, :, None] * dg  # (T, hidden, hidden)
+        dc_dc = f[:, :, None] * eye  # (T, hidden, hidden), diagonal
+        dh_dh = tanh_c[:, :, None] * do + out_slope[:, :, None] * dc_dh  # (T, hidden, hidden)
+        dh_dc = (out_slope * f)[:, :, None] * eye  # (T, hidden, hidden), diagonal
+        return np.concatenate([
+            np.concatenate([dh_dh, dh_dc], axis=2),
+            np.concatenate([dc_dh, dc_dc], axis=2),
+        ], axis=1)  # (T, 2·hidden, 2·hidden)
+
+    W_hr, W_hz, W_hn = np.split(W_hh, 3)  # each (hidden, hidden)
+    b_hn = _as_float(weights["b_hh"])[2 * hidden:]  # (hidden,)
+    r, z, n = trace["r"], trace["z"], trace["n"]  # each (T, hidden)
+    m = H_prev @ W_hn.T + b_hn  # (T, hidden) x (hidden, hidden) -> (T, hidden)
+    dr = (r * (1 - r))[:, :, None] * W_hr  # (T, hidden, hidden)
+    dz = (z * (1 - z))[:, :, None] * W_hz  # (T, hidden, hidden)
+    dn = (1 - n**2)[:, :, None] * (m[:, :, None] * dr + r[:, :, None] * W_hn)  # (T, hidden, hidden)
+    return (1 - z)[:, :, None] * dn + (H_prev - n)[:, :, None] * dz + z[:, :, None] * eye  # (T, hidden, hidden)
+
+
+def hidden_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
+    """∂h_T/∂h_t for t = 0..T-1 (h_0 = h0), exact, by the chain rule over step_jacobians:
+
+        ∂s_T/∂s_t = A_T A_{T-1} ··· A_{t+1},   A_k = ∂s_k/∂s_{k-1}   (and ∂s_T/∂s_T = I, not returned)
+
+    For the LSTM the state is s = (h, c), and the result is the h-h block of ∂s_T/∂s_t: how
+    h_T moves when h_t moves with c_t held fixed, through every path (gates, cells and later
+    hidden states). Entry 0 is what autograd gives for ∂h_T/∂h0 with c0 an independent input.
+
+    Args: as step_jacobians.
+    Returns:
+        (T, hidden, hidden); entry t is ∂h_T/∂h_t.
+    """
+    A = step_jacobians(kind, trace, weights)  # (T, S, S), S = hidden or 2·hidden
+    T, hidden = trace["H"].shape
+    J = np.empty_like(A)  # (T, S, S)
+    J[T - 1] = A[T - 1]
+    for t in range(T - 2, -1, -1):
+        J[t] = J[t + 1] @ A[t]  # ∂s_T/∂s_{t+1} x ∂s_{t+1}/∂s_t -> (S, S)
+    return J[:, :hidden, :hidden]  # (T, hidden, hidden)
+
+
+def forget_gate_path(trace: dict) -> np.ndarray:
+    """The LSTM's cell-to-cell path ("constant error carousel"): the diagonal of
+
+        ∏_{k=t+1..T} D(f_k)   for t = 0..T-1
+
+    This is ∂c_T/∂c_t along the direct route c_{k-1} -> f_k ⊙ c_{k-1} only, ignoring the
+    routes through h and the gates. It neither vanishes nor explodes by itself while f ≈ 1.
+
+    Args:
+        trace: from lstm_forward, batched or not.
+    Returns:
+        array of f's shape, (T, hidden) or (T, batch, hidden); entry t is ∏_{k>t} f_k.
+    """
+    f = trace["f"]  # (T, ..., hidden)
+    return np.cumprod(f[::-1], axis=0)[::-1]  # (T, ..., hidden): entry t = f[t] · f[t+1] ··· f[T-1]
+
+
+def gradient_norms(
+    kind: str, X: ArrayLike, h0: ArrayLike | None, weights: dict,
+    c0: ArrayLike | None = None, nonlinearity: str = "tanh",
+) -> dict[str, np.ndarray]:
+    """How much the last state still depends on each earlier one: spectral norms of Jacobians.
+
+        hidden[t] = ‖∂h_T/∂h_t‖₂,   t = 0..T-1   (h_0 = h0; ‖∂h_T/∂h_T‖₂ = 1 is not included)
+
+    ‖J‖₂ is the largest singular value: a gradient g at h_T reaches h_t as gᵀJ, no larger than
+    ‖J‖₂·‖g‖. Small values at small t are the vanishing gradient, large ones the exploding.
+    For the LSTM, hidden[t] is the norm of hidden_jacobians' h-h block (c_t held fixed), and
+
+        cell[t] = ‖∏_{k=t+1..T} D(f_k)‖₂ = max_j ∏_k f_{k,j}   (forget_gate_path, direct cell route only)
+
+    Args:
+        kind: "rnn", "lstm" or "gru"; X: (T, input_size), one sequence;
+        h0: (hidden,) or None; weights: dict W_ih, W_hh, b_ih, b_hh (as init_weights returns);
+        c0: the LSTM's initial cell (hidden,) or None; nonlinearity: the RNN's, "tanh" or "relu".
+    Returns:
+        dict of (T,) float arrays: hidden, and cell for the LSTM.
+    """
+    _check_kind(kind)
+    if c0 is not None and kind != "lstm":
+        raise ValueError(f"c0 is only for kind 'lstm', got kind {kind!r}")
+    if nonlinearity != "tanh" and kind != "rnn":
+        raise ValueError(f"nonlinearity is only for kind 'rnn', got kind {kind!r}")
+    if np.ndim(X) != 2:
+        raise ValueError(f"X has shape {np.shape(X)} but gradient_norms needs one sequence (T, input_size)")
+    W = {k: weights[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
+    if kind == "rnn":
+        trace = rnn_forward(X, h0, **W, nonlinearity=nonlinearity)
+    elif kind == "lstm":
+        trace = lstm_forward(X, h0, c0, **W)
+    else:
+        trace = gru_forward(X, h0, **W)
+    J = hidden_jacobians(kind, trace, W)  # (T, hidden, hidden)
+    result = {"hidden": np.linalg.norm(J, ord=2, axis=(1, 2))}  # (T,)
+    if kind == "lstm":
+        result["cell"] = np.abs(forget_gate_path(trace)).max(axis=1)  # (T, hidden) -> (T,)
+    return result
