@@ -100,7 +100,8 @@ def test_gloss_keys_are_nfc_in_the_file_itself():
 
 
 def test_examples_are_four_english_and_four_korean_sentences():
-    assert set(EXAMPLES) == {"en", "ko"}
+    assert set(EXAMPLES) == {"en", "ko", "long"}
+    assert set(EXAMPLES["long"]) == {"en", "ko"}  # one long sentence per language
     assert len(EXAMPLES["en"]) == len(EXAMPLES["ko"]) == 4
 
 

@@ -144,6 +144,7 @@ def line_chart(
     x_title: str,
     y_title: str,
     log_x: bool = False,
+    log_y: bool = False,
     rule_at: float | None = None,
     height: int = 260,
 ) -> None:
@@ -151,19 +152,23 @@ def line_chart(
     x_enc = {"field": x, "type": "quantitative", "title": x_title}
     if log_x:
         x_enc["scale"] = {"type": "log", "base": 2}
+    y_enc = {"field": y, "type": "quantitative", "title": y_title}
+    if log_y:
+        y_enc["scale"] = {"type": "log"}
+        y_enc["axis"] = {"format": ".0e"}
     layers = [
         {
             "mark": {"type": "line", "point": True},
             "encoding": {
                 "x": x_enc,
-                "y": {"field": y, "type": "quantitative", "title": y_title},
+                "y": y_enc,
                 "color": {"field": series, "type": "nominal", "title": None,
                           "scale": {"range": ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]},
                           "legend": {"orient": "bottom", "labelLimit": 400}},
                 "tooltip": [
                     {"field": series, "type": "nominal"},
                     {"field": x, "type": "quantitative", "title": x_title},
-                    {"field": y, "type": "quantitative", "title": y_title, "format": ".3f"},
+                    {"field": y, "type": "quantitative", "title": y_title, "format": ".3g" if log_y else ".3f"},
                 ],
             },
         }

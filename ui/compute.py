@@ -18,6 +18,8 @@ from core.attention import (
     softmax_saturation,
 )
 from core.embeddings import embed
+from core.memory import attention_first_input_influence, rnn_first_input_influence, with_spectral_radius
+from core.recurrent import init_weights
 from core.seq2seq import alignment, decoder_states, encoder_states, score_params
 
 D_MODEL = 50  # GloVe's 50 dimensions
@@ -70,3 +72,29 @@ def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: fl
     params = None if score == "dot" else score_params(score, D_MODEL, D_MODEL, seed=seed)
     aligned = alignment(H_d, H_e, score=score, params=params, temperature=temperature)
     return H_e, H_d, aligned, embed(list(source)).sources, embed(list(target)).sources
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def both_ways(source: tuple, target: tuple, temperature: float):
+    """The same sentence pair run both ways, with the same states, dot scores and temperature.
+
+    Attention: queries from the decoder (target words), keys and values from the encoder
+    (source words), (m, n). Self-attention: queries, keys and values all from the source
+    words' own states, (n, n).
+    """
+    H_e, H_d = encoder_states(list(source)), decoder_states(list(target))
+    return (alignment(H_d, H_e, temperature=temperature)["weights"],
+            alignment(H_e, H_e, temperature=temperature)["weights"])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, seed: int):
+    """How strongly word 1 still moves each later position: (rnn (T,), self-attention (T,)).
+
+    RNN: tanh cell on the GloVe vectors, PyTorch-style random weights from `seed` with W_hh
+    rescaled to `spectral_radius`. Self-attention: identity projections, causal mask.
+    """
+    X = embed(list(tokens)).X
+    w = init_weights("rnn", D_MODEL, hidden, seed)
+    w["W_hh"] = with_spectral_radius(w["W_hh"], spectral_radius)
+    return rnn_first_input_influence(X, **w), attention_first_input_influence(X, *identity_projections(D_MODEL))

@@ -19,6 +19,7 @@ NAV = (
     ("attention", (
         ("pages/2_seq2seq_attention.py", "seq2seq_attention", ":material/translate:"),
         ("pages/1_self_attention.py", "self_attention", ":material/hub:"),
+        ("pages/6_attention_vs_self_attention.py", "attention_vs_self_attention", ":material/compare:"),
     )),
 )
 

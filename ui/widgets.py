@@ -37,14 +37,16 @@ def _example_picker(label: str, pick_key: str, choices: list, fill, format_func=
                  placeholder=t("common.examples_placeholder"), on_change=use_example)
 
 
-def sentence_input(prefix: str) -> str:
+def sentence_input(prefix: str, long: bool = False) -> str:
     """A text box for the learner's sentence, with example sentences to pick from.
 
-    The first visit starts on an example in the reader's language; picking an
-    example copies it into the box, where the learner can edit it.
+    The first visit starts on an example in the reader's language (a long one when
+    `long`); picking an example copies it into the box, where the learner can edit it.
     """
     ours, other = lang(), "ko" if lang() == "en" else "en"
     choices = examples()[ours] + examples()[other]
+    if long:
+        choices = [examples()["long"][ours], examples()["long"][other], *choices]
     text_key = f"{prefix}_text"
     remember(text_key, choices[0])
     _example_picker(t("common.examples"), f"{prefix}_example", choices, lambda choice: {text_key: choice})

@@ -1,0 +1,83 @@
+"""Attention vs self-attention: the notes' comparison table, with live evidence beside it."""
+
+import numpy as np
+import streamlit as st
+
+from core.embeddings import tokenize
+from ui import charts, compute
+from ui.layout import page, remember, t
+from ui.widgets import pair_input, sentence_input
+
+MAX_PAIR_TOKENS = 32
+MAX_TOKENS = 64
+NOTES_ROWS = ("qkv", "time_steps", "long_term")  # the notes' own table
+REVIEW_ROWS = ("query", "path", "cost", "parallel", "masks")  # what a reviewer also needs
+
+page("cmp.title", "⚖️")
+st.title(t("cmp.title"))
+st.markdown(t("cmp.intro"))
+
+st.subheader(t("cmp.table_title"))
+rows = NOTES_ROWS + REVIEW_ROWS
+st.table(charts.table(**{
+    t("cmp.col_aspect"): [t(f"cmp.row_{r}") for r in rows],
+    t("cmp.col_attention"): [t(f"cmp.row_{r}_attention") for r in rows],
+    t("cmp.col_self"): [t(f"cmp.row_{r}_self") for r in rows],
+}))
+st.caption(t("cmp.table_caption"))
+
+with st.sidebar:
+    st.header(t("sa.controls"))
+    remember("cmp_temperature", 0.1)
+    temperature = st.slider(t("sa.temperature"), 0.02, 1.0, step=0.02, key="cmp_temperature",
+                            help=t("s2s.temperature_help"))
+    remember("cmp_radius", 0.9)
+    radius = st.slider(t("cmp.radius"), 0.3, 1.5, step=0.05, key="cmp_radius", help=t("cmp.radius_help"))
+    remember("cmp_seed", 0)
+    seed = st.number_input(t("sa.seed"), 0, 9999, key="cmp_seed")
+
+# Row 1 as evidence: the same sentence, queries from the decoder or from the sentence itself
+st.subheader(t("cmp.both_title"))
+st.markdown(t("cmp.both_explain"))
+source_text, target_text = pair_input("cmp")
+source, target = tokenize(source_text)[:MAX_PAIR_TOKENS], tokenize(target_text)[:MAX_PAIR_TOKENS]
+if source and target:
+    attention, self_attention = compute.both_ways(tuple(source), tuple(target), float(temperature))
+    src_labels, tgt_labels = charts.token_labels(source), charts.token_labels(target)
+    left, right = st.columns(2)
+    with left:
+        charts.heatmap(attention, tgt_labels, src_labels, x_title=t("cmp.axis_keys_encoder"),
+                       y_title=t("cmp.axis_queries_decoder"), value_title=t("sa.weight"),
+                       title=t("cmp.attention_chart"))
+    with right:
+        charts.heatmap(self_attention, src_labels, src_labels, x_title=t("cmp.axis_keys_same"),
+                       y_title=t("cmp.axis_queries_same"), value_title=t("sa.weight"),
+                       title=t("cmp.self_chart"))
+    st.caption(t("cmp.both_caption"))
+else:
+    st.warning(t("s2s.empty"), icon=":material/edit_note:")
+
+# Row 3 as evidence: how much the first word still shapes each later position
+st.subheader(t("cmp.memory_title"))
+st.markdown(t("cmp.memory_explain"))
+tokens = tokenize(sentence_input("cmp", long=True))
+if len(tokens) < 2:
+    st.warning(t("cmp.memory_short"), icon=":material/edit_note:")
+    st.stop()
+if len(tokens) > MAX_TOKENS:
+    st.info(t("sa.cut", n=len(tokens), limit=MAX_TOKENS), icon=":material/content_cut:")
+    tokens = tokens[:MAX_TOKENS]
+rnn, attention = compute.first_word_influence(tuple(tokens), float(radius), 32, int(seed))
+distance = np.arange(len(tokens))
+curves = charts.table(
+    distance=np.concatenate([distance, distance]),
+    influence=np.concatenate([rnn, attention]),
+    series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
+)
+charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
+                  y_title=t("cmp.axis_influence"), log_y=True)
+c1, c2, c3 = st.columns(3)
+c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
+c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")
+c3.metric(t("cmp.ratio"), f"{attention[-1] / rnn[-1]:.1e}×" if rnn[-1] > 0 else "∞")
+st.caption(t("cmp.memory_caption"))
