@@ -37,6 +37,12 @@ PAGES = [
         lambda at, i: at.selectbox(key="sa_query").set_value(at.selectbox(key="sa_query").options[i % 9])),
     ("self-attention: heads slider", "pages/1_self_attention.py",
         lambda at, i: at.select_slider(key="sa_heads").set_value((1, 2, 5, 10, 25)[i % 5])),
+    ("seq2seq attention: decoder step", "pages/2_seq2seq_attention.py",
+        lambda at, i: at.select_slider(key="s2s_step").set_value(at.select_slider(key="s2s_step").options[i % 4])),
+    ("seq2seq attention: temperature", "pages/2_seq2seq_attention.py",
+        lambda at, i: at.slider(key="s2s_temperature").set_value(0.1 + (i % 9) / 10)),
+    ("attention vs self-attention: spectral radius", "pages/6_attention_vs_self_attention.py",
+        lambda at, i: at.slider(key="cmp_radius").set_value(0.5 + (i % 20) / 20)),
 ]
 
 

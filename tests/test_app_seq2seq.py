@@ -57,14 +57,15 @@ def test_opens_on_a_korean_english_pair_with_its_alignment(lang):
     assert outline == ["datum.r == 0"]
 
 
-def test_moving_the_decoder_step_moves_the_highlight_and_the_numbers():
-    at = open_page(PAGE)
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_moving_the_decoder_step_moves_the_highlight_and_the_numbers(lang):
+    at = open_page(PAGE, lang=lang)
     at.selectbox(key="s2s_pair").set_value(1).run()  # 고양이가 생선을 먹었다 -> The cat ate the fish
     assert at.text_input(key="s2s_target").value == "The cat ate the fish"
     tops = {}
     for i in range(5):
         step_to(at, i)
-        _, outline = alignment_chart(at)
+        _, outline = alignment_chart(at, catalog(lang))
         assert outline == [f"datum.r == {i}"]
         tops[at.select_slider(key="s2s_step").value] = at.metric[0].value
     # each English word looks at its Korean counterpart: the alignment crosses (SOV vs SVO)
