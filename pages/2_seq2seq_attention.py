@@ -75,8 +75,13 @@ with weights_col:
 top = int(np.argmax(aligned["weights"][i]))
 st.metric(t("s2s.top_source"), src_labels[top], f"{aligned['weights'][i, top]:.1%}",
           delta_color="off", delta_arrow="off")
-charts.bar_chart(dims, aligned["contexts"][i], x_title=t("sa.axis_dim"), y_title="c",
-                 diverging=True, title=t("s2s.context_title", token=tgt_labels[i]))
+query_col, context_col = st.columns(2)
+with query_col:
+    charts.bar_chart(dims, H_d[i], x_title=t("sa.axis_dim"), y_title="h_d", diverging=True,
+                     title=t("s2s.query_title", token=tgt_labels[i]))
+with context_col:
+    charts.bar_chart(dims, aligned["contexts"][i], x_title=t("sa.axis_dim"), y_title="c",
+                     diverging=True, title=t("s2s.context_title", token=tgt_labels[i]))
 
 st.subheader(t("s2s.alignment_title"))
 st.markdown(t("s2s.alignment_explain"))

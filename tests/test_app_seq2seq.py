@@ -139,3 +139,13 @@ def test_markup_in_a_typed_pair_is_shown_literally():
     rendered = "\n".join(el.value for kind in ("markdown", "caption", "info", "warning") for el in at.get(kind))
     assert "<script>" not in rendered and "**bold**" not in rendered and ":red[" not in rendered
     assert tokenize("**bold** :red[x]")[:2] == ["*", "*"]
+
+
+def test_each_step_shows_its_query_and_its_context():
+    at = step_to(open_page(PAGE), 3)  # "school"
+    pair = load_pairs()[0]
+    H_e, H_d = encoder_states(pair["source"]), decoder_states(pair["target"])
+    expected = alignment(H_d, H_e, temperature=0.1)
+    bars = {spec.get("title"): data["value"].to_numpy() for spec, data in charts(at) if "label" in data}
+    np.testing.assert_allclose(bars[EN["s2s.query_title"].format(token="4 school")], H_d[3])
+    np.testing.assert_allclose(bars[EN["s2s.context_title"].format(token="4 school")], expected["contexts"][3])
