@@ -7,7 +7,7 @@ from core.embeddings import tokenize
 from ui import charts, compute
 from ui.compute import D_MODEL, SATURATION_TRIALS
 from ui.layout import page, remember, t
-from ui.widgets import download_csv, sentence_input, step_header
+from ui.widgets import download_csv, most_attended, sentence_input, step_header
 
 MAX_TOKENS = 64
 HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
@@ -120,9 +120,7 @@ with left:
 with right:
     charts.bar_chart(labels, r["weights"][query], x_title=t("sa.axis_key"),
                      y_title=t("sa.weight"), title=for_query)
-    top = int(np.argmax(r["weights"][query]))
-    st.metric(t("sa.top_key"), labels[top], f"{r['weights'][query, top]:.1%}",
-              delta_color="off", delta_arrow="off")
+    most_attended(t("sa.top_key"), labels, r["weights"][query])
     st.caption(t("sa.row_sum", total=float(r["weights"][query].sum())))
 
 # Step 6: weight each value vector

@@ -1,13 +1,12 @@
 """Seq2seq attention: at every output step the decoder looks back at the whole input sentence."""
 
-import numpy as np
 import streamlit as st
 
 from core.embeddings import tokenize
 from ui import charts, compute
 from ui.compute import D_MODEL
 from ui.layout import page, remember, t
-from ui.widgets import pair_input
+from ui.widgets import most_attended, pair_input
 
 MAX_TOKENS = 32
 FORMULAS = {
@@ -72,9 +71,7 @@ with scores_col:
 with weights_col:
     charts.bar_chart(src_labels, aligned["weights"][i], x_title=t("s2s.axis_source"),
                      y_title=t("sa.weight"), title=at_step)
-top = int(np.argmax(aligned["weights"][i]))
-st.metric(t("s2s.top_source"), src_labels[top], f"{aligned['weights'][i, top]:.1%}",
-          delta_color="off", delta_arrow="off")
+most_attended(t("s2s.top_source"), src_labels, aligned["weights"][i])
 query_col, context_col = st.columns(2)
 with query_col:
     charts.bar_chart(dims, H_d[i], x_title=t("sa.axis_dim"), y_title="h_d", diverging=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -27,6 +28,12 @@ def open_page(page: str | None = None, *, lang: str | None = None, locale: str |
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def central_differences(f, x, eps=1e-6):
+    """∂f/∂x at x by central differences in float64: column m is (f(x + eps·e_m) − f(x − eps·e_m)) / 2eps."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.stack([(f(x + e) - f(x - e)) / (2 * eps) for e in np.eye(x.size) * eps], axis=-1)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
+from conftest import central_differences
 from core.attention import (
     causal_mask,
     identity_projections,
@@ -499,16 +500,6 @@ def test_saturation_rejects_invalid_d_k_values(d_k_values):
         softmax_saturation(d_k_values)
 
 
-def _central_difference_jacobian(f, x, eps=1e-6):
-    """∂f/∂x by central differences, column by column (float64)."""
-    columns = []
-    for m in range(x.size):
-        step = np.zeros_like(x)
-        step[m] = eps
-        columns.append((f(x + step) - f(x - step)) / (2 * eps))
-    return np.stack(columns, axis=-1)
-
-
 @pytest.mark.parametrize(("i", "j"), [(3, 0), (0, 3), (2, 2), (1, 2)])
 @pytest.mark.parametrize("causal", [False, True])
 def test_self_attention_jacobian_matches_central_differences(i, j, causal):
@@ -522,7 +513,7 @@ def test_self_attention_jacobian_matches_central_differences(i, j, causal):
         X_moved[j] = x_j
         return self_attention(X_moved, W_q, W_k, W_v, mask=mask, temperature=0.7)["output"][i]
 
-    expected = _central_difference_jacobian(output_i, X[j].copy())
+    expected = central_differences(output_i, X[j].copy())
     got = self_attention_jacobian(X, W_q, W_k, W_v, i, j, mask=mask, temperature=0.7)
     assert got.shape == (2, 5)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)

@@ -3,13 +3,10 @@
 import numpy as np
 import pytest
 
+from conftest import central_differences
 from core.attention import identity_projections, self_attention
 from core.memory import attention_first_input_influence, rnn_first_input_influence, with_spectral_radius
 from core.recurrent import init_weights, rnn_forward
-
-
-def central_difference_jacobian(f, x, eps=1e-6):
-    return np.stack([(f(x + e) - f(x - e)) / (2 * eps) for e in np.eye(x.size) * eps], axis=-1)
 
 
 def test_spectral_radius_is_set_exactly():
@@ -38,7 +35,7 @@ def test_rnn_influence_matches_central_differences():
             return rnn_forward(moved, None, **w)["H"][t]
         return h_t
 
-    expected = [np.linalg.norm(central_difference_jacobian(state(t), X[0].copy()), 2) for t in range(6)]
+    expected = [np.linalg.norm(central_differences(state(t), X[0].copy()), 2) for t in range(6)]
     np.testing.assert_allclose(rnn_first_input_influence(X, **w), expected, rtol=1e-6)
 
 
@@ -54,7 +51,7 @@ def test_attention_influence_matches_central_differences():
             return self_attention(moved, *W, mask=np.tril(np.ones((5, 5), bool)))["output"][t]
         return z_t
 
-    expected = [np.linalg.norm(central_difference_jacobian(output(t), X[0].copy()), 2) for t in range(5)]
+    expected = [np.linalg.norm(central_differences(output(t), X[0].copy()), 2) for t in range(5)]
     np.testing.assert_allclose(attention_first_input_influence(X, *W), expected, rtol=1e-6, atol=1e-9)
 
 

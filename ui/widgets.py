@@ -68,6 +68,12 @@ def pair_input(prefix: str) -> tuple[str, str]:
     return source, target
 
 
+def most_attended(label: str, labels, weights) -> None:
+    """The label with the largest weight, as a metric with its share of the attention."""
+    top = int(np.argmax(weights))
+    st.metric(label, labels[top], f"{weights[top]:.1%}", delta_color="off", delta_arrow="off")
+
+
 def step_header(number: int, key: str, formula: str) -> None:
     """A step of a computation: its number and title with a line of explanation, then its formula."""
     title = t("common.step", number=number, title=t(f"{key}.title"))
