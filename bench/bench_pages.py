@@ -43,6 +43,12 @@ PAGES = [
         lambda at, i: at.slider(key="s2s_temperature").set_value(0.1 + (i % 9) / 10)),
     ("attention vs self-attention: spectral radius", "pages/6_attention_vs_self_attention.py",
         lambda at, i: at.slider(key="cmp_radius").set_value(0.5 + (i % 20) / 20)),
+    ("RNN: spectral radius", "pages/3_rnn.py",
+        lambda at, i: at.slider(key="rnn_radius").set_value(0.5 + (i % 20) / 20)),
+    ("LSTM: forget-gate bias", "pages/4_lstm.py",
+        lambda at, i: at.slider(key="lstm_forget_bias").set_value(-3.0 + (i % 18) / 2)),
+    ("GRU: update-gate bias", "pages/5_gru.py",
+        lambda at, i: at.slider(key="gru_update_bias").set_value(-3.0 + (i % 18) / 2)),
 ]
 
 

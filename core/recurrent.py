@@ -37,10 +37,12 @@ from .attention import _as_float, _check_positive_int
 
 __all__ = [
     "count_parameters", "count_parameters_textbook", "forget_gate_path", "gradient_norms", "gru_forward",
-    "hidden_jacobians", "init_weights", "lstm_forward", "rnn_forward", "sigmoid", "step_jacobians",
+    "hidden_jacobians", "init_weights", "input_jacobians", "lstm_forward", "parameter_shapes", "rnn_forward", "sigmoid",
+    "state_jacobians", "step_input_jacobians", "step_jacobians", "trace_gradient_norms", "with_gate_bias",
 ]
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+GATE_ORDER = {"rnn": "h", "lstm": "ifgo", "gru": "rzn"}  # the blocks of W_ih, W_hh, b_ih, b_hh, top to bottom
 
 
 def _check_kind(kind: object) -> int:
@@ -99,6 +101,14 @@ def _prepare(X, states, W_ih, W_hh, b_ih, b_hh, gates):
         checked[name] = s if batched else s[None, :]  # (hidden,) -> (1, hidden)
     X3 = X if batched else X[:, None, :]  # (T, input_size) -> (T, 1, input_size)
     return X3, checked, (W_ih, W_hh, b_ih, b_hh), batched
+
+
+def _blocks(a: np.ndarray, gates: int) -> np.ndarray:
+    """(batch, gates·hidden) as `gates` views of shape (batch, hidden), the gate blocks in order.
+
+    np.split does the same, but its bookkeeping costs more than a step of a small cell.
+    """
+    return a.reshape(a.shape[0], gates, -1).swapaxes(0, 1)  # (gates, batch, hidden)
 
 
 def _unbatch(trace: dict, batched: bool) -> dict:
@@ -172,7 +182,7 @@ def lstm_forward(
     steps = {k: [] for k in ("H", "C", "i", "f", "g", "o")}
     for t in range(X3.shape[0]):
         a = XW[t] + h @ W_hh.T + b_hh  # (batch, hidden) x (hidden, 4·hidden) -> (batch, 4·hidden)
-        a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)  # each (batch, hidden)
+        a_i, a_f, a_g, a_o = _blocks(a, 4)  # each (batch, hidden)
         i = sigmoid(a_i)  # input gate: how much of the candidate to write
         f = sigmoid(a_f)  # forget gate: how much of the old cell to keep
         g = np.tanh(a_g)  # candidate cell
@@ -210,8 +220,8 @@ def gru_forward(
     h = states["h0"]  # (batch, hidden)
     steps = {k: [] for k in ("H", "r", "z", "n")}
     for t in range(X3.shape[0]):
-        x_r, x_z, x_n = np.split(XW[t], 3, axis=1)  # each (batch, hidden): x W_i·ᵀ + b_i·
-        h_r, h_z, h_n = np.split(h @ W_hh.T + b_hh, 3, axis=1)  # (batch, 3·hidden) -> each (batch, hidden)
+        x_r, x_z, x_n = _blocks(XW[t], 3)  # each (batch, hidden): x W_i·ᵀ + b_i·
+        h_r, h_z, h_n = _blocks(h @ W_hh.T + b_hh, 3)  # (batch, 3·hidden) -> each (batch, hidden)
         r = sigmoid(x_r + h_r)  # reset gate: how much of h_{t-1} the candidate sees
         z = sigmoid(x_z + h_z)  # update gate: how much of h_{t-1} to keep
         n = np.tanh(x_n + r * h_n)  # candidate state
@@ -257,6 +267,65 @@ def init_weights(kind: str, input_size: int, hidden_size: int, seed: int, scale:
     }
 
 
+def with_gate_bias(kind: str, weights: dict, gate: str, bias: float) -> dict:
+    """A copy of `weights` in which every unit of one gate has the total bias `bias`:
+
+        b_ih[block] = bias,   b_hh[block] = 0,   so   b_ih[block] + b_hh[block] = bias
+
+    The gate's pre-activation is then x W_iᵀ + h W_hᵀ + bias: a large positive bias opens a
+    sigmoid gate (≈ 1) whatever the input, a large negative one shuts it (≈ 0). Setting the
+    LSTM's forget-gate bias to 1 or more is the usual remedy for a cell that forgets too fast
+    (Gers et al. 2000; Jozefowicz et al. 2015).
+
+    Args:
+        kind: "rnn", "lstm" or "gru"; weights: dict W_ih, W_hh, b_ih, b_hh (as init_weights returns);
+        gate: one letter of the kind's gate order, LSTM "i", "f", "g", "o", GRU "r", "z"
+            (not "n": b_hn is multiplied by the reset gate, so moving it changes more than the sum),
+            RNN "h"; bias: a finite float.
+    Returns:
+        new dict with the same arrays, b_ih and b_hh copied and changed; `weights` is left untouched.
+    """
+    _check_kind(kind)
+    if gate not in GATE_ORDER[kind] or (kind, gate) == ("gru", "n"):
+        allowed = GATE_ORDER[kind].replace("n", "")
+        raise ValueError(f"gate must be one of {list(allowed)} for kind {kind!r}, got {gate!r}")
+    if not math.isfinite(bias):
+        raise ValueError(f"bias must be finite, got {bias!r}")
+    b_ih, b_hh = _as_float(weights["b_ih"]).copy(), _as_float(weights["b_hh"]).copy()
+    hidden = b_ih.shape[0] // GATES[kind]
+    block = slice(GATE_ORDER[kind].index(gate) * hidden, (GATE_ORDER[kind].index(gate) + 1) * hidden)
+    b_ih[block], b_hh[block] = bias, 0.0
+    return {**weights, "b_ih": b_ih, "b_hh": b_hh}
+
+
+def parameter_shapes(
+    kind: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+) -> list[dict[str, tuple[int, ...]]]:
+    """The shapes of every parameter of torch.nn.RNN / LSTM / GRU, layer by layer (its weight_ih_l0 ...):
+
+        layer k:  W_ih (gates·hidden, layer_input),  W_hh (gates·hidden, hidden),
+                  b_ih (gates·hidden,),  b_hh (gates·hidden,)      (no biases if not `bias`)
+
+    with layer_input = input_size for layer 0 and hidden_size above it. Their sizes add up to
+    count_parameters(kind, input_size, hidden_size, num_layers, bias).
+
+    Returns:
+        list of num_layers dicts, name -> shape, in PyTorch's order.
+    """
+    gates = _check_kind(kind)
+    input_size = _check_positive_int("input_size", input_size)
+    hidden = _check_positive_int("hidden_size", hidden_size)
+    num_layers = _check_positive_int("num_layers", num_layers)
+    rows = gates * hidden
+    layers = []
+    for layer in range(num_layers):
+        shapes = {"W_ih": (rows, input_size if layer == 0 else hidden), "W_hh": (rows, hidden)}
+        if bias:
+            shapes.update(b_ih=(rows,), b_hh=(rows,))
+        layers.append(shapes)
+    return layers
+
+
 def count_parameters(kind: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True) -> int:
     """Number of parameters of torch.nn.RNN / LSTM / GRU (unidirectional, no projection):
 
@@ -283,18 +352,21 @@ def count_parameters(kind: str, input_size: int, hidden_size: int, num_layers: i
     return total
 
 
-def count_parameters_textbook(kind: str, input_size: int, hidden_size: int) -> int:
-    """Parameter count of one layer with one bias per gate, as in textbooks (d2l, Goodfellow et al.):
+def count_parameters_textbook(kind: str, input_size: int, hidden_size: int, num_layers: int = 1) -> int:
+    """Parameter count with one bias per gate, as in textbooks (d2l, Goodfellow et al.):
 
-        gates · (hidden·(input_size + hidden) + hidden)
+        per layer: gates · (hidden·(layer_input + hidden) + hidden)
 
-    It is smaller than count_parameters(kind, input_size, hidden_size) by gates·hidden, the
-    second bias vector PyTorch keeps (see count_parameters for why).
+    (layer_input as in count_parameters). It is smaller than count_parameters(kind, input_size,
+    hidden_size, num_layers) by gates·hidden·num_layers, the second bias vector PyTorch keeps
+    in every layer (see count_parameters for why).
     """
     gates = _check_kind(kind)
     input_size = _check_positive_int("input_size", input_size)
     hidden = _check_positive_int("hidden_size", hidden_size)
-    return gates * (hidden * (input_size + hidden) + hidden)
+    num_layers = _check_positive_int("num_layers", num_layers)
+    return sum(gates * (hidden * ((input_size if layer == 0 else hidden) + hidden) + hidden)
+               for layer in range(num_layers))
 
 
 # --- gradient flow: exact Jacobians ---------------------------------------------------------
@@ -382,10 +454,90 @@ def step_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
     return (1 - z)[:, :, None] * dn + (H_prev - n)[:, :, None] * dz + z[:, :, None] * eye  # (T, hidden, hidden)
 
 
-def hidden_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
-    """∂h_T/∂h_t for t = 0..T-1 (h_0 = h0), exact, by the chain rule over step_jacobians:
+def step_input_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
+    """How each step's new state moves with the input it reads, derived by hand, for one unbatched sequence:
+
+        B[t - 1] = ∂s_t / ∂x_t,   t = 1..T   (s_{t-1} held fixed)
+
+    With D(v) = diag(v), the gates of step t, and W_ii etc. the gate blocks of W_ih:
+
+        rnn (tanh)  ∂h_t/∂x_t = D(1 − h_t²) W_ih                      (relu: D(h_t > 0) W_ih)
+        lstm        ∂i/∂x = D(i(1 − i)) W_ii,  ∂f/∂x = D(f(1 − f)) W_if,
+                    ∂g/∂x = D(1 − g²) W_ig,    ∂o/∂x = D(o(1 − o)) W_io
+                    ∂c_t/∂x_t = D(c_{t-1}) ∂f/∂x + D(g) ∂i/∂x + D(i) ∂g/∂x
+                    ∂h_t/∂x_t = D(tanh c_t) ∂o/∂x + D(o(1 − tanh² c_t)) ∂c_t/∂x_t
+        gru         ∂r/∂x = D(r(1 − r)) W_ir,  ∂z/∂x = D(z(1 − z)) W_iz,  m = W_hn h_{t-1} + b_hn
+                    ∂n/∂x = D(1 − n²) (W_in + D(m) ∂r/∂x)
+                    ∂h_t/∂x_t = D(1 − z) ∂n/∂x + D(h_{t-1} − n) ∂z/∂x
+
+    Args: as step_jacobians, with W_ih in `weights` too.
+    Returns:
+        (T, hidden, input_size) for the RNN and GRU, (T, 2·hidden, input_size) for the LSTM
+        (rows ordered h then c).
+    """
+    _check_kind(kind)
+    W_hh, hidden, H_prev = _unbatched_trace(kind, trace, weights)
+    W_ih = _as_float(weights["W_ih"])
+    input_size = trace["X"].shape[-1]
+    if W_ih.shape != (GATES[kind] * hidden, input_size):
+        raise ValueError(
+            f"X has shape {trace['X'].shape} and H has shape {trace['H'].shape}, so W_ih must have shape "
+            f"({GATES[kind] * hidden}, {input_size}), but it has shape {W_ih.shape}"
+        )
+
+    if kind == "rnn":
+        H = trace["H"]  # (T, hidden)
+        slope = 1.0 - H**2 if trace["nonlinearity"] == "tanh" else (H > 0).astype(H.dtype)
+        return slope[:, :, None] * W_ih  # (T, hidden, 1) * (hidden, input) -> (T, hidden, input)
+
+    if kind == "lstm":
+        W_ii, W_if, W_ig, W_io = np.split(W_ih, 4)  # each (hidden, input)
+        i, f, g, o, C = (trace[k] for k in ("i", "f", "g", "o", "C"))  # each (T, hidden)
+        C_prev = np.concatenate([trace["c0"][None], C[:-1]])  # (T, hidden): C_prev[t - 1] = c_{t-1}
+        di = (i * (1 - i))[:, :, None] * W_ii  # (T, hidden, input)
+        df = (f * (1 - f))[:, :, None] * W_if  # (T, hidden, input)
+        dg = (1 - g**2)[:, :, None] * W_ig  # (T, hidden, input)
+        do = (o * (1 - o))[:, :, None] * W_io  # (T, hidden, input)
+        tanh_c = np.tanh(C)  # (T, hidden)
+        dc_dx = C_prev[:, :, None] * df + g[:, :, None] * di + i[:, :, None] * dg  # (T, hidden, input)
+        dh_dx = tanh_c[:, :, None] * do + (o * (1 - tanh_c**2))[:, :, None] * dc_dx  # (T, hidden, input)
+        return np.concatenate([dh_dx, dc_dx], axis=1)  # (T, 2·hidden, input)
+
+    W_ir, W_iz, W_in = np.split(W_ih, 3)  # each (hidden, input)
+    W_hn = np.split(W_hh, 3)[2]  # (hidden, hidden)
+    b_hn = _as_float(weights["b_hh"])[2 * hidden:]  # (hidden,)
+    r, z, n = trace["r"], trace["z"], trace["n"]  # each (T, hidden)
+    m = H_prev @ W_hn.T + b_hn  # (T, hidden) x (hidden, hidden) -> (T, hidden)
+    dr = (r * (1 - r))[:, :, None] * W_ir  # (T, hidden, input)
+    dz = (z * (1 - z))[:, :, None] * W_iz  # (T, hidden, input)
+    dn = (1 - n**2)[:, :, None] * (W_in + m[:, :, None] * dr)  # (T, hidden, input)
+    return (1 - z)[:, :, None] * dn + (H_prev - n)[:, :, None] * dz  # (T, hidden, input)
+
+
+def state_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
+    """∂s_T/∂s_t for t = 0..T-1 (s_0 the initial state), exact, by the chain rule over step_jacobians:
 
         ∂s_T/∂s_t = A_T A_{T-1} ··· A_{t+1},   A_k = ∂s_k/∂s_{k-1}   (and ∂s_T/∂s_T = I, not returned)
+
+    The state s is h for the RNN and GRU, and (h, c) stacked for the LSTM, so the LSTM's
+    c-c block is ∂c_T/∂c_t through every path, not only the direct one of forget_gate_path.
+
+    Args: as step_jacobians.
+    Returns:
+        (T, S, S) with S = hidden (RNN, GRU) or 2·hidden (LSTM, rows and columns h then c);
+        entry t is ∂s_T/∂s_t.
+    """
+    A = step_jacobians(kind, trace, weights)  # (T, S, S)
+    T = A.shape[0]
+    J = np.empty_like(A)  # (T, S, S)
+    J[T - 1] = A[T - 1]
+    for t in range(T - 2, -1, -1):
+        J[t] = J[t + 1] @ A[t]  # ∂s_T/∂s_{t+1} x ∂s_{t+1}/∂s_t -> (S, S)
+    return J
+
+
+def hidden_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
+    """∂h_T/∂h_t for t = 0..T-1 (h_0 = h0), exact: the h-h block of state_jacobians.
 
     For the LSTM the state is s = (h, c), and the result is the h-h block of ∂s_T/∂s_t: how
     h_T moves when h_t moves with c_t held fixed, through every path (gates, cells and later
@@ -395,13 +547,31 @@ def hidden_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
     Returns:
         (T, hidden, hidden); entry t is ∂h_T/∂h_t.
     """
-    A = step_jacobians(kind, trace, weights)  # (T, S, S), S = hidden or 2·hidden
-    T, hidden = trace["H"].shape
-    J = np.empty_like(A)  # (T, S, S)
-    J[T - 1] = A[T - 1]
-    for t in range(T - 2, -1, -1):
-        J[t] = J[t + 1] @ A[t]  # ∂s_T/∂s_{t+1} x ∂s_{t+1}/∂s_t -> (S, S)
-    return J[:, :hidden, :hidden]  # (T, hidden, hidden)
+    hidden = trace["H"].shape[-1]
+    return state_jacobians(kind, trace, weights)[:, :hidden, :hidden]  # (T, hidden, hidden)
+
+
+def _chain_inputs(J: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """∂s_T/∂x_t = ∂s_T/∂s_t · ∂s_t/∂x_t for t = 1..T, from state_jacobians J and step_input_jacobians B."""
+    G = np.empty_like(B)  # (T, S, input)
+    G[-1] = B[-1]  # ∂s_T/∂s_T = I
+    G[:-1] = J[1:] @ B[:-1]  # (T-1, S, S) x (T-1, S, input) -> (T-1, S, input)
+    return G
+
+
+def input_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
+    """How much the last state still depends on each input, exact, by the chain rule:
+
+        ∂s_T/∂x_t = (∂s_T/∂s_t) (∂s_t/∂x_t),   t = 1..T   (∂s_T/∂s_T = I)
+
+    the first factor from state_jacobians, the second from step_input_jacobians. For the
+    LSTM the rows are h then c: rows hidden: are ∂c_T/∂x_t, what the cell still holds of x_t.
+
+    Args: as step_input_jacobians.
+    Returns:
+        (T, S, input_size), S = hidden or 2·hidden (LSTM); entry t - 1 is ∂s_T/∂x_t.
+    """
+    return _chain_inputs(state_jacobians(kind, trace, weights), step_input_jacobians(kind, trace, weights))
 
 
 def forget_gate_path(trace: dict) -> np.ndarray:
@@ -428,19 +598,22 @@ def gradient_norms(
     """How much the last state still depends on each earlier one: spectral norms of Jacobians.
 
         hidden[t] = ‖∂h_T/∂h_t‖₂,   t = 0..T-1   (h_0 = h0; ‖∂h_T/∂h_T‖₂ = 1 is not included)
+        inputs[t - 1] = ‖∂h_T/∂x_t‖₂,   t = 1..T   (input_jacobians)
 
     ‖J‖₂ is the largest singular value: a gradient g at h_T reaches h_t as gᵀJ, no larger than
     ‖J‖₂·‖g‖. Small values at small t are the vanishing gradient, large ones the exploding.
     For the LSTM, hidden[t] is the norm of hidden_jacobians' h-h block (c_t held fixed), and
 
         cell[t] = ‖∏_{k=t+1..T} D(f_k)‖₂ = max_j ∏_k f_{k,j}   (forget_gate_path, direct cell route only)
+        cell_full[t] = ‖∂c_T/∂c_t‖₂   (state_jacobians' c-c block: every route, h_t held fixed)
+        cell_inputs[t - 1] = ‖∂c_T/∂x_t‖₂   (what the last cell still holds of input t)
 
     Args:
         kind: "rnn", "lstm" or "gru"; X: (T, input_size), one sequence;
         h0: (hidden,) or None; weights: dict W_ih, W_hh, b_ih, b_hh (as init_weights returns);
         c0: the LSTM's initial cell (hidden,) or None; nonlinearity: the RNN's, "tanh" or "relu".
     Returns:
-        dict of (T,) float arrays: hidden, and cell for the LSTM.
+        dict of (T,) float arrays: hidden and inputs, and cell, cell_full and cell_inputs for the LSTM.
     """
     _check_kind(kind)
     if c0 is not None and kind != "lstm":
@@ -456,8 +629,39 @@ def gradient_norms(
         trace = lstm_forward(X, h0, c0, **W)
     else:
         trace = gru_forward(X, h0, **W)
-    J = hidden_jacobians(kind, trace, W)  # (T, hidden, hidden)
-    result = {"hidden": np.linalg.norm(J, ord=2, axis=(1, 2))}  # (T,)
-    if kind == "lstm":
-        result["cell"] = np.abs(forget_gate_path(trace)).max(axis=1)  # (T, hidden) -> (T,)
+    return trace_gradient_norms(kind, trace, W)
+
+
+def trace_gradient_norms(kind: str, trace: dict, weights: dict, names=None) -> dict[str, np.ndarray]:
+    """gradient_norms for a forward pass already run: the same dict, from its trace.
+
+    Each norm costs one batch of T singular value decompositions, so a caller that shows
+    only some of them can ask for those alone.
+
+    Args: as step_input_jacobians (one unbatched sequence), and
+        names: which of gradient_norms' entries to compute (default all of the kind's).
+    Returns:
+        dict of (T,) float arrays, as gradient_norms, with the entries asked for.
+    """
+    _check_kind(kind)
+    known = ("hidden", "inputs", "cell", "cell_full", "cell_inputs") if kind == "lstm" else ("hidden", "inputs")
+    names = known if names is None else tuple(names)
+    if unknown := [name for name in names if name not in known]:
+        raise ValueError(f"a {kind} has the gradient norms {list(known)}, not {unknown}")
+    hidden = trace["H"].shape[-1]
+    J = state_jacobians(kind, trace, weights)  # (T, S, S)
+    if {"inputs", "cell_inputs"} & set(names):
+        G = _chain_inputs(J, step_input_jacobians(kind, trace, weights))  # (T, S, input_size)
+    blocks = {
+        "hidden": lambda: J[:, :hidden, :hidden],  # ∂h_T/∂h_t
+        "inputs": lambda: G[:, :hidden],  # ∂h_T/∂x_t
+        "cell_full": lambda: J[:, hidden:, hidden:],  # ∂c_T/∂c_t
+        "cell_inputs": lambda: G[:, hidden:],  # ∂c_T/∂x_t
+    }
+    result = {}
+    for name in names:
+        if name == "cell":
+            result[name] = np.abs(forget_gate_path(trace)).max(axis=1)  # (T, hidden) -> (T,)
+        else:
+            result[name] = np.linalg.norm(blocks[name](), ord=2, axis=(1, 2))  # (T,)
     return result

@@ -23,10 +23,16 @@ from core.recurrent import (
     gru_forward,
     hidden_jacobians,
     init_weights,
+    input_jacobians,
     lstm_forward,
+    parameter_shapes,
     rnn_forward,
     sigmoid,
+    state_jacobians,
+    step_input_jacobians,
     step_jacobians,
+    trace_gradient_norms,
+    with_gate_bias,
 )
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "torch_reference.json").read_text(encoding="utf-8"))
@@ -259,6 +265,118 @@ def test_gradient_norms_are_spectral_norms_of_the_jacobians():
         assert ("cell" in norms) == (kind == "lstm")
 
 
+@pytest.mark.parametrize("kind,nonlinearity", [("rnn", "tanh"), ("rnn", "relu"), ("lstm", None), ("gru", None)])
+def test_one_step_input_jacobians_match_central_differences(kind, nonlinearity):
+    weights, X, h0, c0 = random_case(kind, seed=11)
+    trace = (rnn_forward(X, h0, **weights, nonlinearity=nonlinearity) if kind == "rnn"
+             else run(kind, X, h0, weights, c0))
+    B = step_input_jacobians(kind, trace, weights)
+    hidden = h0.size
+    assert B.shape == (X.shape[0], (2 if kind == "lstm" else 1) * hidden, X.shape[1])
+    H_prev = np.concatenate([h0[None], trace["H"][:-1]])
+    C_prev = np.concatenate([c0[None], trace["C"][:-1]]) if kind == "lstm" else None
+    for t in range(1, X.shape[0] + 1):  # step t from the recorded s_{t-1}, x_t moved
+
+        def one_step(x, t=t):
+            if kind == "rnn":
+                return rnn_forward(x[None], H_prev[t - 1], **weights, nonlinearity=nonlinearity)["H"][-1]
+            return final_state(kind, x[None], H_prev[t - 1], None if C_prev is None else C_prev[t - 1], weights)
+
+        assert_allclose(B[t - 1], central_differences(one_step, X[t - 1]), rtol=1e-6, atol=1e-9, err_msg=f"step {t}")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_last_state_input_jacobians_match_central_differences(kind):
+    # ∂s_T/∂x_t for every t: move input t alone and rerun the whole sequence, in float64
+    weights, X, h0, c0 = random_case(kind, seed=12, T=5)
+    G = input_jacobians(kind, run(kind, X, h0, weights, c0), weights)
+    for t in range(1, X.shape[0] + 1):
+
+        def last_state(x, t=t):
+            moved = X.copy()
+            moved[t - 1] = x
+            return final_state(kind, moved, h0, c0, weights)
+
+        assert_allclose(G[t - 1], central_differences(last_state, X[t - 1]), rtol=1e-6, atol=1e-9,
+                        err_msg=f"input {t}")
+
+
+def test_lstm_cell_block_of_state_jacobians_matches_central_differences():
+    # ∂c_T/∂c_t with h_t held fixed: rerun steps t+1..T from (h_t, c) and read c_T
+    weights, X, h0, c0 = random_case("lstm", seed=13, T=5)
+    trace = lstm_forward(X, h0, c0, **weights)
+    J = state_jacobians("lstm", trace, weights)
+    hidden = h0.size
+    assert J.shape == (5, 2 * hidden, 2 * hidden)
+    for t in range(5):
+        h_t = h0 if t == 0 else trace["H"][t - 1]
+        c_t = c0 if t == 0 else trace["C"][t - 1]
+
+        def last_cell(c, t=t, h_t=h_t):
+            return final_state("lstm", X[t:], h_t, c, weights)[hidden:]
+
+        assert_allclose(J[t][hidden:, hidden:], central_differences(last_cell, c_t), rtol=1e-6, atol=1e-9)
+
+
+def test_hidden_jacobians_are_the_h_block_of_state_jacobians():
+    weights, X, h0, c0 = random_case("lstm", seed=14)
+    trace = lstm_forward(X, h0, c0, **weights)
+    assert_array_equal(hidden_jacobians("lstm", trace, weights), state_jacobians("lstm", trace, weights)[:, :3, :3])
+
+
+def test_gradient_norms_of_inputs_and_cells_are_spectral_norms():
+    for kind in KINDS:
+        weights, X, h0, c0 = random_case(kind, seed=15)
+        norms = gradient_norms(kind, X, h0, weights, c0=c0)
+        trace = run(kind, X, h0, weights, c0)
+        G = input_jacobians(kind, trace, weights)
+        assert_allclose(norms["inputs"], [np.linalg.svd(g[:3], compute_uv=False)[0] for g in G], rtol=1e-12)
+        if kind == "lstm":
+            J = state_jacobians(kind, trace, weights)
+            assert_allclose(norms["cell_full"], [np.linalg.svd(j[3:, 3:], compute_uv=False)[0] for j in J],
+                            rtol=1e-12)
+            assert_allclose(norms["cell_inputs"], [np.linalg.svd(g[3:], compute_uv=False)[0] for g in G],
+                            rtol=1e-12)
+        else:
+            assert not {"cell", "cell_full", "cell_inputs"} & set(norms)
+
+
+def test_norms_from_a_trace_already_run_equal_those_of_a_fresh_run():
+    for kind in KINDS:
+        weights, X, h0, c0 = random_case(kind, seed=18)
+        fresh = gradient_norms(kind, X, h0, weights, c0=c0)
+        from_trace = trace_gradient_norms(kind, run(kind, X, h0, weights, c0), weights)
+        assert fresh.keys() == from_trace.keys()
+        for name in fresh:
+            assert_array_equal(from_trace[name], fresh[name])
+
+
+def test_norms_can_be_asked_for_by_name_and_unknown_names_are_rejected():
+    weights, X, h0, c0 = random_case("lstm", seed=19)
+    trace = lstm_forward(X, h0, c0, **weights)
+    some = trace_gradient_norms("lstm", trace, weights, ("cell_full", "cell"))
+    assert list(some) == ["cell_full", "cell"]
+    assert_array_equal(some["cell_full"], gradient_norms("lstm", X, h0, weights, c0=c0)["cell_full"])
+    with pytest.raises(ValueError, match=r"not \['cell'\]"):
+        trace_gradient_norms("gru", gru_forward(X, h0, **init_weights("gru", 3, 3, seed=0)),
+                             init_weights("gru", 3, 3, seed=0), ("cell",))
+
+
+def test_the_last_input_reaches_the_last_state_in_one_step():
+    # ∂h_T/∂x_T of a tanh RNN is D(1 − h_T²) W_ih: nothing to chain through
+    weights, X, h0, _ = random_case("rnn", seed=16)
+    trace = rnn_forward(X, h0, **weights)
+    h_T = trace["H"][-1]
+    assert_allclose(input_jacobians("rnn", trace, weights)[-1], np.diag(1 - h_T**2) @ weights["W_ih"], rtol=1e-14)
+
+
+def test_input_jacobians_with_input_weights_of_another_size_name_both_shapes():
+    weights, X, h0, _ = random_case("gru", seed=17)
+    trace = gru_forward(X, h0, **weights)
+    with pytest.raises(ValueError, match=r"W_ih must have shape \(9, 3\).*\(9, 2\)"):
+        step_input_jacobians("gru", trace, dict(weights, W_ih=np.zeros((9, 2))))
+
+
 # ---------------------------------------------------------------- vanishing and exploding gradients
 
 
@@ -305,6 +423,35 @@ def test_lstm_forget_bias_plus_3_keeps_the_cell_gradient_alive_and_minus_3_kills
 # ---------------------------------------------------------------- parameter counts and weights
 
 
+@pytest.mark.parametrize(("kind", "gate", "block"), [("lstm", "f", slice(4, 8)), ("lstm", "o", slice(12, 16)),
+                                                   ("gru", "z", slice(4, 8)), ("rnn", "h", slice(0, 4))])
+def test_gate_bias_sets_the_sum_of_both_biases_of_one_block_only(kind, gate, block):
+    weights = init_weights(kind, 3, 4, seed=0)
+    before = {k: v.copy() for k, v in weights.items()}
+    moved = with_gate_bias(kind, weights, gate, 2.5)
+    assert_allclose((moved["b_ih"] + moved["b_hh"])[block], 2.5, rtol=0, atol=0)
+    rest = np.ones(moved["b_ih"].size, dtype=bool)
+    rest[block] = False
+    assert_array_equal(moved["b_ih"][rest], weights["b_ih"][rest])
+    assert_array_equal(moved["b_hh"][rest], weights["b_hh"][rest])
+    assert all(np.array_equal(weights[k], before[k]) for k in weights)  # the original is untouched
+
+
+def test_forget_bias_opens_the_forget_gate_to_its_sigmoid():
+    # with no weights, f = σ(bias) exactly: σ(ln 3) = 3/4
+    weights = {"W_ih": np.zeros((8, 3)), "W_hh": np.zeros((8, 2)), "b_ih": np.zeros(8), "b_hh": np.zeros(8)}
+    f = lstm_forward(np.ones((4, 3)), None, None, **with_gate_bias("lstm", weights, "f", LN3))["f"]
+    assert_allclose(f, 3 / 4, rtol=1e-14)
+
+
+@pytest.mark.parametrize(("kind", "gate", "bias", "message"), [
+    ("gru", "n", 1.0, r"\['r', 'z'\]"), ("lstm", "z", 1.0, "gate must be one of"), ("lstm", "f", math.inf, "finite"),
+])
+def test_gate_bias_rejects_what_it_cannot_set(kind, gate, bias, message):
+    with pytest.raises(ValueError, match=message):
+        with_gate_bias(kind, init_weights(kind, 3, 2, seed=0), gate, bias)
+
+
 @pytest.mark.parametrize("case", REFERENCE["parameter_counts"], ids=lambda c: "{kind}-{input_size}-{hidden_size}-"
                          "{num_layers}-{bias}".format(**c))
 def test_parameter_count_matches_torch(case):
@@ -323,6 +470,29 @@ def test_textbook_count_has_one_bias_per_gate():
     assert count_parameters_textbook("gru", 3, 4) == 96
     for kind in KINDS:
         assert count_parameters(kind, 7, 5) - count_parameters_textbook(kind, 7, 5) == GATES[kind] * 5
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("kind", KINDS)
+def test_parameter_shapes_add_up_to_the_count(kind, bias):
+    layers = parameter_shapes(kind, 7, 5, num_layers=3, bias=bias)
+    assert sum(math.prod(shape) for layer in layers for shape in layer.values()) == count_parameters(
+        kind, 7, 5, num_layers=3, bias=bias)
+    rows = GATES[kind] * 5
+    assert layers[0]["W_ih"] == (rows, 7) and layers[1]["W_ih"] == (rows, 5)  # layer 2 reads layer 1's h
+    assert list(layers[0]) == (["W_ih", "W_hh", "b_ih", "b_hh"] if bias else ["W_ih", "W_hh"])
+
+
+def test_parameter_shapes_are_those_init_weights_draws():
+    drawn = init_weights("lstm", 3, 4, seed=0)
+    assert parameter_shapes("lstm", 3, 4)[0] == {k: v.shape for k, v in drawn.items()}
+
+
+def test_textbook_count_of_stacked_layers_keeps_one_bias_per_gate_in_each_layer():
+    # LSTM(10, 20, 2 layers): 4·(20·30 + 20) + 4·(20·40 + 20) = 2480 + 3280; PyTorch keeps 2·4·20 = 160 more
+    assert count_parameters_textbook("lstm", 10, 20, num_layers=2) == 2480 + 3280
+    for kind in KINDS:
+        assert count_parameters(kind, 7, 5, 3) - count_parameters_textbook(kind, 7, 5, 3) == GATES[kind] * 5 * 3
 
 
 @pytest.mark.parametrize("bias", [True, False])

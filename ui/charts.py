@@ -184,9 +184,17 @@ def line_chart(
     st.vega_lite_chart(frame, spec, width="stretch")
 
 
+def _log_floor(values) -> float:
+    """The power of ten just below the smallest positive value: where bars on a log scale start
+    (a log scale has no 0 for them to grow from)."""
+    values = np.asarray(values, dtype=float)
+    positive = values[np.isfinite(values) & (values > 0)]
+    return float(10.0 ** np.floor(np.log10(positive.min()))) if positive.size else 1.0
+
+
 def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = False,
-              title: str | None = None) -> None:
-    """Draw one bar per label, in the given order, with the exact value on hover."""
+              title: str | None = None, log_y: bool = False) -> None:
+    """Draw one bar per label, in the given order, with the exact value on hover (`log_y`: a log scale)."""
     labels = list(labels)
     frame = table(label=labels, value=np.asarray(values, dtype=float))
     color = {"value": "#1f77b4"}
@@ -200,11 +208,13 @@ def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = F
         "encoding": {
             "x": {"field": "label", "type": "ordinal", "sort": labels, "title": x_title,
                   "axis": {**TOKEN_AXIS, "labelAngle": -60}},
-            "y": {"field": "value", "type": "quantitative", "title": y_title},
+            "y": {"field": "value", "type": "quantitative", "title": y_title,
+                  **({"scale": {"type": "log"}, "axis": {"format": ".0e"}} if log_y else {})},
+            **({"y2": {"datum": _log_floor(values)}} if log_y else {}),
             "color": color,
             "tooltip": [
                 {"field": "label", "title": x_title},
-                {"field": "value", "title": y_title, "format": ".4f"},
+                {"field": "value", "title": y_title, "format": ".3e" if log_y else ".4f"},
             ],
         },
     }
@@ -239,3 +249,13 @@ def heatmap_grid(
         "spec": {"width": side, "height": side, **cells},
     }
     st.vega_lite_chart(frame, spec, width="content")
+
+
+def curves(x_name: str, x, y_name: str, lines: dict, series: str = "series") -> pa.Table:
+    """Several curves over the same x in long form, for line_chart: {line name: y values}."""
+    x = np.asarray(x)
+    return table(**{
+        x_name: np.tile(x, len(lines)),
+        y_name: np.concatenate([np.asarray(y, dtype=float) for y in lines.values()]),
+        series: [name for name in lines for _ in range(len(x))],
+    })

@@ -19,7 +19,18 @@ from core.attention import (
 )
 from core.embeddings import embed
 from core.memory import attention_first_input_influence, rnn_first_input_influence, with_spectral_radius
-from core.recurrent import init_weights
+from core.recurrent import (
+    count_parameters,
+    count_parameters_textbook,
+    gradient_norms,
+    gru_forward,
+    init_weights,
+    lstm_forward,
+    parameter_shapes,
+    rnn_forward,
+    trace_gradient_norms,
+    with_gate_bias,
+)
 from core.seq2seq import alignment, decoder_states, encoder_states, score_params
 
 D_MODEL = 50  # GloVe's 50 dimensions
@@ -98,3 +109,93 @@ def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, see
     w = init_weights("rnn", D_MODEL, hidden, seed)
     w["W_hh"] = with_spectral_radius(w["W_hh"], spectral_radius)
     return rnn_first_input_influence(X, **w), attention_first_input_influence(X, *identity_projections(D_MODEL))
+
+
+# --- recurrent cells: the RNN, LSTM and GRU pages ------------------------------------------
+
+HIDDEN_SIZES = (4, 8, 16, 32, 64)  # the hidden-size slider's stops
+PARAM_HIDDEN_SIZES = (8, 16, 32, 64, 128, 256, 512, 1024)  # the GRU page's parameter chart
+
+
+def _glove_inputs(tokens: tuple) -> tuple[np.ndarray, int]:
+    """The tokens' GloVe vectors X (T, 50) and how many of them are random fallbacks."""
+    emb = embed(list(tokens))
+    return emb.X, emb.sources.count("fallback")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
+    """A tanh RNN over the tokens' GloVe vectors, PyTorch-style random weights from `seed`, with
+    W_hh rescaled to spectral radius `radius`.
+
+    Returns dict: H (T, hidden); hidden (T,) = ‖∂h_T/∂h_t‖ for t = 0..T-1; inputs (T,) =
+    ‖∂h_T/∂x_t‖ for t = 1..T; default_radius, W_hh's radius before rescaling; fallback, the
+    number of tokens with random vectors.
+    """
+    X, fallback = _glove_inputs(tokens)
+    w = init_weights("rnn", D_MODEL, hidden, seed)
+    default_radius = float(np.abs(np.linalg.eigvals(w["W_hh"])).max())
+    w["W_hh"] = with_spectral_radius(w["W_hh"], radius)
+    trace = rnn_forward(X, None, **w)
+    return {"H": trace["H"], **trace_gradient_norms("rnn", trace, w), "default_radius": default_radius,
+            "fallback": fallback}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
+    """The RNN the LSTM and GRU pages compare against: PyTorch's default initialisation, no
+    rescaling. Returns gradient_norms' dict: hidden (T,) and inputs (T,)."""
+    X, _ = _glove_inputs(tokens)
+    return gradient_norms("rnn", X, None, init_weights("rnn", D_MODEL, hidden, seed))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def lstm_run(tokens: tuple, hidden: int, seed: int, forget_bias: float) -> tuple[dict, dict]:
+    """An LSTM over the tokens' GloVe vectors, every forget-gate unit's bias set to `forget_bias`.
+
+    Returns (trace: H, C, i, f, g, o each (T, hidden) and fallback; gradient_norms' dict with the
+    norms the page shows: cell, cell_full, cell_inputs, each (T,)).
+    """
+    X, fallback = _glove_inputs(tokens)
+    w = with_gate_bias("lstm", init_weights("lstm", D_MODEL, hidden, seed), "f", forget_bias)
+    trace = lstm_forward(X, None, None, **w)
+    return ({k: trace[k] for k in ("H", "C", "i", "f", "g", "o")} | {"fallback": fallback},
+            trace_gradient_norms("lstm", trace, w, ("cell", "cell_full", "cell_inputs")))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def gru_run(tokens: tuple, hidden: int, seed: int, update_bias: float) -> tuple[dict, dict]:
+    """A GRU over the tokens' GloVe vectors, every update-gate unit's bias set to `update_bias`.
+
+    Returns (trace: H, h0, r, z, n each (T, hidden) but h0 (hidden,), and fallback;
+    gradient_norms' dict: hidden, inputs, each (T,)).
+    """
+    X, fallback = _glove_inputs(tokens)
+    w = with_gate_bias("gru", init_weights("gru", D_MODEL, hidden, seed), "z", update_bias)
+    trace = gru_forward(X, None, **w)
+    return ({k: trace[k] for k in ("H", "h0", "r", "z", "n")} | {"fallback": fallback},
+            trace_gradient_norms("gru", trace, w))
+
+
+def parameter_breakdown(kind: str, input_size: int, hidden: int, layers: int) -> dict:
+    """Where a stacked cell's parameters sit: per layer, the shape and size of each PyTorch
+    parameter, and the totals with PyTorch's two biases and with the textbook's one."""
+    shapes = parameter_shapes(kind, input_size, hidden, layers)
+    return {
+        "shapes": shapes,
+        "sizes": [{name: int(np.prod(shape)) for name, shape in layer.items()} for layer in shapes],
+        "pytorch": count_parameters(kind, input_size, hidden, layers),
+        "textbook": count_parameters_textbook(kind, input_size, hidden, layers),
+    }
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A parameter's shape and size as a learner reads it: "512 × 50 = 25,600", or "512" for a vector."""
+    return f"{shape[0]:,}" if len(shape) == 1 else " × ".join(map(str, shape)) + f" = {int(np.prod(shape)):,}"
+
+
+@st.cache_data(show_spinner=False)
+def parameter_curves(input_size: int) -> dict[str, np.ndarray]:
+    """One-layer parameter counts of each cell over PARAM_HIDDEN_SIZES: {kind: (sizes,) int}."""
+    return {kind: np.array([count_parameters(kind, input_size, h) for h in PARAM_HIDDEN_SIZES])
+            for kind in ("rnn", "gru", "lstm")}

@@ -16,6 +16,11 @@ from ui.i18n import LANG_NAMES, LANGS, language_from_locale, text
 # A page key names its label `nav.<key>` and its blurb on the home page `home.blurb_<key>`.
 NAV = (
     ("start", (("dashboard.py", "home", ":material/home:"),)),
+    ("recurrent", (
+        ("pages/3_rnn.py", "rnn", ":material/replay:"),
+        ("pages/4_lstm.py", "lstm", ":material/memory:"),
+        ("pages/5_gru.py", "gru", ":material/tune:"),
+    )),
     ("attention", (
         ("pages/2_seq2seq_attention.py", "seq2seq_attention", ":material/translate:"),
         ("pages/1_self_attention.py", "self_attention", ":material/hub:"),

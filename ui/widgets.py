@@ -1,4 +1,4 @@
-"""Widgets several pages share: the learner's sentence, a step's header, CSV downloads."""
+"""Widgets several pages share: the learner's sentence, a step's header, CSV downloads, cell controls."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.embeddings import tokenize
 from core.seq2seq import load_pairs
+from ui.compute import HIDDEN_SIZES
 from ui.layout import lang, remember, t
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples.json"
@@ -91,3 +93,34 @@ def download_csv(M, row_labels, col_labels, name: str) -> None:
         t("common.download_csv"), build, file_name=f"{name}.csv", mime="text/csv",
         on_click="ignore", icon=":material/download:", key=f"dl_{name}",
     )
+
+
+def sentence_tokens(prefix: str, limit: int) -> list[str]:
+    """The learner's sentence as tokens (the long example first), cut to `limit` with a notice.
+
+    Blank text stops the page with a warning: a recurrence needs something to read.
+    """
+    tokens = tokenize(sentence_input(prefix, long=True))
+    if not tokens:
+        st.warning(t("rnn.empty"), icon=":material/edit_note:")
+        st.stop()
+    if len(tokens) > limit:
+        st.info(t("sa.cut", n=len(tokens), limit=limit), icon=":material/content_cut:")
+    return tokens[:limit]
+
+
+def cell_controls(prefix: str) -> tuple[int, int]:
+    """The sidebar controls every recurrent page shares: hidden size and the weights' seed."""
+    remember(f"{prefix}_hidden", 32)
+    hidden = st.select_slider(t("rnn.hidden"), HIDDEN_SIZES, key=f"{prefix}_hidden", help=t("rnn.hidden_help"))
+    remember(f"{prefix}_seed", 0)
+    seed = st.number_input(t("sa.seed"), 0, 9999, key=f"{prefix}_seed", help=t("rnn.seed_help"))
+    return int(hidden), int(seed)
+
+
+def step_picker(prefix: str, labels: list[str]) -> int:
+    """A slider over the sentence's tokens: the time step whose gates are shown (0-based)."""
+    key = f"{prefix}_step"
+    if remember(key, labels[0]) not in labels:
+        st.session_state[key] = labels[0]
+    return labels.index(st.select_slider(t("rnn.step"), labels, key=key))

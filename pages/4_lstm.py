@@ -1,0 +1,116 @@
+"""LSTM: three gates and a cell state, live on the learner's sentence, and what they cost."""
+
+import numpy as np
+import streamlit as st
+
+from ui import charts, compute
+from ui.compute import D_MODEL
+from ui.layout import page, remember, t
+from ui.widgets import cell_controls, sentence_tokens, step_picker
+
+MAX_TOKENS = 32
+GATES = ("f", "i", "g", "o")  # the order the page explains them in (PyTorch stacks i, f, g, o)
+EQUATIONS = r"""\begin{aligned}
+f_t &= \sigma(W_{if} x_t + W_{hf} h_{t-1} + b_f) \\
+i_t &= \sigma(W_{ii} x_t + W_{hi} h_{t-1} + b_i) \\
+\tilde c_t &= \tanh(W_{ig} x_t + W_{hg} h_{t-1} + b_g) \\
+o_t &= \sigma(W_{io} x_t + W_{ho} h_{t-1} + b_o) \\
+c_t &= f_t \odot c_{t-1} + i_t \odot \tilde c_t \\
+h_t &= o_t \odot \tanh(c_t)
+\end{aligned}"""
+
+page("lstm.title", "🧮")
+st.title(t("lstm.title"))
+st.markdown(t("lstm.intro"))
+
+tokens = sentence_tokens("lstm", MAX_TOKENS)
+labels = charts.token_labels(tokens)
+T = len(tokens)
+
+with st.sidebar:
+    st.header(t("sa.controls"))
+    hidden, seed = cell_controls("lstm")
+    remember("lstm_forget_bias", 1.0)
+    forget_bias = st.slider(t("lstm.forget_bias"), -4.0, 6.0, step=0.5, key="lstm_forget_bias",
+                            help=t("lstm.forget_bias_help"))
+
+trace, norms = compute.lstm_run(tuple(tokens), hidden, seed, float(forget_bias))
+rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
+if trace["fallback"]:
+    st.info(t("sa.fallback_notice", count=trace["fallback"]), icon=":material/casino:")
+units = [str(j) for j in range(hidden)]
+
+# The cell
+st.subheader(t("lstm.cell_title"))
+explain, equations = st.columns([3, 2], gap="large")
+explain.markdown(t("lstm.cell_explain"))
+equations.latex(EQUATIONS)
+st.mermaid_chart(t("lstm.diagram"), alt=t("lstm.diagram_alt"), width="content")
+
+# The gates, step by step
+st.subheader(t("lstm.gates_title"))
+st.markdown(t("lstm.gates_explain"))
+step = step_picker("lstm", labels)
+at_step = np.stack([trace[k][step] for k in (*GATES, "C", "H")])  # (6, hidden)
+charts.heatmap(at_step, [t(f"lstm.row_{k}") for k in (*GATES, "C", "H")], units, x_title=t("rnn.axis_unit"),
+               y_title="", value_title=t("rnn.value"), diverging=True,
+               title=t("rnn.at_step", token=labels[step]))
+st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
+remember("lstm_gate", "f")
+gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
+                format_func=lambda k: t(f"lstm.row_{k}"))
+charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
+               value_title=gate, diverging=True, highlight_row=step)
+
+# The forget gate's bias: does the cell carry information?
+st.subheader(t("lstm.memory_title"))
+st.markdown(t("lstm.memory_explain"))
+distance = T - np.arange(T)  # entry t is a Jacobian from step t to step T: T − t steps
+charts.line_chart(
+    charts.curves("distance", distance, "norm", {
+        t("lstm.series_rnn"): rnn["hidden"],
+        t("lstm.series_cell"): norms["cell_full"],
+        t("lstm.series_forget"): norms["cell"],
+    }),
+    x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
+    log_y=True,
+)
+mean_f, cell, rnn_h, held = st.columns(4)
+mean_f.metric(t("lstm.mean_forget"), f"{trace['f'].mean():.3f}")
+cell.metric(t("lstm.cell_whole"), f"{norms['cell_full'][0]:.3g}")
+rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}")
+held.metric(t("lstm.first_input"), f"{norms['cell_inputs'][0]:.3g}",
+            t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
+            help=t("lstm.first_input_help"))
+st.caption(t("lstm.memory_caption"))
+
+
+@st.fragment
+def parameter_calculator() -> None:
+    """3 gates → many parameters: a calculator with its own inputs, so it reruns alone."""
+    st.subheader(t("lstm.params_title"))
+    st.markdown(t("lstm.params_explain"))
+    chosen = []
+    for column, (name, default, top) in zip(st.columns(3), (("input", D_MODEL, 4096), ("hidden", 128, 4096),
+                                                            ("layers", 1, 8)), strict=True):
+        remember(f"lstm_calc_{name}", default)
+        chosen.append(int(column.number_input(t(f"lstm.calc_{name}"), 1, top, key=f"lstm_calc_{name}")))
+    size, width, depth = chosen
+    lstm = compute.parameter_breakdown("lstm", size, width, depth)
+    rnn_count = compute.parameter_breakdown("rnn", size, width, depth)["pytorch"]
+    st.table(charts.table(**{
+        t("lstm.col_layer"): np.arange(1, depth + 1),
+        **{name: [compute.shape_text(layer[name]) for layer in lstm["shapes"]] for name in lstm["shapes"][0]},
+        t("lstm.col_total"): [f"{sum(n.values()):,}" for n in lstm["sizes"]],
+    }))
+    pytorch, textbook, rnn_col = st.columns(3)
+    pytorch.metric(t("lstm.count_pytorch"), f"{lstm['pytorch']:,}")
+    textbook.metric(t("lstm.count_textbook"), f"{lstm['textbook']:,}",
+                    f"{lstm['textbook'] - lstm['pytorch']:,}", delta_color="off", delta_arrow="off")
+    rnn_col.metric(t("lstm.count_rnn"), f"{rnn_count:,}", t("lstm.times_rnn", ratio=lstm["pytorch"] / rnn_count),
+                   delta_color="off", delta_arrow="off")
+    st.markdown(t("lstm.params_why", extra=lstm["pytorch"] - lstm["textbook"], hidden=width, layers=depth))
+
+
+st.divider()
+parameter_calculator()

@@ -1,0 +1,104 @@
+"""GRU: two gates, no separate cell state, live on the learner's sentence, and one block fewer than the LSTM."""
+
+import numpy as np
+import streamlit as st
+
+from ui import charts, compute
+from ui.compute import D_MODEL, PARAM_HIDDEN_SIZES
+from ui.layout import page, remember, t
+from ui.widgets import cell_controls, sentence_tokens, step_picker
+
+MAX_TOKENS = 32
+KINDS = ("rnn", "gru", "lstm")
+EQUATIONS = r"""\begin{aligned}
+r_t &= \sigma(W_{ir} x_t + W_{hr} h_{t-1} + b_r) \\
+z_t &= \sigma(W_{iz} x_t + W_{hz} h_{t-1} + b_z) \\
+n_t &= \tanh\big(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big) \\
+h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+\end{aligned}"""
+
+page("gru.title", "🪶")
+st.title(t("gru.title"))
+st.markdown(t("gru.intro"))
+
+tokens = sentence_tokens("gru", MAX_TOKENS)
+labels = charts.token_labels(tokens)
+T = len(tokens)
+
+with st.sidebar:
+    st.header(t("sa.controls"))
+    hidden, seed = cell_controls("gru")
+    remember("gru_update_bias", 0.0)
+    update_bias = st.slider(t("gru.update_bias"), -4.0, 6.0, step=0.5, key="gru_update_bias",
+                            help=t("gru.update_bias_help"))
+
+trace, norms = compute.gru_run(tuple(tokens), hidden, seed, float(update_bias))
+rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
+if trace["fallback"]:
+    st.info(t("sa.fallback_notice", count=trace["fallback"]), icon=":material/casino:")
+units = [str(j) for j in range(hidden)]
+
+# The cell: two gates, and the cell state merged into the hidden state
+st.subheader(t("gru.cell_title"))
+explain, equations = st.columns([2, 3], gap="large")
+explain.markdown(t("gru.cell_explain"))
+equations.latex(EQUATIONS)
+st.mermaid_chart(t("gru.diagram"), alt=t("gru.diagram_alt"), width="content")
+
+# The gates, step by step, and the merge that replaces the cell state
+st.subheader(t("gru.gates_title"))
+st.markdown(t("gru.gates_explain"))
+step = step_picker("gru", labels)
+h_prev = trace["H"][step - 1] if step else trace["h0"]
+r, z, n = (trace[k][step] for k in "rzn")
+rows = {"r": r, "z": z, "n": n, "keep_new": (1 - z) * n, "keep_old": z * h_prev, "H": trace["H"][step]}
+charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
+               x_title=t("rnn.axis_unit"), y_title="", value_title=t("rnn.value"), diverging=True,
+               title=t("rnn.at_step", token=labels[step]))
+st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
+remember("gru_gate", "z")
+gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
+                format_func=lambda k: t(f"gru.row_{k}"))
+charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
+               value_title=gate, diverging=True, highlight_row=step)
+
+# The update gate's bias: a GRU can carry information too
+st.subheader(t("gru.memory_title"))
+st.markdown(t("gru.memory_explain"))
+distance = T - np.arange(T)  # entry t is ∂h_T/∂h_t: T − t steps back
+charts.line_chart(
+    charts.curves("distance", distance, "norm", {t("lstm.series_rnn"): rnn["hidden"],
+                                                 t("gru.series_gru"): norms["hidden"]}),
+    x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
+    log_y=True,
+)
+mean_z, gru_h, rnn_h, held = st.columns(4)
+mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
+gru_h.metric(t("gru.gru_whole"), f"{norms['hidden'][0]:.3g}")
+rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}")
+held.metric(t("gru.first_input"), f"{norms['inputs'][0]:.3g}",
+            t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
+            help=t("gru.first_input_help"))
+
+# One gate fewer, made exact: 3 blocks against the LSTM's 4 and the RNN's 1
+st.subheader(t("gru.params_title"))
+st.markdown(t("gru.params_explain"))
+curves = compute.parameter_curves(D_MODEL)
+charts.line_chart(
+    charts.curves("hidden", PARAM_HIDDEN_SIZES, "parameters", {t(f"gru.kind_{k}"): curves[k] for k in KINDS}),
+    x="hidden", y="parameters", series="series", x_title=t("gru.axis_hidden"), y_title=t("gru.axis_params"),
+    log_x=True, log_y=True, rule_at=hidden,
+)
+counts = {k: compute.parameter_breakdown(k, D_MODEL, hidden, 1) for k in KINDS}
+sizes = {k: counts[k]["sizes"][0] for k in KINDS}
+st.table(charts.table(**{
+    t("gru.col_cell"): [t(f"gru.kind_{k}") for k in KINDS],
+    t("gru.col_blocks"): [counts[k]["shapes"][0]["W_hh"][0] // hidden for k in KINDS],
+    "W_ih": [f"{sizes[k]['W_ih']:,}" for k in KINDS],
+    "W_hh": [f"{sizes[k]['W_hh']:,}" for k in KINDS],
+    "b_ih + b_hh": [f"{sizes[k]['b_ih'] + sizes[k]['b_hh']:,}" for k in KINDS],
+    t("lstm.col_total"): [f"{counts[k]['pytorch']:,}" for k in KINDS],
+    t("gru.col_share"): [f"{counts[k]['pytorch'] / counts['lstm']['pytorch']:.0%}" for k in KINDS],
+}))
+st.caption(t("gru.params_caption", d=D_MODEL, hidden=hidden,
+             ratio=sizes["gru"]["W_hh"] / sizes["lstm"]["W_hh"]))

@@ -1,0 +1,153 @@
+"""The GRU page as a learner drives it: the merged state at a chosen step, the update-gate bias, the ¾ count."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from conftest import open_page
+from core.embeddings import embed, tokenize
+from core.recurrent import count_parameters, gradient_norms, gru_forward, init_weights, with_gate_bias
+from ui.charts import token_labels
+from ui.compute import PARAM_HIDDEN_SIZES
+from ui.i18n import catalog
+
+PAGE = "pages/5_gru.py"
+EN, KO = catalog("en"), catalog("ko")
+TEXT = "the cat sat on the mat because it was tired"
+
+
+def charts(at):
+    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
+            for el in at.get("vega_lite_chart")]
+
+
+def heatmap(at, value_title):
+    """The heatmap whose colour legend is `value_title`: (matrix, outlined rows)."""
+    for spec, data in charts(at):
+        colors = [layer["encoding"]["color"]["title"] for layer in spec.get("layer", [])
+                  if "color" in layer.get("encoding", {})]
+        if colors == [value_title] and "r" in data:
+            M = np.full((data["r"].max() + 1, data["c"].max() + 1), np.nan)
+            M[data["r"], data["c"]] = data["value"]
+            outline = [layer["transform"][0]["filter"] for layer in spec["layer"] if layer["mark"].get("stroke")]
+            return M, outline
+    raise AssertionError(f"no heatmap of {value_title!r}")
+
+
+def lines(at, x):
+    """The line chart over `x`: ({series: y values in x order}, spec)."""
+    for spec, data in charts(at):
+        if x in data:
+            y = next(c for c in data.columns if c not in (x, "series"))
+            return {name: group.sort_values(x)[y].to_numpy() for name, group in data.groupby("series")}, spec
+    raise AssertionError(f"no chart over {x!r}")
+
+
+def metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def sentence(at, text):
+    at.text_area(key="gru_text").input(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def expected(text, update_bias=0.0, hidden=32, seed=0):
+    """The page's GRU redone with core: (trace, gradient norms)."""
+    X = embed(tokenize(text)).X
+    w = with_gate_bias("gru", init_weights("gru", 50, hidden, seed), "z", update_bias)
+    return gru_forward(X, None, **w), gradient_norms("gru", X, None, w)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_opens_with_the_translated_cell_diagram_and_both_gates(lang):
+    at = open_page(PAGE, lang=lang)
+    texts = catalog(lang)
+    assert at.title[0].value == texts["gru.title"]
+    diagrams = [m.value for m in at.markdown if m.value.lstrip("`").startswith("mermaid")]
+    assert len(diagrams) == 1 and texts["gru.diagram"].split("---")[-1].strip() in diagrams[0]
+    trace, _ = expected(at.text_area(key="gru_text").value)
+    z, _ = heatmap(at, "z")
+    np.testing.assert_allclose(z, trace["z"], atol=1e-12)
+
+
+def test_written_and_kept_parts_add_up_to_the_new_state_with_no_cell():
+    at = sentence(open_page(PAGE), TEXT)
+    step = at.select_slider(key="gru_step")
+    step.set_value(step.options[4]).run()
+    trace, _ = expected(TEXT)
+    rows, _ = heatmap(at, EN["rnn.value"])  # r, z, n, (1 − z) ⊙ n, z ⊙ h_{t-1}, h_t
+    r, z, n, written, kept, h = rows
+    np.testing.assert_allclose(np.stack([r, z, n, h]), np.stack([trace[k][4] for k in ("r", "z", "n", "H")]),
+                               atol=1e-12)
+    np.testing.assert_allclose(written, (1 - z) * n, atol=1e-12)
+    np.testing.assert_allclose(kept, z * trace["H"][3], atol=1e-12)
+    np.testing.assert_allclose(written + kept, h, atol=1e-12)
+    _, outline = heatmap(at, "z")
+    assert outline == ["datum.r == 4"]
+
+
+def test_at_the_first_step_nothing_is_kept_from_the_zero_initial_state():
+    at = sentence(open_page(PAGE), TEXT)
+    rows, _ = heatmap(at, EN["rnn.value"])
+    np.testing.assert_array_equal(rows[4], 0.0)
+
+
+def test_update_bias_plus_3_keeps_the_gradient_over_the_sentence_far_larger_than_minus_3():
+    at = sentence(open_page(PAGE), TEXT)
+    whole = {}
+    for bias in (-3.0, 3.0):
+        at.slider(key="gru_update_bias").set_value(bias).run()
+        curves, _ = lines(at, "distance")
+        whole[bias] = curves[EN["gru.series_gru"]][-1]
+        np.testing.assert_allclose(curves[EN["gru.series_gru"]][::-1], expected(TEXT, bias)[1]["hidden"], rtol=1e-10)
+        assert metric(at, EN["gru.gru_whole"]).value == f"{whole[bias]:.3g}"
+    assert whole[3.0] > 1e4 * whole[-3.0]  # z ≈ σ(3) ≈ 0.95 keeps h; z ≈ σ(−3) overwrites it every step
+    assert whole[3.0] > 100 * curves[EN["lstm.series_rnn"]][-1]
+
+
+def test_gru_needs_three_quarters_of_the_lstm_parameters_at_every_hidden_size():
+    at = open_page(PAGE)
+    counts, spec = lines(at, "hidden")
+    gru, lstm, rnn = (counts[EN[f"gru.kind_{k}"]] for k in ("gru", "lstm", "rnn"))
+    np.testing.assert_array_equal(lstm, [count_parameters("lstm", 50, h) for h in PARAM_HIDDEN_SIZES])
+    np.testing.assert_array_equal(4 * gru, 3 * lstm)
+    np.testing.assert_array_equal(gru, 3 * rnn)
+    assert spec["layer"][1]["encoding"]["x"]["datum"] == 32  # the dashed line at the chosen hidden size
+
+
+def test_table_follows_the_hidden_size_and_the_recurrent_weights_are_in_ratio_3_to_4():
+    at = open_page(PAGE)
+    at.select_slider(key="gru_hidden").set_value(16).run()
+    table = at.table[0].value
+    assert list(table[EN["gru.col_blocks"]]) == [1, 3, 4]
+    assert list(table["W_hh"]) == ["256", "768", "1,024"]  # 1, 3 and 4 blocks of 16 × 16
+    assert list(table[EN["lstm.col_total"]]) == [f"{count_parameters(k, 50, 16):,}" for k in ("rnn", "gru", "lstm")]
+    assert list(table[EN["gru.col_share"]]) == ["25%", "75%", "100%"]
+    assert EN["gru.params_caption"].format(d=50, hidden=16, ratio=0.75) in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("text", ["", "\u3000 \n"])
+def test_empty_text_gets_a_clear_warning_and_nothing_else(text):
+    at = sentence(open_page(PAGE), text)
+    assert [w.value for w in at.warning] == [EN["rnn.empty"]]
+    assert not at.get("vega_lite_chart")
+
+
+def test_long_text_is_cut_to_32_tokens_with_a_notice():
+    at = sentence(open_page(PAGE), " ".join(["dog"] * 33))
+    assert EN["sa.cut"].format(n=33, limit=32) in [i.value for i in at.info]
+    z, _ = heatmap(at, "z")
+    assert z.shape[0] == 32
+
+
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "**bold** :red[x] $y$"])
+def test_user_text_is_shown_literally_never_as_markup(text):
+    at = sentence(open_page(PAGE), text)
+    rendered = "\n".join(el.value for kind in ("markdown", "caption", "info", "warning", "title", "subheader")
+                         for el in at.get(kind))
+    assert "<script>" not in rendered and "**bold**" not in rendered and ":red[" not in rendered
+    assert at.select_slider(key="gru_step").options == token_labels(tokenize(text))

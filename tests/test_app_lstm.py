@@ -1,0 +1,176 @@
+"""The LSTM page as a learner drives it: gates at a chosen step, the forget-gate bias, the parameter calculator."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from conftest import open_page
+from core.embeddings import embed, tokenize
+from core.recurrent import (
+    count_parameters,
+    count_parameters_textbook,
+    gradient_norms,
+    init_weights,
+    lstm_forward,
+    with_gate_bias,
+)
+from ui.charts import token_labels
+from ui.i18n import catalog
+
+PAGE = "pages/4_lstm.py"
+EN, KO = catalog("en"), catalog("ko")
+TEXT = "the cat sat on the mat because it was tired"
+ROWS = ("f", "i", "g", "o", "C", "H")
+
+
+def charts(at):
+    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
+            for el in at.get("vega_lite_chart")]
+
+
+def heatmap(at, value_title):
+    """The heatmap whose colour legend is `value_title`: (matrix, outlined rows)."""
+    for spec, data in charts(at):
+        colors = [layer["encoding"]["color"]["title"] for layer in spec.get("layer", [])
+                  if "color" in layer.get("encoding", {})]
+        if colors == [value_title] and "r" in data:
+            M = np.full((data["r"].max() + 1, data["c"].max() + 1), np.nan)
+            M[data["r"], data["c"]] = data["value"]
+            outline = [layer["transform"][0]["filter"] for layer in spec["layer"] if layer["mark"].get("stroke")]
+            return M, outline
+    raise AssertionError(f"no heatmap of {value_title!r}")
+
+
+def curves(at):
+    """The gradient chart: {series: values from distance 1 to T}, and its y scale."""
+    for spec, data in charts(at):
+        if "distance" in data:
+            scale = spec["layer"][0]["encoding"]["y"].get("scale")
+            return {name: group.sort_values("distance")["norm"].to_numpy()
+                    for name, group in data.groupby("series")}, scale
+    raise AssertionError("no gradient chart")
+
+
+def metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def sentence(at, text):
+    at.text_area(key="lstm_text").input(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def expected(text, forget_bias=1.0, hidden=32, seed=0):
+    """The page's LSTM redone with core: (trace, gradient norms)."""
+    X = embed(tokenize(text)).X
+    w = with_gate_bias("lstm", init_weights("lstm", 50, hidden, seed), "f", forget_bias)
+    return lstm_forward(X, None, None, **w), gradient_norms("lstm", X, None, w)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_opens_with_the_translated_cell_diagram_and_the_gates_at_step_one(lang):
+    at = open_page(PAGE, lang=lang)
+    texts = catalog(lang)
+    assert at.title[0].value == texts["lstm.title"]
+    diagrams = [m.value for m in at.markdown if m.value.lstrip("`").startswith("mermaid")]
+    assert len(diagrams) == 1 and texts["lstm.diagram"].split("---")[-1].strip() in diagrams[0]
+    trace, _ = expected(at.text_area(key="lstm_text").value)
+    at_step, _ = heatmap(at, texts["rnn.value"])
+    np.testing.assert_allclose(at_step, np.stack([trace[k][0] for k in ROWS]), atol=1e-12)
+
+
+def test_moving_the_step_shows_that_words_gates_and_outlines_its_row():
+    at = sentence(open_page(PAGE), TEXT)
+    step = at.select_slider(key="lstm_step")
+    step.set_value(step.options[5]).run()
+    trace, _ = expected(TEXT)
+    at_step, _ = heatmap(at, EN["rnn.value"])
+    np.testing.assert_allclose(at_step, np.stack([trace[k][5] for k in ROWS]), atol=1e-12)
+    assert EN["rnn.at_step"].format(token="6 mat") in [spec.get("title") for spec, _ in charts(at)]
+    f, outline = heatmap(at, "f")
+    np.testing.assert_allclose(f, trace["f"], atol=1e-12)
+    assert outline == ["datum.r == 5"]
+    assert EN["lstm.gate_means"].format(f=trace["f"][5].mean(), i=trace["i"][5].mean(),
+                                        o=trace["o"][5].mean()) in [c.value for c in at.caption]
+
+
+def test_step_beyond_a_shorter_sentence_falls_back_to_the_first_word():
+    at = sentence(open_page(PAGE), TEXT)
+    step = at.select_slider(key="lstm_step")
+    step.set_value(step.options[8]).run()
+    sentence(at, "two words")
+    assert at.select_slider(key="lstm_step").value == "1 two"
+
+
+def test_choosing_another_gate_draws_it_over_time():
+    at = sentence(open_page(PAGE), TEXT)
+    at.radio(key="lstm_gate").set_value("o").run()
+    o, _ = heatmap(at, "o")
+    np.testing.assert_allclose(o, expected(TEXT)[0]["o"], atol=1e-12)
+
+
+def test_forget_bias_plus_3_keeps_the_cell_gradient_over_the_sentence_far_larger_than_minus_3():
+    at = sentence(open_page(PAGE), TEXT)
+    whole = {}
+    for bias in (-3.0, 3.0):
+        at.slider(key="lstm_forget_bias").set_value(bias).run()
+        lines, _ = curves(at)
+        whole[bias] = lines[EN["lstm.series_cell"]][-1]  # distance T: ∂c_T/∂c_0
+        assert metric(at, EN["lstm.cell_whole"]).value == f"{whole[bias]:.3g}"
+        np.testing.assert_allclose(lines[EN["lstm.series_cell"]][::-1], expected(TEXT, bias)[1]["cell_full"],
+                                   rtol=1e-10)
+    assert whole[3.0] > 1e6 * whole[-3.0]
+    assert float(metric(at, EN["lstm.mean_forget"]).value) > 0.9  # σ(3) ≈ 0.95, moved a little by the input
+
+
+def test_cell_path_and_rnn_path_share_one_log_scale_chart():
+    at = sentence(open_page(PAGE), TEXT)
+    lines, scale = curves(at)
+    assert scale == {"type": "log"}
+    assert set(lines) == {EN["lstm.series_rnn"], EN["lstm.series_cell"], EN["lstm.series_forget"]}
+    X = embed(tokenize(TEXT)).X
+    rnn = gradient_norms("rnn", X, None, init_weights("rnn", 50, 32, 0))["hidden"]
+    np.testing.assert_allclose(lines[EN["lstm.series_rnn"]][::-1], rnn, rtol=1e-10)
+    np.testing.assert_allclose(lines[EN["lstm.series_forget"]][::-1], expected(TEXT)[1]["cell"], rtol=1e-10)
+    # the LSTM's cell keeps more of the gradient over the whole sentence than the RNN's hidden state
+    assert lines[EN["lstm.series_cell"]][-1] > 100 * lines[EN["lstm.series_rnn"]][-1]
+
+
+def test_calculator_counts_equal_count_parameters_and_explain_the_difference():
+    at = open_page(PAGE)
+    at.number_input(key="lstm_calc_input").set_value(10)
+    at.number_input(key="lstm_calc_hidden").set_value(20)
+    at.number_input(key="lstm_calc_layers").set_value(2).run()
+    assert metric(at, EN["lstm.count_pytorch"]).value == f"{count_parameters('lstm', 10, 20, 2):,}" == "5,920"
+    assert metric(at, EN["lstm.count_textbook"]).value == f"{count_parameters_textbook('lstm', 10, 20, 2):,}"
+    rnn = metric(at, EN["lstm.count_rnn"])
+    assert (rnn.value, rnn.delta) == (f"{count_parameters('rnn', 10, 20, 2):,}", EN["lstm.times_rnn"].format(ratio=4))
+    table = at.table[0].value
+    assert list(table["W_ih"]) == ["80 × 10 = 800", "80 × 20 = 1,600"]  # layer 2 reads layer 1's h
+    assert list(table[EN["lstm.col_total"]]) == ["2,560", "3,360"]
+    assert EN["lstm.params_why"].format(extra=160, hidden=20, layers=2) in [m.value for m in at.markdown]
+
+
+@pytest.mark.parametrize("text", ["", "  \n "])
+def test_empty_text_gets_a_clear_warning_and_nothing_else(text):
+    at = sentence(open_page(PAGE), text)
+    assert [w.value for w in at.warning] == [EN["rnn.empty"]]
+    assert not at.get("vega_lite_chart")
+
+
+def test_long_text_is_cut_to_32_tokens_with_a_notice():
+    at = sentence(open_page(PAGE), " ".join(["cat"] * 40))
+    assert EN["sa.cut"].format(n=40, limit=32) in [i.value for i in at.info]
+    assert len(at.select_slider(key="lstm_step").options) == 32
+
+
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "**bold** :red[x] $y$"])
+def test_user_text_is_shown_literally_never_as_markup(text):
+    at = sentence(open_page(PAGE), text)
+    rendered = "\n".join(el.value for kind in ("markdown", "caption", "info", "warning", "title", "subheader")
+                         for el in at.get(kind))
+    assert "<script>" not in rendered and "**bold**" not in rendered and ":red[" not in rendered
+    assert at.select_slider(key="lstm_step").options == token_labels(tokenize(text))

@@ -1,0 +1,162 @@
+"""The RNN page as a learner drives it: type a sentence, move the spectral radius, read the gradients."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from conftest import open_page
+from core.embeddings import embed, tokenize
+from core.memory import with_spectral_radius
+from core.recurrent import gradient_norms, init_weights, input_jacobians, rnn_forward
+from ui.charts import token_labels
+from ui.i18n import catalog
+from ui.widgets import examples
+
+PAGE = "pages/3_rnn.py"
+EN, KO = catalog("en"), catalog("ko")
+TEXT = "the cat sat on the mat because it was tired"
+
+
+def charts(at):
+    """(spec, data) of every chart on the page, data decoded from its Arrow bytes."""
+    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
+            for el in at.get("vega_lite_chart")]
+
+
+def heatmap(at, title):
+    for spec, data in charts(at):
+        if spec.get("title") == title:
+            M = np.full((data["r"].max() + 1, data["c"].max() + 1), np.nan)
+            M[data["r"], data["c"]] = data["value"]
+            return M, list(data.drop_duplicates("r").sort_values("r")["row"])
+    raise AssertionError(f"no heatmap titled {title!r}")
+
+
+def gradient_curve(at, name):
+    """The gradient chart's curve `name`, ordered from distance 1 to distance T."""
+    for _, data in charts(at):
+        if "distance" in data and name in set(data["series"]):
+            return data[data["series"] == name].sort_values("distance")["norm"].to_numpy()
+    raise AssertionError(f"no curve {name!r}")
+
+
+def input_bars(at):
+    for _, data in charts(at):
+        if "label" in data:
+            return list(data["label"]), data["value"].to_numpy()
+    raise AssertionError("no bar chart")
+
+
+def metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def sentence(at, text):
+    at.text_area(key="rnn_text").input(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def expected(text, radius=1.0, hidden=32, seed=0):
+    """The page's computation redone with core: (trace, gradient norms, weights)."""
+    X = embed(tokenize(text)).X
+    w = init_weights("rnn", 50, hidden, seed)
+    w["W_hh"] = with_spectral_radius(w["W_hh"], radius)
+    return rnn_forward(X, None, **w), gradient_norms("rnn", X, None, w), w
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_opens_on_the_long_example_with_the_hidden_states_of_the_recurrence(lang):
+    at = open_page(PAGE, lang=lang)
+    texts = catalog(lang)
+    assert at.title[0].value == texts["rnn.title"]
+    text = examples()["long"][lang]
+    assert at.text_area(key="rnn_text").value == text
+    trace, _, _ = expected(text)
+    H, rows = heatmap(at, texts["rnn.states_chart"])
+    np.testing.assert_allclose(H, trace["H"], atol=1e-12)
+    assert rows == token_labels(tokenize(text))
+    diagrams = [m.value for m in at.markdown if m.value.lstrip("`").startswith("mermaid")]
+    flowchart = texts["rnn.diagram"].split("---")[-1].strip()  # Streamlit puts the alt text after the config
+    assert len(diagrams) == 1 and flowchart in diagrams[0]
+
+
+def test_larger_spectral_radius_gives_larger_gradient_norms_far_back():
+    at = sentence(open_page(PAGE), TEXT)
+    curve = {}
+    for radius in (0.5, 1.0, 1.5):
+        at.slider(key="rnn_radius").set_value(radius).run()
+        curve[radius] = gradient_curve(at, EN["rnn.series_rnn"])
+        np.testing.assert_allclose(curve[radius][::-1], expected(TEXT, radius)[1]["hidden"], rtol=1e-10)
+    assert curve[0.5][-1] < curve[1.0][-1] < curve[1.5][-1]  # distance T: the far end
+    assert curve[0.5][-1] < 1e-3 * curve[0.5][0]  # ρ < 1: vanishes with distance
+    shapes = next(c.value for c in at.main.caption if c.value.startswith("T = 10 steps"))
+    assert "rescaled to ρ = 1.50" in shapes
+
+
+def test_trend_line_is_rho_to_the_distance():
+    at = sentence(open_page(PAGE), TEXT)
+    at.slider(key="rnn_radius").set_value(0.8).run()
+    trend = gradient_curve(at, EN["rnn.series_trend"].format(radius=0.8))
+    np.testing.assert_allclose(trend, 0.8 ** np.arange(1, 11), rtol=1e-12)
+
+
+def test_metrics_read_the_ends_of_the_gradient_curve():
+    at = sentence(open_page(PAGE), TEXT)
+    norms = expected(TEXT)[1]["hidden"]
+    assert metric(at, EN["rnn.norm_near"]).value == f"{norms[-1]:.3g}"
+    assert metric(at, EN["rnn.norm_far"].format(n=10)).value == f"{norms[0]:.3g}"
+    assert metric(at, EN["rnn.per_step"]).value == f"×{(norms[0] / norms[-1]) ** (1 / 9):.3f}"
+
+
+def test_input_bars_are_norms_of_exact_input_jacobians_and_the_last_words_dominate():
+    at = sentence(open_page(PAGE), TEXT)
+    at.slider(key="rnn_radius").set_value(0.5).run()
+    labels, values = input_bars(at)
+    assert labels == token_labels(tokenize(TEXT))
+    trace, _, w = expected(TEXT, radius=0.5)
+    G = input_jacobians("rnn", trace, w)  # (T, hidden, 50): ∂h_T/∂x_t
+    np.testing.assert_allclose(values, np.linalg.norm(G, ord=2, axis=(1, 2)), rtol=1e-10)
+    assert values[-1] > 1000 * values[0]
+    assert metric(at, EN["rnn.input_first"]).value == f"{values[0]:.3g}"
+
+
+def test_hidden_size_and_seed_redraw_the_weights():
+    at = sentence(open_page(PAGE), TEXT)
+    at.select_slider(key="rnn_hidden").set_value(8).run()
+    H, _ = heatmap(at, EN["rnn.states_chart"])
+    assert H.shape == (10, 8)
+    at.number_input(key="rnn_seed").set_value(3).run()
+    H3, _ = heatmap(at, EN["rnn.states_chart"])
+    np.testing.assert_allclose(H3, expected(TEXT, hidden=8, seed=3)[0]["H"], atol=1e-12)
+    assert not np.allclose(H, H3)
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t "])
+def test_empty_text_gets_a_clear_warning_and_nothing_else(text):
+    at = sentence(open_page(PAGE), text)
+    assert [w.value for w in at.warning] == [EN["rnn.empty"]]
+    assert not at.get("vega_lite_chart")
+
+
+def test_long_text_is_cut_to_32_tokens_with_a_notice():
+    at = sentence(open_page(PAGE), " ".join(["word"] * 50))
+    assert EN["sa.cut"].format(n=50, limit=32) in [i.value for i in at.info]
+    H, _ = heatmap(at, EN["rnn.states_chart"])
+    assert H.shape[0] == 32
+    assert len(gradient_curve(at, EN["rnn.series_rnn"])) == 32
+
+
+@pytest.mark.parametrize(("text", "markup"), [
+    ("<script>alert(1)</script>", ["<script>", "alert(1)"]),
+    ("**bold** and $x$ :red[red]", ["**bold**", "$x$", ":red["]),
+])
+def test_user_text_is_shown_literally_never_as_markup(text, markup):
+    at = sentence(open_page(PAGE), text)
+    rendered = "\n".join(el.value for kind in ("markdown", "caption", "info", "warning", "title", "subheader")
+                         for el in at.get(kind))
+    assert not [piece for piece in markup if piece in rendered]
+    _, rows = heatmap(at, EN["rnn.states_chart"])
+    assert rows == token_labels(tokenize(text))
