@@ -60,7 +60,7 @@ remember("lstm_gate", "f")
 gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
                 format_func=lambda k: t(f"lstm.row_{k}"))
 charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-               value_title=gate, diverging=True, highlight_row=step)
+               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step)  # σ gates live in [0, 1]
 
 # The forget gate's bias: does the cell carry information?
 st.subheader(t("lstm.memory_title"))

@@ -60,7 +60,7 @@ remember("gru_gate", "z")
 gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
                 format_func=lambda k: t(f"gru.row_{k}"))
 charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-               value_title=gate, diverging=True, highlight_row=step)
+               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step)  # σ gates live in [0, 1]
 
 # The update gate's bias: a GRU can carry information too
 st.subheader(t("gru.memory_title"))
