@@ -7,7 +7,7 @@ from core.embeddings import tokenize
 from ui import charts, compute
 from ui.compute import D_MODEL, SATURATION_TRIALS
 from ui.layout import page, remember, t
-from ui.widgets import download_csv, most_attended, sentence_input, step_header
+from ui.widgets import download_csv, fallback_notice, most_attended, sentence_input, step_header
 
 MAX_TOKENS = 64
 HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
@@ -66,9 +66,7 @@ sources = charts.table(**{
     t("sa.col_source"): [t(f"sa.source_{s}") for s in emb.sources],
     t("sa.col_gloss"): [g or "" for g in emb.glosses],
 })
-fallback = emb.sources.count("fallback")
-if fallback:
-    st.info(t("sa.fallback_notice", count=fallback), icon=":material/casino:")
+fallback_notice(emb.sources.count("fallback"))
 if "gloss" in emb.sources:
     st.info(t("sa.gloss_notice"), icon=":material/translate:")
 st.dataframe(sources, width="stretch", height=min(35 * n + 38, 300), hide_index=True)

@@ -6,7 +6,7 @@ import streamlit as st
 from ui import charts, compute
 from ui.compute import D_MODEL
 from ui.layout import page, remember, t
-from ui.widgets import cell_controls, sentence_tokens
+from ui.widgets import cell_controls, fallback_notice, sentence_tokens
 
 MAX_TOKENS = 32
 
@@ -25,8 +25,7 @@ with st.sidebar:
     radius = st.slider(t("rnn.radius"), 0.3, 2.0, step=0.05, key="rnn_radius", help=t("rnn.radius_help"))
 
 r = compute.rnn_run(tuple(tokens), hidden, seed, float(radius))
-if r["fallback"]:
-    st.info(t("sa.fallback_notice", count=r["fallback"]), icon=":material/casino:")
+fallback_notice(r["fallback"])
 
 # The recurrence, unrolled over the sentence
 st.subheader(t("rnn.unrolled_title"))

@@ -6,7 +6,7 @@ import streamlit as st
 from ui import charts, compute
 from ui.compute import D_MODEL
 from ui.layout import page, remember, t
-from ui.widgets import cell_controls, sentence_tokens, step_picker
+from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
 MAX_TOKENS = 32
 GATES = ("f", "i", "g", "o")  # the order the page explains them in (PyTorch stacks i, f, g, o)
@@ -36,16 +36,11 @@ with st.sidebar:
 
 trace, norms = compute.lstm_run(tuple(tokens), hidden, seed, float(forget_bias))
 rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
-if trace["fallback"]:
-    st.info(t("sa.fallback_notice", count=trace["fallback"]), icon=":material/casino:")
+fallback_notice(trace["fallback"])
 units = [str(j) for j in range(hidden)]
 
 # The cell
-st.subheader(t("lstm.cell_title"))
-explain, equations = st.columns([3, 2], gap="large")
-explain.markdown(t("lstm.cell_explain"))
-equations.latex(EQUATIONS)
-st.mermaid_chart(t("lstm.diagram"), alt=t("lstm.diagram_alt"), width="content")
+cell_section("lstm", EQUATIONS, widths=(3, 2))
 
 # The gates, step by step
 st.subheader(t("lstm.gates_title"))

@@ -6,7 +6,7 @@ import streamlit as st
 from ui import charts, compute
 from ui.compute import D_MODEL, PARAM_HIDDEN_SIZES
 from ui.layout import page, remember, t
-from ui.widgets import cell_controls, sentence_tokens, step_picker
+from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
 MAX_TOKENS = 32
 KINDS = ("rnn", "gru", "lstm")
@@ -34,16 +34,11 @@ with st.sidebar:
 
 trace, norms = compute.gru_run(tuple(tokens), hidden, seed, float(update_bias))
 rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
-if trace["fallback"]:
-    st.info(t("sa.fallback_notice", count=trace["fallback"]), icon=":material/casino:")
+fallback_notice(trace["fallback"])
 units = [str(j) for j in range(hidden)]
 
 # The cell: two gates, and the cell state merged into the hidden state
-st.subheader(t("gru.cell_title"))
-explain, equations = st.columns([2, 3], gap="large")
-explain.markdown(t("gru.cell_explain"))
-equations.latex(EQUATIONS)
-st.mermaid_chart(t("gru.diagram"), alt=t("gru.diagram_alt"), width="content")
+cell_section("gru", EQUATIONS, widths=(2, 3))
 
 # The gates, step by step, and the merge that replaces the cell state
 st.subheader(t("gru.gates_title"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -28,6 +30,12 @@ def open_page(page: str | None = None, *, lang: str | None = None, locale: str |
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def charts(at):
+    """(spec, data) of every chart on the page: its Vega-Lite spec, and its data decoded from Arrow."""
+    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
+            for el in at.get("vega_lite_chart")]
 
 
 def central_differences(f, x, eps=1e-6):

@@ -1,23 +1,16 @@
 """The attention vs self-attention page: the table in both languages, and the live evidence."""
 
-import json
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from conftest import open_page
+from conftest import charts, open_page
 from core.seq2seq import alignment, decoder_states, encoder_states
 from ui.i18n import catalog
 
 PAGE = "pages/6_attention_vs_self_attention.py"
 EN = catalog("en")
 ROWS = ("qkv", "time_steps", "long_term", "query", "path", "cost", "parallel", "masks")
-
-
-def charts(at):
-    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
-            for el in at.get("vega_lite_chart")]
 
 
 def heatmap_titled(at, title):

@@ -1,12 +1,10 @@
 """The GRU page as a learner drives it: the merged state at a chosen step, the update-gate bias, the ¾ count."""
 
-import json
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from conftest import open_page
+from conftest import charts, open_page
 from core.embeddings import embed, tokenize
 from core.recurrent import count_parameters, gradient_norms, gru_forward, init_weights, with_gate_bias
 from ui.charts import token_labels
@@ -16,11 +14,6 @@ from ui.i18n import catalog
 PAGE = "pages/5_gru.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
-
-
-def charts(at):
-    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
-            for el in at.get("vega_lite_chart")]
 
 
 def heatmap(at, value_title):

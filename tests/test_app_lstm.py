@@ -1,12 +1,10 @@
 """The LSTM page as a learner drives it: gates at a chosen step, the forget-gate bias, the parameter calculator."""
 
-import json
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from conftest import open_page
+from conftest import charts, open_page
 from core.embeddings import embed, tokenize
 from core.recurrent import (
     count_parameters,
@@ -23,11 +21,6 @@ PAGE = "pages/4_lstm.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
 ROWS = ("f", "i", "g", "o", "C", "H")
-
-
-def charts(at):
-    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
-            for el in at.get("vega_lite_chart")]
 
 
 def heatmap(at, value_title):

@@ -1,12 +1,10 @@
 """The RNN page as a learner drives it: type a sentence, move the spectral radius, read the gradients."""
 
-import json
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from conftest import open_page
+from conftest import charts, open_page
 from core.embeddings import embed, tokenize
 from core.memory import with_spectral_radius
 from core.recurrent import gradient_norms, init_weights, input_jacobians, rnn_forward
@@ -17,12 +15,6 @@ from ui.widgets import examples
 PAGE = "pages/3_rnn.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
-
-
-def charts(at):
-    """(spec, data) of every chart on the page, data decoded from its Arrow bytes."""
-    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
-            for el in at.get("vega_lite_chart")]
 
 
 def heatmap(at, title):

@@ -1,12 +1,10 @@
 """The self-attention page as a learner drives it: set widgets, rerun, check what changed."""
 
-import json
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from conftest import SELF_ATTENTION, open_page
+from conftest import SELF_ATTENTION, charts, open_page
 from core.attention import self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
@@ -32,15 +30,6 @@ def tokens_table(at):
 
 def metric(at, label):
     return next(m for m in at.metric if m.label == label)
-
-
-def charts(at):
-    """(spec, data) of every chart on the page, data decoded from its Arrow bytes."""
-    drawn = []
-    for el in at.get("vega_lite_chart"):
-        data = pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas()
-        drawn.append((json.loads(el.proto.spec), data))
-    return drawn
 
 
 def chart_titled(at, value_title):

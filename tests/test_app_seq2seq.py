@@ -1,23 +1,16 @@
 """The seq2seq attention page as a learner drives it: pick a pair, move the decoder step."""
 
-import json
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
-from conftest import open_page
+from conftest import charts, open_page
 from core.embeddings import tokenize
 from core.seq2seq import alignment, decoder_states, encoder_states, load_pairs
 from ui.i18n import catalog
 
 PAGE = "pages/2_seq2seq_attention.py"
 EN, KO = catalog("en"), catalog("ko")
-
-
-def charts(at):
-    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
-            for el in at.get("vega_lite_chart")]
 
 
 def alignment_chart(at, texts=EN):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
+from conftest import central_differences
 from core.recurrent import (
     count_parameters,
     count_parameters_textbook,
@@ -75,16 +76,6 @@ def final_state(kind, X, h, c, weights):
     """The state after running X from (h, c): h_T, or (h_T, c_T) stacked for the LSTM."""
     trace = run(kind, X, h, weights, c)
     return np.concatenate([trace["H"][-1], trace["C"][-1]]) if kind == "lstm" else trace["H"][-1]
-
-
-def central_differences(func, x, eps=1e-6):
-    """(len(func(x)), len(x)) Jacobian of func at x, column j = (func(x + eps e_j) − func(x − eps e_j)) / 2eps."""
-    columns = []
-    for j in range(x.size):
-        step = np.zeros_like(x)
-        step[j] = eps
-        columns.append((func(x + step) - func(x - step)) / (2 * eps))
-    return np.stack(columns, axis=1)
 
 
 # ---------------------------------------------------------------- one step by hand

@@ -76,6 +76,21 @@ def most_attended(label: str, labels, weights) -> None:
     st.metric(label, labels[top], f"{weights[top]:.1%}", delta_color="off", delta_arrow="off")
 
 
+def fallback_notice(count: int) -> None:
+    """Say how many tokens got a random vector because GloVe does not know them."""
+    if count:
+        st.info(t("sa.fallback_notice", count=count), icon=":material/casino:")
+
+
+def cell_section(prefix: str, equations: str, widths=(3, 2)) -> None:
+    """A recurrent cell: its explanation beside its equations, then its diagram."""
+    st.subheader(t(f"{prefix}.cell_title"))
+    explain, formulas = st.columns(list(widths), gap="large")
+    explain.markdown(t(f"{prefix}.cell_explain"))
+    formulas.latex(equations)
+    st.mermaid_chart(t(f"{prefix}.diagram"), alt=t(f"{prefix}.diagram_alt"), width="content")
+
+
 def step_header(number: int, key: str, formula: str) -> None:
     """A step of a computation: its number and title with a line of explanation, then its formula."""
     title = t("common.step", number=number, title=t(f"{key}.title"))
