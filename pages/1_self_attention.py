@@ -7,7 +7,7 @@ from core.embeddings import tokenize
 from ui import charts, compute
 from ui.compute import D_MODEL, SATURATION_TRIALS
 from ui.layout import page, remember, t
-from ui.widgets import download_csv, fallback_notice, most_attended, sentence_input, step_header
+from ui.widgets import fallback_notice, matrix_download, most_attended, sentence_input, step_header
 
 MAX_TOKENS = 64
 HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
@@ -72,30 +72,23 @@ if "gloss" in emb.sources:
 st.dataframe(sources, width="stretch", height=min(35 * n + 38, 300), hide_index=True)
 charts.heatmap(r["X"], labels, dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
                value_title="x", diverging=True)
-download_csv(r["X"], labels, dims, "step1_embeddings")
 
 # Step 2: queries, keys and values
 step_header(2, "sa.step2", r"Q = XW_q,\quad K = XW_k,\quad V = XW_v")
 st.caption(t("sa.shapes", n=n, d_model=D_MODEL, d_k=r["d_k"]))
-if identity:
+if identity:  # Q = K = V = X: the matrix of step 1, not drawn twice
     st.info(t("sa.identity_qkv"), icon=":material/equal:")
-for tab, name in zip(st.tabs(["Q = K = V"] if identity else ["Q", "K", "V"]), "QKV", strict=False):
-    with tab:
-        charts.heatmap(r[name], labels, k_dims, x_title=t("sa.axis_dim"),
-                       y_title=t("sa.axis_token"), value_title=name, diverging=True,
-                       highlight_row=query)
-        download_csv(r[name], labels, k_dims, f"step2_{name}")
+else:
+    for tab, name in zip(st.tabs(["Q", "K", "V"]), "QKV", strict=True):
+        with tab:
+            charts.heatmap(r[name], labels, k_dims, x_title=t("sa.axis_dim"),
+                           y_title=t("sa.axis_token"), value_title=name, diverging=True,
+                           highlight_row=query)
 
 # Step 3: scores
 step_header(3, "sa.step3", r"\mathrm{score}_{ij} = q_i \cdot k_j \qquad S = QK^\top")
-left, right = st.columns([3, 2])
-with left:
-    charts.heatmap(r["scores"], labels, labels, **axes, value_title=t("sa.score"),
-                   highlight_row=query, diverging=True)
-    download_csv(r["scores"], labels, labels, "step3_scores")
-with right:
-    charts.bar_chart(labels, r["scores"][query], x_title=t("sa.axis_key"), y_title=t("sa.score"),
-                     diverging=True, title=for_query)
+charts.heatmap(r["scores"], labels, labels, **axes, value_title=t("sa.score"),
+               highlight_row=query, diverging=True)
 
 # Step 4: divide by the square root of d_k
 root_d_k = np.sqrt(r["d_k"])
@@ -106,7 +99,6 @@ if causal:
     st.caption(t("sa.mask_note"))
 charts.heatmap(r["scaled_scores"], labels, labels, **axes, value_title=t("sa.scaled_score"),
                highlight_row=query, diverging=True)
-download_csv(r["scaled_scores"], labels, labels, "step4_scaled_scores")
 
 # Step 5: softmax
 step_header(5, "sa.step5", r"a_{ij} = \frac{e^{\tilde S_{ij}}}{\sum_{j'} e^{\tilde S_{ij'}}}")
@@ -114,7 +106,6 @@ left, right = st.columns([3, 2])
 with left:
     charts.heatmap(r["weights"], labels, labels, **axes, value_title=t("sa.weight"),
                    highlight_row=query)
-    download_csv(r["weights"], labels, labels, "step5_weights")
 with right:
     charts.bar_chart(labels, r["weights"][query], x_title=t("sa.axis_key"),
                      y_title=t("sa.weight"), title=for_query)
@@ -126,7 +117,6 @@ step_header(6, "sa.step6", r"a_{ij}\, v_j \qquad j = 1, \dots, n")
 weighted = r["weighted_values"][query]  # (n_keys, d_v) for the chosen query
 charts.heatmap(weighted, labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_key"),
                value_title=t("sa.weighted_value"), diverging=True, title=for_query)
-download_csv(weighted, labels, k_dims, "step6_weighted_values")
 
 # Step 7: sum
 step_header(7, "sa.step7", r"z_i = \sum_j a_{ij}\, v_j \qquad Z = AV")
@@ -134,7 +124,19 @@ charts.bar_chart(k_dims, r["output"][query], x_title=t("sa.axis_dim"), y_title="
                  diverging=True, title=for_query)
 charts.heatmap(r["output"], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
                value_title="z", highlight_row=query, diverging=True)
-download_csv(r["output"], labels, k_dims, "step7_output")
+
+# Every step's matrix, as CSV: (step, symbol, matrix, column labels, file name)
+st.subheader(t("sa.download_title"))
+downloads = [(1, "X", r["X"], dims, "X")]
+if not identity:
+    downloads += [(2, name, r[name], k_dims, name) for name in "QKV"]
+downloads += [(3, "S", r["scores"], labels, "scores"), (4, "S̃", r["scaled_scores"], labels, "scaled_scores"),
+              (5, "A", r["weights"], labels, "weights"), (6, "a·v", weighted, k_dims, "weighted_values"),
+              (7, "Z", r["output"], k_dims, "output")]
+matrix_download("sa_download", {
+    f'{t("common.step", number=i, title=t(f"sa.step{i}.title"))} ({symbol})': (M, labels, columns, f"step{i}_{name}")
+    for i, symbol, M, columns, name in downloads
+})
 
 
 @st.fragment

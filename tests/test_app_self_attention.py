@@ -8,6 +8,7 @@ from conftest import SELF_ATTENTION, charts, open_page
 from core.attention import self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
+from ui.widgets import matrix_csv
 
 EN, KO = catalog("en"), catalog("ko")
 
@@ -101,7 +102,7 @@ def test_heatmaps_draw_the_core_matrices():
 def test_heatmap_legends_mark_the_exact_value_range():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
     heatmaps = [(spec, data) for spec, data in charts(at) if "r" in data]
-    assert len(heatmaps) == 8  # X, Q=K=V, scores, scaled, weights, weighted values, output, heads
+    assert len(heatmaps) == 7  # X (= Q = K = V here), scores, scaled, weights, weighted values, output, heads
     for spec, data in heatmaps:
         layers = spec.get("layer") or spec["spec"]["layer"]
         marks = next(layer["encoding"]["color"]["legend"]["values"] for layer in layers
@@ -230,11 +231,27 @@ def test_why_divide_chart_switches_measure():
 
 
 def test_every_step_offers_its_matrix_as_csv():
-    at = open_page(SELF_ATTENTION)
-    steps = ["1_embeddings", "3_scores", "4_scaled_scores", "5_weights", "6_weighted_values", "7_output"]
-    # identity projections: Q = K = V = X, drawn (and offered) once
-    assert {b.key for b in at.download_button} == {f"dl_step{s}" for s in [*steps, "2_Q"]}
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat")
+    menu = at.selectbox(key="sa_download")
+    # identity projections: Q = K = V = X, offered once, in step 1
+    assert [o.split(" · ")[0] for o in menu.options] == [f"Step {i}" for i in (1, 3, 4, 5, 6, 7)]
     assert EN["sa.identity_qkv"] in [i.value for i in at.info]
+    menu.set_value(menu.options[3]).run()  # step 5, the weights
     at.radio(key="sa_projection").set_value("random").run()
-    assert {b.key for b in at.download_button} == {f"dl_step{s}" for s in [*steps, "2_Q", "2_K", "2_V"]}
-    assert EN["sa.identity_qkv"] not in [i.value for i in at.info]
+    assert [o.split(" · ")[0] for o in at.selectbox(key="sa_download").options] == [
+        f"Step {i}" for i in (1, 2, 2, 2, 3, 4, 5, 6, 7)]
+    assert at.selectbox(key="sa_download").value.startswith("Step 5")  # the choice survives
+
+
+def test_matrix_csv_has_labelled_rows_and_columns():
+    csv = matrix_csv(np.array([[0.25, 0.75], [1.0, 0.0]]), ["1 the", "2 cat"], ["1 the", "2 cat"])
+    assert csv.splitlines() == [",1 the,2 cat", "1 the,0.25,0.75", "2 cat,1.0,0.0"]
+
+
+def test_a_choice_that_disappears_falls_back_to_the_first_matrix():
+    at = open_page(SELF_ATTENTION)
+    at.radio(key="sa_projection").set_value("random").run()
+    menu = at.selectbox(key="sa_download")
+    menu.set_value(menu.options[2]).run()  # step 2 (K)
+    at.radio(key="sa_projection").set_value("identity").run()
+    assert at.selectbox(key="sa_download").value.startswith("Step 1")

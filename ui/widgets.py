@@ -98,16 +98,21 @@ def step_header(number: int, key: str, formula: str) -> None:
     st.latex(formula)
 
 
-def download_csv(M, row_labels, col_labels, name: str) -> None:
-    """A button that downloads a matrix as CSV; the file is only built when clicked."""
+def matrix_csv(M, rows, cols) -> str:
+    """A matrix as CSV text: a header of column labels, one line per row, led by its label."""
+    return pd.DataFrame(np.asarray(M), index=list(rows), columns=list(cols)).to_csv()
 
-    def build() -> str:
-        return pd.DataFrame(np.asarray(M), index=list(row_labels), columns=list(col_labels)).to_csv()
 
-    st.download_button(
-        t("common.download_csv"), build, file_name=f"{name}.csv", mime="text/csv",
-        on_click="ignore", icon=":material/download:", key=f"dl_{name}",
-    )
+def matrix_download(key: str, matrices: dict) -> None:
+    """One download for many matrices: pick one ({label: (M, row labels, column labels,
+    file name)}) and get it as CSV. The file is only built when the button is clicked."""
+    if st.session_state.get(key) not in matrices:  # e.g. Q, K, V gone with identity projections
+        st.session_state[key] = next(iter(matrices))
+    label = st.selectbox(t("common.download_which"), list(matrices), key=key)
+    M, rows, cols, name = matrices[label]
+    st.download_button(t("common.download_csv"), lambda: matrix_csv(M, rows, cols), file_name=f"{name}.csv",
+                       mime="text/csv",
+                       on_click="ignore", icon=":material/download:", key=f"{key}_button")
 
 
 def sentence_tokens(prefix: str, limit: int) -> list[str]:
