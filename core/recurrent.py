@@ -10,6 +10,14 @@ weights of a trained PyTorch module load here unchanged and give the same number
     - h0 (and c0) have shape (hidden,) for one sequence or (batch, hidden) for a batch,
       None meaning zeros.
 
+Loading a trained PyTorch module (the tests check the numbers against PyTorch 2.13):
+
+    lstm = torch.nn.LSTM(input_size, hidden_size)          # one layer, batch_first=False
+    w = {name: getattr(lstm, f"{name}_l0").detach().double().numpy()
+         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    trace = lstm_forward(X, h0, c0, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
+    # trace["H"] equals lstm(torch.from_numpy(X).unsqueeze(1))[0].squeeze(1)
+
 Steps are counted from 1: step t reads x_t = X[t - 1] and turns h_{t-1} into h_t, so h_0 = h0
 is the initial state and the trace's H[t - 1] = h_t.
 
