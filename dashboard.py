@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import review, storage
 from ui.layout import concept_pages, page, t
 
 lang = page("home.title", "🎓")
@@ -13,6 +14,19 @@ with path:
     st.subheader(t("home.path_title"))
     st.mermaid_chart(t("home.path_diagram"), alt=t("home.path_alt"))
     st.caption(t("home.path_caption"))
+
+    st.subheader(t("home.review_title"))
+    progress = storage.read_progress()
+    if progress["cards"]:
+        review.mastery_bars(progress)
+        st.caption(t("home.review_due", due=review.due_count(progress, storage.today()),
+                     total=len(review.questions())))
+        st.page_link("pages/7_review.py", label=t("home.review_continue"), icon=":material/quiz:",
+                     query_params={"lang": lang})
+    else:
+        st.page_link("pages/7_review.py", label=t("home.review_invite"), icon=":material/quiz:",
+                     query_params={"lang": lang})
+        st.caption(t("home.review_invite_text"))
 
 with start:
     st.subheader(t("home.start_title"))

@@ -22,6 +22,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ["SEQDASH_STORAGE"] = "session"  # answering review questions here never touches a learner's progress
 sys.path.insert(0, str(ROOT))
 README = ROOT / "README.md"
 TARGET = 10.0  # a slider rerun within 10x of the one-slider page
@@ -49,6 +50,9 @@ PAGES = [
         lambda at, i: at.slider(key="lstm_forget_bias").set_value(-3.0 + (i % 18) / 2)),
     ("GRU: update-gate bias", "pages/5_gru.py",
         lambda at, i: at.slider(key="gru_update_bias").set_value(-3.0 + (i % 18) / 2)),
+    ("review: choosing an answer", "pages/7_review.py",
+        lambda at, i: at.radio(key=f"rv_choice_{at.session_state['rv_step']}").set_value(
+            at.radio(key=f"rv_choice_{at.session_state['rv_step']}").options[i % 4])),
 ]
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -43,10 +45,12 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(port: int):
     """`streamlit run dashboard.py` on localhost:port, until the block ends."""
+    # a throwaway data folder: screenshots never touch the learner's own review progress
+    env = {**os.environ, "SEQDASH_DATA_DIR": tempfile.mkdtemp(prefix="seqdash-shots-")}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless=true",
          f"--server.port={port}", "--server.address=127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
     try:
         deadline = time.monotonic() + 60

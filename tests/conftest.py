@@ -18,13 +18,19 @@ if str(ROOT) not in sys.path:
 SELF_ATTENTION = "pages/1_self_attention.py"
 
 
-def open_page(page: str | None = None, *, lang: str | None = None, locale: str | None = None):
-    """An AppTest session of the app, on `page` (the home page when None), already run."""
+def open_page(page: str | None = None, *, lang: str | None = None, locale: str | None = None,
+              url: str | None = None):
+    """An AppTest session of the app, on `page` (the home page when None), already run.
+
+    `url` is the browser's address (st.context.url); without one the review keeps its progress
+    in the session, never on disk (ui/storage.py)."""
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     if lang:
         at.query_params["lang"] = lang
     if locale:
         at.context["locale"] = locale
+    if url:
+        at.context["url"] = url
     if page:
         at.switch_page(page)
     at.run()
@@ -47,3 +53,12 @@ def central_differences(f, x, eps=1e-6):
 @pytest.fixture
 def app():
     return open_page
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """No test reads or writes the learner's real progress: the data folder is the test's own,
+    and the storage mode is left to detection unless a test sets it."""
+    monkeypatch.setenv("SEQDASH_DATA_DIR", str(tmp_path / "seqdash"))
+    monkeypatch.delenv("SEQDASH_STORAGE", raising=False)
+    return tmp_path / "seqdash"

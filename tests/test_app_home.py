@@ -71,8 +71,9 @@ def test_sidebar_menu_is_sectioned_and_translated(lang):
 def test_home_links_every_concept_page_with_its_blurb(lang):
     at = open_page(lang=lang)
     texts = catalog(lang)
+    # the first link is the review invitation (tests/test_app_review.py), then one per page
     main_links = [link.proto.label for link in at.main.get("page_link")]
-    assert main_links == [texts[f"nav.{key}"] for _, key, _ in concept_pages()]
+    assert main_links == [texts["home.review_invite"], *(texts[f"nav.{key}"] for _, key, _ in concept_pages())]
     shown = [m.value for m in at.markdown]
     assert all(texts[f"home.blurb_{key}"] in shown for _, key, _ in concept_pages())
 

@@ -26,6 +26,7 @@ NAV = (
         ("pages/1_self_attention.py", "self_attention", ":material/hub:"),
         ("pages/6_attention_vs_self_attention.py", "attention_vs_self_attention", ":material/compare:"),
     )),
+    ("review", (("pages/7_review.py", "review", ":material/quiz:"),)),
 )
 
 

@@ -1,0 +1,265 @@
+"""The learner's progress and notes: an SQLite file on their own computer, or a plain dict.
+
+What is kept, as one JSON-able document (the export format, too):
+
+    {"app": APP, "version": VERSION,
+     "cards": {card id: {"box", "due", "right", "wrong", "last"}},   # core/review.py's cards
+     "notes": {concept: text},
+     "retro": [{"date": "YYYY-MM-DD", "text": ...}, ...]}             # oldest first
+
+`SqliteProgress` keeps it in an embedded database, one transaction per change, so a killed
+server loses at most the change in flight. `MemoryProgress` keeps it in a dict the caller owns
+(the browser session's state on a shared server). Both have the same methods.
+
+`parse_import` checks an uploaded file before anything is replaced: too large, not JSON,
+another app, another version, or a wrong field raises BadImportError with a code the page
+translates, and nothing changes. The standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import sys
+from contextlib import closing
+from datetime import date
+from pathlib import Path
+
+from core.review import BOXES
+
+APP = "seq-models-dashboard"
+VERSION = 1
+DB_NAME = "progress.db"
+MAX_IMPORT_BYTES = 1_000_000
+MAX_TEXT = 20_000  # characters in one note or retrospective entry
+MAX_CARDS = 500
+MAX_NOTES = 100
+MAX_RETRO = 2_000
+ID = re.compile(r"[a-z0-9_]{1,64}")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cards (id TEXT PRIMARY KEY, box INTEGER NOT NULL, due TEXT NOT NULL,
+                                  right INTEGER NOT NULL, wrong INTEGER NOT NULL, last TEXT);
+CREATE TABLE IF NOT EXISTS notes (concept TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS retro (id INTEGER PRIMARY KEY AUTOINCREMENT, date TEXT NOT NULL,
+                                  text TEXT NOT NULL);
+"""
+
+
+def empty() -> dict:
+    """A learner with no progress yet."""
+    return {"app": APP, "version": VERSION, "cards": {}, "notes": {}, "retro": []}
+
+
+def default_data_dir(environ=os.environ, platform: str = sys.platform, home: Path | None = None) -> Path:
+    """Where the database lives: $SEQDASH_DATA_DIR if set, else the platform's per-user data folder
+    (~/.local/share or $XDG_DATA_HOME on Linux, ~/Library/Application Support on macOS,
+    %APPDATA% on Windows), in a folder named APP."""
+    if environ.get("SEQDASH_DATA_DIR"):
+        return Path(environ["SEQDASH_DATA_DIR"]).expanduser()
+    home = home or Path.home()
+    if platform == "darwin":
+        base = home / "Library" / "Application Support"
+    elif platform.startswith("win"):
+        base = Path(environ.get("APPDATA") or home / "AppData" / "Roaming")
+    else:
+        base = Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / APP
+
+
+class SqliteProgress:
+    """Progress in an SQLite file, created (with its folder, readable by its owner only) on first use."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with self._transaction() as con:
+            con.executescript(SCHEMA)  # also fails here, not later, if the file is not a database
+        os.chmod(self.path, 0o600)
+
+    def _transaction(self):
+        # `with con:` commits at the end of the block, or rolls back if it raised
+        con = sqlite3.connect(self.path, timeout=10)
+        return _Transaction(con)
+
+    def load(self) -> dict:
+        doc = empty()
+        with self._transaction() as con:
+            for card_id, box, due, right, wrong, last in con.execute(
+                    "SELECT id, box, due, right, wrong, last FROM cards"):
+                doc["cards"][card_id] = {"box": box, "due": due, "right": right, "wrong": wrong, "last": last}
+            doc["notes"] = dict(con.execute("SELECT concept, text FROM notes"))
+            doc["retro"] = [{"date": d, "text": text}
+                            for d, text in con.execute("SELECT date, text FROM retro ORDER BY date, id")]
+        return doc
+
+    def put_card(self, card_id: str, card: dict) -> None:
+        with self._transaction() as con:
+            con.execute("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?)",
+                        (card_id, card["box"], card["due"], card["right"], card["wrong"], card["last"]))
+
+    def put_note(self, concept: str, text: str) -> None:
+        with self._transaction() as con:
+            con.execute("INSERT OR REPLACE INTO notes VALUES (?, ?)", (concept, text[:MAX_TEXT]))
+
+    def add_retro(self, day: date, text: str) -> None:
+        with self._transaction() as con:
+            con.execute("INSERT INTO retro (date, text) VALUES (?, ?)", (day.isoformat(), text[:MAX_TEXT]))
+
+    def delete_retro(self, entry: dict) -> None:
+        """Delete one entry equal to `entry` (the newest of equal ones)."""
+        with self._transaction() as con:
+            con.execute("DELETE FROM retro WHERE id = (SELECT max(id) FROM retro WHERE date = ? AND text = ?)",
+                        (entry["date"], entry["text"]))
+
+    def replace(self, doc: dict) -> None:
+        """Replace everything with a checked document (parse_import's), all or nothing."""
+        with self._transaction() as con:
+            con.execute("DELETE FROM cards")
+            con.execute("DELETE FROM notes")
+            con.execute("DELETE FROM retro")
+            con.executemany("INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?)",
+                            [(i, c["box"], c["due"], c["right"], c["wrong"], c["last"])
+                             for i, c in doc["cards"].items()])
+            con.executemany("INSERT INTO notes VALUES (?, ?)", list(doc["notes"].items()))
+            con.executemany("INSERT INTO retro (date, text) VALUES (?, ?)",
+                            [(e["date"], e["text"]) for e in doc["retro"]])
+
+
+class _Transaction:
+    """`with _Transaction(con) as con:` one transaction on a connection closed afterwards."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.con.__enter__()
+
+    def __exit__(self, *exc) -> None:
+        with closing(self.con):
+            self.con.__exit__(*exc)
+
+
+class MemoryProgress:
+    """Progress in a dict owned by the caller (e.g. a browser session's state), changed in place."""
+
+    def __init__(self, doc: dict):
+        self.doc = doc
+
+    def load(self) -> dict:
+        return json.loads(json.dumps(self.doc))  # a copy: callers cannot change the store by accident
+
+    def put_card(self, card_id: str, card: dict) -> None:
+        self.doc["cards"][card_id] = dict(card)
+
+    def put_note(self, concept: str, text: str) -> None:
+        self.doc["notes"][concept] = text[:MAX_TEXT]
+
+    def add_retro(self, day: date, text: str) -> None:
+        self.doc["retro"].append({"date": day.isoformat(), "text": text[:MAX_TEXT]})
+        self.doc["retro"].sort(key=lambda e: e["date"])  # stable: same-day entries keep their order
+
+    def delete_retro(self, entry: dict) -> None:
+        retro = self.doc["retro"]
+        for k in range(len(retro) - 1, -1, -1):
+            if retro[k] == entry:
+                del retro[k]
+                return
+
+    def replace(self, doc: dict) -> None:
+        self.doc.clear()
+        self.doc.update(json.loads(json.dumps(doc)))
+
+
+def export_json(doc: dict, exported: date) -> bytes:
+    """The document as a UTF-8 JSON file, with the day it was exported."""
+    out = {"app": APP, "version": VERSION, "exported": exported.isoformat(),
+           "cards": doc["cards"], "notes": doc["notes"], "retro": doc["retro"]}
+    return json.dumps(out, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+class BadImportError(ValueError):
+    """Why a file cannot be imported: `code` is one of too_large, not_json, wrong_app,
+    wrong_version, bad_field, too_long; `detail` names the field."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code, self.detail = code, detail
+
+
+def parse_import(raw: bytes) -> dict:
+    """A checked progress document from an uploaded file, or BadImportError. Never partial."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise BadImportError("too_large")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise BadImportError("not_json") from e
+    if not isinstance(data, dict):
+        raise BadImportError("not_json")
+    if data.get("app") != APP:
+        raise BadImportError("wrong_app")
+    if type(data.get("version")) is not int or data["version"] != VERSION:
+        raise BadImportError("wrong_version")
+    cards = _mapping(data.get("cards", {}), "cards", MAX_CARDS)
+    notes = _mapping(data.get("notes", {}), "notes", MAX_NOTES)
+    retro = data.get("retro", [])
+    if not isinstance(retro, list) or len(retro) > MAX_RETRO:
+        raise BadImportError("bad_field", "retro")
+    doc = empty()
+    for card_id, card in cards.items():
+        doc["cards"][card_id] = _card(card, f"cards.{card_id}")
+    for concept, text in notes.items():
+        doc["notes"][concept] = _text(text, f"notes.{concept}")
+    for k, entry in enumerate(retro):
+        if not isinstance(entry, dict) or set(entry) != {"date", "text"}:
+            raise BadImportError("bad_field", f"retro[{k}]")
+        doc["retro"].append({"date": _date(entry["date"], f"retro[{k}].date"),
+                             "text": _text(entry["text"], f"retro[{k}].text")})
+    doc["retro"].sort(key=lambda e: e["date"])
+    return doc
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # json.loads would otherwise accept NaN and Infinity
+
+
+def _mapping(value, field: str, limit: int) -> dict:
+    if not isinstance(value, dict) or len(value) > limit or not all(ID.fullmatch(k) for k in value):
+        raise BadImportError("bad_field", field)
+    return value
+
+
+def _int(value, field: str, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:  # type(): True is an int, but not a count
+        raise BadImportError("bad_field", field)
+    return value
+
+
+def _date(value, field: str) -> str:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise BadImportError("bad_field", field)
+
+
+def _text(value, field: str) -> str:
+    if not isinstance(value, str):
+        raise BadImportError("bad_field", field)
+    if len(value) > MAX_TEXT:
+        raise BadImportError("too_long", field)
+    return value
+
+
+def _card(card, field: str) -> dict:
+    keys = {"box", "due", "right", "wrong", "last"}
+    if not isinstance(card, dict) or set(card) != keys:
+        raise BadImportError("bad_field", field)
+    return {"box": _int(card["box"], f"{field}.box", 1, BOXES), "due": _date(card["due"], f"{field}.due"),
+            "right": _int(card["right"], f"{field}.right", 0, 10**9),
+            "wrong": _int(card["wrong"], f"{field}.wrong", 0, 10**9),
+            "last": None if card["last"] is None else _date(card["last"], f"{field}.last")}

@@ -1,0 +1,163 @@
+"""Review: questions from the notes and exercises computed by core, scheduled in Leitner boxes."""
+
+import streamlit as st
+
+from core import review
+from core.progress import MAX_IMPORT_BYTES, MAX_TEXT, BadImportError, export_json, parse_import
+from ui import review as rv
+from ui import storage
+from ui.layout import page, t
+
+page("rv.title", "📝")
+st.title(t("rv.title"))
+st.markdown(t("rv.intro"))
+
+store, mode, problem = storage.open_store()
+today = storage.today()
+doc = store.load()
+ids = list(rv.questions())
+for key, default in (("rv_log", []), ("rv_step", 0), ("rv_feedback", None), ("rv_queue", None)):
+    st.session_state.setdefault(key, default)
+st.session_state.setdefault("rv_seed", rv.new_seed())
+if st.session_state.rv_queue is None:
+    st.session_state.rv_queue = review.due_queue(doc["cards"], ids, today)
+queue, feedback, step = st.session_state.rv_queue, st.session_state.rv_feedback, st.session_state.rv_step
+# the round as it stands once the answer on screen counts (the card leaves it when answered right)
+remaining = review.requeue(queue, feedback["id"], feedback["correct"]) if feedback else queue
+if problem:
+    st.warning(t("rv.db_problem"), icon=":material/database_off:")
+    st.text(problem)
+
+ask, progress, notes, backup = st.tabs([t("rv.tab_review"), t("rv.tab_progress"), t("rv.tab_notes"),
+                                        t("rv.tab_backup")])
+with ask:
+    summary = review.session_summary(st.session_state.rv_log)
+    cols = st.columns(4)
+    cols[0].metric(t("rv.answered"), summary["answered"])
+    cols[1].metric(t("rv.right_count"), summary["right"])
+    cols[2].metric(t("rv.wrong_count"), summary["wrong"])
+    cols[3].metric(t("rv.left"), len(remaining))
+    if queue:
+        card_id = queue[0]
+        q, seed = rv.questions()[card_id], st.session_state.rv_seed + step
+        st.session_state.rv_current = {"id": card_id, "seed": seed}
+        card = doc["cards"].get(card_id)
+        with st.container(border=True):
+            st.caption(t("rv.card_meta", concept=rv.concept_label(q["concept"]), box=card["box"] if card else 1))
+            st.subheader(t(f"rv.q.{card_id}.title"))
+            if q["kind"] == "choice":
+                st.markdown(t(f"rv.q.{card_id}.prompt"))
+                labels = {o: t(f"rv.q.{card_id}.opt_{o}") for o in rv.options(card_id, seed)}
+                st.radio(t("rv.your_choice"), list(labels), index=None, key=f"rv_choice_{step}",
+                         format_func=labels.get, disabled=feedback is not None)
+            else:
+                ex = rv.exercise(card_id, seed)
+                st.markdown(t(f"rv.q.{card_id}.prompt", **rv.prompt_values(card_id, ex)))
+                if (data := rv.data_latex(card_id, ex)) is not None:
+                    st.latex(data)
+                whole = ex["tolerance"] == 0
+                st.number_input(t("rv.your_number"), value=None, step=1 if whole else 0.01,
+                                format="%d" if whole else "%.4f", key=f"rv_number_{step}",
+                                disabled=feedback is not None)
+            if feedback is None:
+                if st.session_state.pop("rv_missing", False):
+                    st.warning(t("rv.pick_first"), icon=":material/touch_app:")
+                st.button(t("rv.check"), type="primary", key=f"rv_check_{step}", on_click=rv.check,
+                          args=(store, card_id, seed, step, today))
+            else:
+                if q["kind"] == "choice":
+                    answer = t(f"rv.q.{card_id}.opt_{q['correct']}")
+                    if feedback["correct"]:
+                        st.success(t("rv.right"), icon=":material/check_circle:")
+                    else:
+                        st.error(t("rv.wrong_choice", answer=answer), icon=":material/cancel:")
+                    st.markdown(t(f"rv.q.{card_id}.explain"))
+                else:
+                    answer = rv.answer_text(card_id, ex)
+                    if feedback["correct"]:
+                        st.success(t("rv.right_number", answer=answer), icon=":material/check_circle:")
+                    else:
+                        st.error(t("rv.wrong_number", given=f"{feedback['given']:g}", answer=answer),
+                                 icon=":material/cancel:")
+                    st.markdown(t(f"rv.q.{card_id}.how", **rv.prompt_values(card_id, ex)))
+                    st.latex(rv.how_latex(card_id, ex))
+                label, icon = rv.page_of(q["link"])
+                st.page_link(q["link"], label=t("rv.see_live", page=label), icon=icon,
+                             query_params={"lang": st.session_state.lang})
+                st.caption(t("rv.comes_back_again") if not feedback["correct"] else
+                           t("rv.comes_back", date=doc["cards"][card_id]["due"]))
+                st.button(t("rv.next"), type="primary", key=f"rv_next_{step}", on_click=rv.advance)
+    else:
+        st.success(t("rv.done"), icon=":material/celebration:")
+        st.button(t("rv.practise_all"), help=t("rv.practise_help"), on_click=rv.practise_all)
+    if summary["missed"]:
+        st.caption(t("rv.missed", titles=", ".join(t(f"rv.q.{i}.title") for i in summary["missed"])))
+    st.subheader(t("rv.next_title"))
+    coming = [(t("rv.this_round"), list(dict.fromkeys(remaining)))] if remaining else []
+    coming += review.upcoming(doc["cards"], today)
+    if coming:
+        st.dataframe({t("rv.col_date"): [day for day, _ in coming], t("rv.col_count"): [len(due) for _, due in coming],
+                      t("rv.col_questions"): [", ".join(t(f"rv.q.{i}.title") for i in due) for _, due in coming]},
+                     hide_index=True, width="stretch")
+    else:
+        st.caption(t("rv.upcoming_empty"))
+
+with progress:
+    st.subheader(t("rv.mastery_title"))
+    st.caption(t("rv.mastery_explain"))
+    rv.mastery_bars(doc)
+    st.subheader(t("rv.boxes_title"))
+    st.caption(t("rv.boxes_explain"))
+    st.dataframe(rv.cards_table(doc), hide_index=True, width="stretch")
+
+with notes:
+    st.subheader(t("rv.notes_title"))
+    st.caption(t("rv.notes_explain"))
+    for concept in rv.CONCEPTS:
+        st.session_state.setdefault(f"rv_note_{concept}", doc["notes"].get(concept, ""))
+        st.text_area(rv.concept_label(concept), key=f"rv_note_{concept}", max_chars=MAX_TEXT,
+                     placeholder=t("rv.note_placeholder"), on_change=rv.save_note, args=(store, concept))
+    st.subheader(t("rv.retro_title"))
+    st.caption(t("rv.retro_explain"))
+    with st.form("rv_retro_form", clear_on_submit=True):
+        st.date_input(t("rv.col_date"), value=today, key="rv_retro_date")
+        st.text_area(t("rv.retro_text"), key="rv_retro_text", max_chars=MAX_TEXT)
+        st.form_submit_button(t("rv.retro_add"), on_click=rv.add_retro, args=(store,))
+    if st.session_state.pop("rv_retro_blank", False):
+        st.warning(t("rv.retro_blank"), icon=":material/edit_note:")
+    entries = doc["retro"][::-1]  # newest first
+    if entries:
+        st.dataframe({t("rv.col_date"): [e["date"] for e in entries], t("rv.retro_text"): [e["text"] for e in entries]},
+                     hide_index=True, width="stretch")
+        with st.expander(t("rv.retro_delete_title")):
+            st.selectbox(t("rv.retro_delete"), range(len(entries)), index=None, key="rv_retro_delete",
+                         format_func=lambda k: f"{entries[k]['date']} · {entries[k]['text'][:40]}")
+            st.button(t("rv.retro_delete_button"), on_click=rv.delete_retro, args=(store, entries))
+    else:
+        st.caption(t("rv.retro_none"))
+
+with backup:
+    if mode == "local":
+        st.info(t("rv.mode_local"), icon=":material/save:")
+        st.code(str(storage.db_path()), language=None)
+    else:
+        st.info(t("rv.mode_session"), icon=":material/lock:")
+    st.subheader(t("rv.export_title"))
+    st.download_button(t("rv.export"), lambda: export_json(store.load(), today), on_click="ignore",
+                       file_name=f"seq-models-progress-{today.isoformat()}.json", mime="application/json",
+                       icon=":material/download:", key="rv_export")
+    st.subheader(t("rv.import_title"))
+    st.caption(t("rv.import_explain"))
+    if st.session_state.pop("rv_imported", False):
+        st.success(t("rv.import_done"), icon=":material/check_circle:")
+    upload = st.file_uploader(t("rv.import_file"), type=["json"], max_upload_size=1,
+                              key=f"rv_upload_{st.session_state.get('rv_upload_n', 0)}")
+    if upload is not None:
+        try:
+            incoming = parse_import(upload.read(MAX_IMPORT_BYTES + 1))
+        except BadImportError as e:
+            st.error(t(f"rv.import_{e.code}", field=e.detail), icon=":material/block:")
+        else:
+            st.success(t("rv.import_ready", cards=len(incoming["cards"]), notes=len(incoming["notes"]),
+                         retro=len(incoming["retro"])), icon=":material/fact_check:")
+            st.button(t("rv.import_confirm"), on_click=rv.replace_all, args=(store, incoming))

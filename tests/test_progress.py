@@ -1,0 +1,216 @@
+"""Progress that lasts and never leaks: SQLite across restarts, export/import, hostile files,
+and how the app picks where to keep it (core/progress.py, ui/storage.py)."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from core.progress import (
+    APP,
+    MAX_IMPORT_BYTES,
+    MAX_TEXT,
+    BadImportError,
+    MemoryProgress,
+    SqliteProgress,
+    default_data_dir,
+    empty,
+    export_json,
+    parse_import,
+)
+from core.review import answer
+from ui.storage import storage_mode
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = date(2025, 3, 1)
+
+
+def run_python(code: str, data_dir: Path) -> str:
+    """`code` in a fresh interpreter with SEQDASH_DATA_DIR = data_dir: a real restart."""
+    env = {**os.environ, "SEQDASH_DATA_DIR": str(data_dir)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_progress_survives_a_process_restart(tmp_path):
+    write = """
+from datetime import date
+from core.progress import SqliteProgress, default_data_dir
+from core.review import answer
+store = SqliteProgress(default_data_dir() / "progress.db")
+store.put_card("gru_gate", answer(None, True, date(2025, 3, 1)))
+store.put_note("rnn", "hidden state = memory <script>alert(1)</script>")
+store.add_retro(date(2025, 3, 2), "데이터 엔지니어링이 중요하다")
+"""
+    read = """
+import json
+from core.progress import SqliteProgress, default_data_dir
+print(json.dumps(SqliteProgress(default_data_dir() / "progress.db").load()))
+"""
+    run_python(write, tmp_path)
+    assert (tmp_path / "progress.db").is_file()
+    doc = json.loads(run_python(read, tmp_path))
+    assert doc["cards"] == {"gru_gate": {"box": 2, "due": "2025-03-02", "right": 1, "wrong": 0, "last": "2025-03-01"}}
+    assert doc["notes"] == {"rnn": "hidden state = memory <script>alert(1)</script>"}
+    assert doc["retro"] == [{"date": "2025-03-02", "text": "데이터 엔지니어링이 중요하다"}]
+
+
+def test_a_killed_writer_loses_at_most_the_change_in_flight(tmp_path):
+    # The first answer is committed; the process then dies inside a second transaction.
+    crash = """
+import os, sqlite3
+from datetime import date
+from core.progress import SqliteProgress, default_data_dir
+from core.review import answer
+store = SqliteProgress(default_data_dir() / "progress.db")
+store.put_card("rnn_long", answer(None, True, date(2025, 3, 1)))
+con = sqlite3.connect(store.path)
+con.execute("DELETE FROM cards")
+con.execute("INSERT INTO cards VALUES ('half', 1, '2025-03-01', 0, 0, NULL)")
+os._exit(0)  # no commit, no cleanup
+"""
+    run_python(crash, tmp_path)
+    doc = SqliteProgress(tmp_path / "progress.db").load()
+    assert list(doc["cards"]) == ["rnn_long"]
+
+
+def test_the_database_is_private_to_its_owner(tmp_path):
+    store = SqliteProgress(tmp_path / "sub" / "progress.db")
+    assert store.path.stat().st_mode & 0o077 == 0
+
+
+def test_a_file_that_is_not_a_database_fails_when_opened(tmp_path):
+    bad = tmp_path / "progress.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(Exception, match="not a database"):
+        SqliteProgress(bad)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_both_stores_behave_the_same(tmp_path, kind):
+    store = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+    store.put_card("a", answer(None, False, DAY))
+    store.put_card("a", answer(store.load()["cards"]["a"], True, DAY))
+    store.put_note("gru", "z keeps, 1 − z writes")
+    store.put_note("gru", "updated")
+    store.add_retro(date(2025, 3, 5), "later")
+    store.add_retro(date(2025, 3, 1), "earlier")
+    store.add_retro(date(2025, 3, 5), "later")
+    store.delete_retro({"date": "2025-03-05", "text": "later"})
+    doc = store.load()
+    assert doc["cards"]["a"]["box"] == 2 and doc["cards"]["a"]["wrong"] == 1
+    assert doc["notes"] == {"gru": "updated"}
+    assert doc["retro"] == [{"date": "2025-03-01", "text": "earlier"}, {"date": "2025-03-05", "text": "later"}]
+    store.put_note("rnn", "x" * (MAX_TEXT + 10))
+    assert len(store.load()["notes"]["rnn"]) == MAX_TEXT
+
+
+def full_doc():
+    doc = empty()
+    doc["cards"] = {"sqrt_dk": answer(None, True, DAY), "rnn_long": answer(None, False, DAY)}
+    doc["notes"] = {"attention": "Q from the decoder\n**not bold**", "rnn": "한국어 노트"}
+    doc["retro"] = [{"date": "2025-02-01", "text": "first"}, {"date": "2025-03-01", "text": "<b>second</b>"}]
+    return doc
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_export_then_import_round_trips(tmp_path, kind):
+    source = MemoryProgress(full_doc())
+    exported = export_json(source.load(), DAY)
+    assert json.loads(exported)["app"] == APP and json.loads(exported)["exported"] == "2025-03-01"
+    target = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+    target.put_card("gru_gate", answer(None, True, DAY))  # replaced, not merged
+    target.replace(parse_import(exported))
+    assert target.load() == full_doc()
+
+
+def upload(doc) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def with_(**changes):
+    doc = json.loads(export_json(full_doc(), DAY))
+    doc.update(changes)
+    return doc
+
+
+@pytest.mark.parametrize(("raw", "code"), [
+    (b"", "not_json"),
+    (b"not json at all", "not_json"),
+    (b"\xff\xfe\x00garbage", "not_json"),
+    (b"[1, 2, 3]", "not_json"),
+    (b"[" * 600_000 + b"]" * 600_000, "too_large"),
+    (b"[" * 50_000 + b"]" * 50_000, "not_json"),  # nested deeper than the parser's recursion limit
+    (b'{"app": "seq-models-dashboard", "version": NaN}', "not_json"),
+    (upload({"cards": {}}), "wrong_app"),
+    (upload(with_(app="some-other-app")), "wrong_app"),
+    (upload(with_(version=2)), "wrong_version"),
+    (upload(with_(version="1")), "wrong_version"),
+    (upload(with_(version=True)), "wrong_version"),
+    (b" " * (MAX_IMPORT_BYTES + 1), "too_large"),
+    (upload(with_(notes={"rnn": "x" * 2_000_000})), "too_large"),
+    (upload(with_(notes={"rnn": "x" * (MAX_TEXT + 1)})), "too_long"),
+    (upload(with_(cards=[])), "bad_field"),
+    (upload(with_(cards={"a": {"box": "2", "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})), "bad_field"),
+    (upload(with_(cards={"a": {"box": 9, "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})), "bad_field"),
+    (upload(with_(cards={"a": {"box": True, "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})), "bad_field"),
+    (upload(with_(cards={"a": {"box": 1, "due": "yesterday", "right": 0, "wrong": 0, "last": None}})), "bad_field"),
+    (upload(with_(cards={"a": {"box": 1, "due": "2025-03-01", "right": -1, "wrong": 0, "last": None}})), "bad_field"),
+    (upload(with_(cards={"a": {"box": 1, "due": "2025-03-01"}})), "bad_field"),
+    (upload(with_(cards={"'; DROP TABLE cards; --": {"box": 1, "due": "2025-03-01", "right": 0, "wrong": 0,
+                                                     "last": None}})), "bad_field"),
+    (upload(with_(notes={"rnn": 42})), "bad_field"),
+    (upload(with_(notes={"x" * 100: "long key"})), "bad_field"),
+    (upload(with_(retro={"date": "2025-03-01"})), "bad_field"),
+    (upload(with_(retro=[{"date": "2025-13-45", "text": "bad date"}])), "bad_field"),
+    (upload(with_(retro=[{"date": "2025-03-01", "text": ["not", "text"]}])), "bad_field"),
+    (upload(with_(retro=[{"date": "2025-03-01", "text": "x", "extra": 1}])), "bad_field"),
+    (upload(with_(retro=[{"date": "2025-03-01", "text": "x"}] * 5000)), "bad_field"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_a_bad_import_is_refused_with_its_reason_and_changes_nothing(tmp_path, raw, code):
+    store = SqliteProgress(tmp_path / "p.db")
+    store.replace(full_doc())
+    with pytest.raises(BadImportError) as problem:
+        store.replace(parse_import(raw))
+    assert problem.value.code == code
+    assert store.load() == full_doc()
+
+
+def test_markup_in_an_import_stays_text():
+    doc = full_doc()
+    doc["notes"]["rnn"] = "<script>alert('x')</script>"
+    assert parse_import(export_json(doc, DAY))["notes"]["rnn"] == "<script>alert('x')</script>"
+
+
+@pytest.mark.parametrize(("setting", "url", "ip", "expected"), [
+    ("local", "https://example.org/review", "203.0.113.9", "local"),
+    ("session", "http://localhost:8501/", None, "session"),
+    (" Session ", "http://localhost:8501/", None, "session"),
+    (None, "http://localhost:8501/review", None, "local"),
+    (None, "http://127.0.0.1:8501/", None, "local"),
+    (None, "http://[::1]:8501/", None, "local"),
+    (None, "https://seq-models.example.org/", "203.0.113.9", "session"),
+    (None, "http://localhost:8501/", "203.0.113.9", "session"),  # a remote client claiming localhost
+    (None, "https://seq-models.example.org/", None, "session"),  # behind a proxy on this machine
+    (None, "http://localhost.evil.example/", None, "session"),
+    (None, None, None, "session"),  # unknown: the safe choice
+    ("disk", "http://localhost:8501/", None, "local"),  # an unknown setting falls back to detection
+])
+def test_storage_mode(setting, url, ip, expected):
+    assert storage_mode(setting, url, ip) == expected
+
+
+def test_data_dir_follows_the_override_and_the_platform(tmp_path):
+    home = Path("/home/learner")
+    assert default_data_dir({"SEQDASH_DATA_DIR": str(tmp_path)}, "linux", home) == tmp_path
+    assert default_data_dir({}, "linux", home) == home / ".local/share/seq-models-dashboard"
+    assert default_data_dir({"XDG_DATA_HOME": "/x"}, "linux", home) == Path("/x/seq-models-dashboard")
+    assert default_data_dir({}, "darwin", home) == home / "Library/Application Support/seq-models-dashboard"
+    assert default_data_dir({"APPDATA": "C:/Users/l/AppData/Roaming"}, "win32", home) == \
+        Path("C:/Users/l/AppData/Roaming/seq-models-dashboard")
