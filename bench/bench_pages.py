@@ -50,10 +50,16 @@ PAGES = [
         lambda at, i: at.slider(key="lstm_forget_bias").set_value(-3.0 + (i % 18) / 2)),
     ("GRU: update-gate bias", "pages/5_gru.py",
         lambda at, i: at.slider(key="gru_update_bias").set_value(-3.0 + (i % 18) / 2)),
-    ("review: choosing an answer", "pages/7_review.py",
-        lambda at, i: at.radio(key=f"rv_choice_{at.session_state['rv_step']}").set_value(
-            at.radio(key=f"rv_choice_{at.session_state['rv_step']}").options[i % 4])),
+    ("review: choosing an answer", "pages/7_review.py", lambda at, i: choose_answer(at, i)),
 ]
+
+
+def choose_answer(at: AppTest, i: int) -> None:
+    """Pick one of the options of the question on screen (the first card is multiple choice)."""
+    from ui.review import questions
+
+    options = questions()[at.session_state["rv_current"]["id"]]["options"]
+    at.radio(key=f"rv_choice_{at.session_state['rv_step']}").set_value(options[i % len(options)])
 
 
 def session(page: str | None) -> AppTest:
