@@ -44,6 +44,18 @@ def charts(at):
             for el in at.get("vega_lite_chart")]
 
 
+def metric(at, label):
+    """The metric whose label is `label`."""
+    return next(m for m in at.metric if m.label == label)
+
+
+def type_text(at, key: str, text: str):
+    """Type `text` into the text area `key` and rerun, as a learner would."""
+    at.text_area(key=key).input(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def central_differences(f, x, eps=1e-6):
     """∂f/∂x at x by central differences in float64: column m is (f(x + eps·e_m) − f(x − eps·e_m)) / 2eps."""
     x = np.asarray(x, dtype=np.float64)

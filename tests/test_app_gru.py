@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from conftest import charts, open_page
+from conftest import charts, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.recurrent import count_parameters, gradient_norms, gru_forward, init_weights, with_gate_bias
 from ui.charts import token_labels
@@ -38,14 +38,9 @@ def lines(at, x):
     raise AssertionError(f"no chart over {x!r}")
 
 
-def metric(at, label):
-    return next(m for m in at.metric if m.label == label)
-
 
 def sentence(at, text):
-    at.text_area(key="gru_text").input(text).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return type_text(at, "gru_text", text)
 
 
 def expected(text, update_bias=0.0, hidden=32, seed=0):

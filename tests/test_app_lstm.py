@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from conftest import charts, open_page
+from conftest import charts, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.recurrent import (
     count_parameters,
@@ -46,14 +46,9 @@ def curves(at):
     raise AssertionError("no gradient chart")
 
 
-def metric(at, label):
-    return next(m for m in at.metric if m.label == label)
-
 
 def sentence(at, text):
-    at.text_area(key="lstm_text").input(text).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return type_text(at, "lstm_text", text)
 
 
 def expected(text, forget_bias=1.0, hidden=32, seed=0):

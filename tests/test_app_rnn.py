@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from conftest import charts, open_page
+from conftest import charts, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.memory import with_spectral_radius
 from core.recurrent import gradient_norms, init_weights, input_jacobians, rnn_forward
@@ -41,14 +41,9 @@ def input_bars(at):
     raise AssertionError("no bar chart")
 
 
-def metric(at, label):
-    return next(m for m in at.metric if m.label == label)
-
 
 def sentence(at, text):
-    at.text_area(key="rnn_text").input(text).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return type_text(at, "rnn_text", text)
 
 
 def expected(text, radius=1.0, hidden=32, seed=0):

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from conftest import SELF_ATTENTION, charts, open_page
+from conftest import SELF_ATTENTION, charts, metric, open_page, type_text
 from core.attention import self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
@@ -14,9 +14,7 @@ EN, KO = catalog("en"), catalog("ko")
 
 
 def sentence(at, text):
-    at.text_area(key="sa_text").input(text).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return type_text(at, "sa_text", text)
 
 
 def pick_query(at, i):
@@ -28,9 +26,6 @@ def pick_query(at, i):
 def tokens_table(at):
     return at.dataframe[0].value
 
-
-def metric(at, label):
-    return next(m for m in at.metric if m.label == label)
 
 
 def chart_titled(at, value_title):
