@@ -1,0 +1,110 @@
+"""Odd and hostile input through every text box and every slider at both ends, on every page.
+
+For each: no exception, no NaN or inf shown, every number a chart draws finite (masked cells are
+missing, never NaN), and the learner's text never rendered as Markdown or HTML.
+"""
+
+import math
+import re
+
+import pytest
+
+from conftest import charts, open_page
+
+CORPUS = {
+    "empty": "",
+    "blank": " \t\n\u3000 ",
+    "5,000 words": " ".join(["attention"] * 5000),
+    "a 20,000-character word": "W" * 20_000,
+    "Korean": "고양이가 피곤해서 매트 위에 앉았다",
+    "mixed scripts": "Self-attention은 単語 と word를 섞는다 Ωμέγα",
+    "emoji and ZWJ": "👩‍👩‍👧 👍🏽 ❤️ 🇰🇷 1️⃣ 🐈‍⬛",
+    "right to left": "مرحبا بالعالم שלום עולם",
+    "HTML and JavaScript": '<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a>',
+    "Markdown and LaTeX": "**bold** _it_ `code` # head [l](http://x) $x^2$ $$\\frac{1}{0}$$ :red[x] \\ ~~s~~ | a | b |",
+    "digits only": "0 1 2 3 4 5 6 7 8 9 3.14 1,000",
+    "control characters": "a\x00b\x01c\x1b[31m\x7f\u200b\u200e\u202e\ufeff",
+}
+# Pieces of the corpus that would mean it was rendered as markup if they vanished or rendered.
+MARKUP = ("<script>", "onerror=", "**bold**", ":red[", "$x^2$", "javascript:")
+
+# (page, its text boxes)
+TEXT_BOXES = [
+    ("pages/1_self_attention.py", ["sa_text"]),
+    ("pages/2_seq2seq_attention.py", ["s2s_source", "s2s_target"]),
+    ("pages/3_rnn.py", ["rnn_text"]),
+    ("pages/4_lstm.py", ["lstm_text"]),
+    ("pages/5_gru.py", ["gru_text"]),
+    ("pages/6_attention_vs_self_attention.py", ["cmp_text", "cmp_source", "cmp_target"]),
+]
+SHOWN_AS_MARKDOWN = ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header")
+NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
+
+
+def assert_sane(at, where):
+    assert not at.exception, f"{where}: {[e.value for e in at.exception]}"
+    shown = [el.value for kind in SHOWN_AS_MARKDOWN for el in at.get(kind)]
+    shown += [f"{m.value} {m.delta or ''}" for m in at.metric]
+    assert not [s for s in shown if NOT_A_NUMBER.search(str(s))], f"{where}: NaN or inf on screen"
+    rendered = "\n".join(str(s) for s in shown)
+    assert not [piece for piece in MARKUP if piece in rendered], f"{where}: learner text rendered as markup"
+    for _, data in charts(at):
+        for column in data.select_dtypes("number").columns:
+            values = data[column].dropna()
+            assert all(math.isfinite(v) for v in values), f"{where}: non-finite value in chart column {column}"
+
+
+def set_text(at, key, text):
+    box = at.text_area(key=key) if key in {w.key for w in at.text_area} else at.text_input(key=key)
+    box.input(text).run()
+
+
+@pytest.mark.parametrize(("page", "boxes"), TEXT_BOXES, ids=[p.split("/")[1] for p, _ in TEXT_BOXES])
+def test_every_text_box_takes_the_hostile_corpus(page, boxes):
+    at = open_page(page)
+    for key in boxes:
+        for name, text in CORPUS.items():
+            set_text(at, key, text)
+            assert_sane(at, f"{page} {key} <- {name}")
+
+
+# (page, [(widget kind, key)]) for the controls with a range
+SLIDERS = [
+    ("pages/1_self_attention.py", [("slider", "sa_temperature"), ("select_slider", "sa_heads")]),
+    ("pages/2_seq2seq_attention.py", [("slider", "s2s_temperature"), ("select_slider", "s2s_step")]),
+    ("pages/3_rnn.py", [("slider", "rnn_radius"), ("select_slider", "rnn_hidden"), ("number_input", "rnn_seed")]),
+    ("pages/4_lstm.py", [("slider", "lstm_forget_bias"), ("select_slider", "lstm_hidden"),
+                         ("number_input", "lstm_calc_input"), ("number_input", "lstm_calc_hidden"),
+                         ("number_input", "lstm_calc_layers")]),
+    ("pages/5_gru.py", [("slider", "gru_update_bias"), ("select_slider", "gru_hidden")]),
+    ("pages/6_attention_vs_self_attention.py", [("slider", "cmp_temperature"), ("slider", "cmp_radius"),
+                                                ("number_input", "cmp_seed")]),
+]
+
+
+def ends(widget):
+    if hasattr(widget, "options") and widget.options:
+        return widget.options[0], widget.options[-1]
+    return widget.min, widget.max
+
+
+@pytest.mark.parametrize(("page", "controls"), SLIDERS, ids=[p.split("/")[1] for p, _ in SLIDERS])
+def test_every_slider_works_at_both_ends(page, controls):
+    at = open_page(page)
+    for kind, key in controls:
+        for end in ends(getattr(at, kind)(key=key)):
+            getattr(at, kind)(key=key).set_value(end).run()
+            assert_sane(at, f"{page} {key} = {end}")
+
+
+def test_self_attention_with_random_projections_at_the_extremes():
+    at = open_page("pages/1_self_attention.py")
+    at.radio(key="sa_projection").set_value("random").run()
+    at.toggle(key="sa_causal").set_value(True).run()
+    for d_k in (2, 50):
+        for tau in (0.1, 5.0):
+            at.slider(key="sa_dk").set_value(d_k)
+            at.slider(key="sa_temperature").set_value(tau).run()
+            assert_sane(at, f"d_k = {d_k}, τ = {tau}")
+    at.number_input(key="sa_seed").set_value(9999).run()
+    assert_sane(at, "seed 9999")
