@@ -36,6 +36,7 @@ TEXT_BOXES = [
     ("pages/4_lstm.py", ["lstm_text"]),
     ("pages/5_gru.py", ["gru_text"]),
     ("pages/6_attention_vs_self_attention.py", ["cmp_text", "cmp_source", "cmp_target"]),
+    ("pages/7_review.py", ["rv_note_rnn", "rv_retro_text"]),
 ]
 SHOWN_AS_MARKDOWN = ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header")
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
