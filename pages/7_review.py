@@ -39,54 +39,7 @@ with ask:
     cols[3].metric(t("rv.left"), len(remaining))
     if queue:
         card_id = queue[0]
-        q, seed = rv.questions()[card_id], st.session_state.rv_seed + step
-        st.session_state.rv_current = {"id": card_id, "seed": seed}
-        card = doc["cards"].get(card_id)
-        with st.container(border=True):
-            st.caption(t("rv.card_meta", concept=rv.concept_label(q["concept"]), box=card["box"] if card else 1))
-            st.subheader(t(f"rv.q.{card_id}.title"))
-            if q["kind"] == "choice":
-                st.markdown(t(f"rv.q.{card_id}.prompt"))
-                labels = {o: t(f"rv.q.{card_id}.opt_{o}") for o in rv.options(card_id, seed)}
-                st.radio(t("rv.your_choice"), list(labels), index=None, key=f"rv_choice_{step}",
-                         format_func=labels.get, disabled=feedback is not None)
-            else:
-                ex = rv.exercise(card_id, seed)
-                st.markdown(t(f"rv.q.{card_id}.prompt", **rv.prompt_values(card_id, ex)))
-                if (data := rv.data_latex(card_id, ex)) is not None:
-                    st.latex(data)
-                whole = ex["tolerance"] == 0
-                st.number_input(t("rv.your_number"), value=None, step=1 if whole else 0.01,
-                                format="%d" if whole else "%.4f", key=f"rv_number_{step}",
-                                disabled=feedback is not None)
-            if feedback is None:
-                if st.session_state.pop("rv_missing", False):
-                    st.warning(t("rv.pick_first"), icon=":material/touch_app:")
-                st.button(t("rv.check"), type="primary", key=f"rv_check_{step}", on_click=rv.check,
-                          args=(store, card_id, seed, step, today))
-            else:
-                if q["kind"] == "choice":
-                    answer = t(f"rv.q.{card_id}.opt_{q['correct']}")
-                    if feedback["correct"]:
-                        st.success(t("rv.right"), icon=":material/check_circle:")
-                    else:
-                        st.error(t("rv.wrong_choice", answer=answer), icon=":material/cancel:")
-                    st.markdown(t(f"rv.q.{card_id}.explain"))
-                else:
-                    answer = rv.answer_text(card_id, ex)
-                    if feedback["correct"]:
-                        st.success(t("rv.right_number", answer=answer), icon=":material/check_circle:")
-                    else:
-                        st.error(t("rv.wrong_number", given=f"{feedback['given']:g}", answer=answer),
-                                 icon=":material/cancel:")
-                    st.markdown(t(f"rv.q.{card_id}.how", **rv.prompt_values(card_id, ex)))
-                    st.latex(rv.how_latex(card_id, ex))
-                label, icon = rv.page_of(q["link"])
-                st.page_link(q["link"], label=t("rv.see_live", page=label), icon=icon,
-                             query_params={"lang": st.session_state.lang})
-                st.caption(t("rv.comes_back_again") if not feedback["correct"] else
-                           t("rv.comes_back", date=doc["cards"][card_id]["due"]))
-                st.button(t("rv.next"), type="primary", key=f"rv_next_{step}", on_click=rv.advance)
+        rv.question_card(store, doc, card_id, st.session_state.rv_seed + step, step, feedback, today)
     else:
         st.success(t("rv.done"), icon=":material/celebration:")
         st.button(t("rv.practise_all"), help=t("rv.practise_help"), on_click=rv.practise_all)
