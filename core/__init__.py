@@ -35,6 +35,15 @@ from .seq2seq import (
     load_pairs,
     score_params,
 )
+from .training import (
+    adam_init,
+    adam_step,
+    backward,
+    clip_by_global_norm,
+    loss_and_grads,
+    memory_task,
+    train,
+)
 
 __all__ = [
     "causal_mask",
@@ -66,4 +75,11 @@ __all__ = [
     "lstm_forward",
     "rnn_forward",
     "step_jacobians",
+    "adam_init",
+    "adam_step",
+    "backward",
+    "clip_by_global_norm",
+    "loss_and_grads",
+    "memory_task",
+    "train",
 ]
