@@ -118,13 +118,6 @@ def test_table_follows_the_hidden_size_and_the_recurrent_weights_are_in_ratio_3_
     assert EN["gru.params_caption"].format(d=50, hidden=16, ratio=0.75) in [c.value for c in at.caption]
 
 
-@pytest.mark.parametrize("text", ["", "\u3000 \n"])
-def test_empty_text_gets_a_clear_warning_and_nothing_else(text):
-    at = sentence(open_page(PAGE), text)
-    assert [w.value for w in at.warning] == [EN["rnn.empty"]]
-    assert not at.get("vega_lite_chart")
-
-
 def test_long_text_is_cut_to_32_tokens_with_a_notice():
     at = sentence(open_page(PAGE), " ".join(["dog"] * 33))
     assert EN["sa.cut"].format(n=33, limit=32) in [i.value for i in at.info]

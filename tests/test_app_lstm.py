@@ -142,13 +142,6 @@ def test_calculator_counts_equal_count_parameters_and_explain_the_difference():
     assert EN["lstm.params_why"].format(extra=160, hidden=20, layers=2) in [m.value for m in at.markdown]
 
 
-@pytest.mark.parametrize("text", ["", "  \n "])
-def test_empty_text_gets_a_clear_warning_and_nothing_else(text):
-    at = sentence(open_page(PAGE), text)
-    assert [w.value for w in at.warning] == [EN["rnn.empty"]]
-    assert not at.get("vega_lite_chart")
-
-
 def test_long_text_is_cut_to_32_tokens_with_a_notice():
     at = sentence(open_page(PAGE), " ".join(["cat"] * 40))
     assert EN["sa.cut"].format(n=40, limit=32) in [i.value for i in at.info]

@@ -121,13 +121,6 @@ def test_hidden_size_and_seed_redraw_the_weights():
     assert not np.allclose(H, H3)
 
 
-@pytest.mark.parametrize("text", ["", "   \n\t "])
-def test_empty_text_gets_a_clear_warning_and_nothing_else(text):
-    at = sentence(open_page(PAGE), text)
-    assert [w.value for w in at.warning] == [EN["rnn.empty"]]
-    assert not at.get("vega_lite_chart")
-
-
 def test_long_text_is_cut_to_32_tokens_with_a_notice():
     at = sentence(open_page(PAGE), " ".join(["word"] * 50))
     assert EN["sa.cut"].format(n=50, limit=32) in [i.value for i in at.info]

@@ -165,13 +165,6 @@ def test_picking_a_korean_example_loads_it_with_glosses():
     assert EN["sa.gloss_notice"] in [i.value for i in at.info]
 
 
-@pytest.mark.parametrize("text", ["", "   \n\t  "])
-def test_empty_text_gets_a_clear_message(text):
-    at = sentence(open_page(SELF_ATTENTION), text)
-    assert [w.value for w in at.warning] == [EN["sa.empty"]]
-    assert not at.dataframe
-
-
 def test_long_text_is_cut_with_a_notice():
     at = sentence(open_page(SELF_ATTENTION), " ".join(["word"] * 100))
     assert EN["sa.cut"].format(n=100, limit=64) in [i.value for i in at.info]

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from conftest import charts, open_page
+from ui.i18n import catalog
 
 CORPUS = {
     "empty": "",
@@ -53,6 +54,25 @@ def assert_sane(at, where):
         for column in data.select_dtypes("number").columns:
             values = data[column].dropna()
             assert all(math.isfinite(v) for v in values), f"{where}: non-finite value in chart column {column}"
+
+
+# Pages that need a sentence: (page, its text box, the warning for nothing to work on)
+SENTENCE_PAGES = [
+    ("pages/1_self_attention.py", "sa_text", "sa.empty"),
+    ("pages/3_rnn.py", "rnn_text", "rnn.empty"),
+    ("pages/4_lstm.py", "lstm_text", "rnn.empty"),
+    ("pages/5_gru.py", "gru_text", "rnn.empty"),
+]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t ", "\u3000 \n"], ids=["empty", "blank", "ideographic space"])
+@pytest.mark.parametrize(("page", "key", "warning"), SENTENCE_PAGES,
+                         ids=[p.split("/")[1] for p, _, _ in SENTENCE_PAGES])
+def test_nothing_to_work_on_gets_a_clear_warning_and_nothing_else(page, key, warning, text):
+    at = open_page(page)
+    set_text(at, key, text)
+    assert [w.value for w in at.warning] == [catalog("en")[warning]]
+    assert not at.get("vega_lite_chart") and not at.dataframe
 
 
 def set_text(at, key, text):
