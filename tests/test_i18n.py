@@ -76,3 +76,4 @@ def test_pages_hold_no_display_text(path):
                 if len(words) >= 3 and not is_formula and not arg.value.startswith(("pages/", ":material")):
                     prose.append(arg.value)
     assert not prose, f"{path.name} has display text outside the catalog: {prose}"
+
