@@ -44,7 +44,7 @@ def test_korean_texts_are_written_in_korean():
         "nav.section_attention", "home.notes_rnn_title", "home.notes_lstm_title", "home.notes_gru_title",
         "home.notes_attention_title", "home.notes_self_attention_title", "sa.seed", "sa.causal",
         "sa.temperature", "sa.score", "sa.why_scaled", "sa.head", "sa.step5.title",
-        "s2s.score_dot", "s2s.score_general", "s2s.score_additive",
+        "s2s.score_dot", "s2s.score_general", "s2s.score_additive", "cmp.col_attention",
         "rnn.axis_unit", "lstm.series_rnn", "gru.series_gru", "rv.mastery_bar",
         *(f"lstm.row_{k}" for k in "figoCH"), *(f"gru.row_{k}" for k in "rzn"),
     }
