@@ -397,6 +397,51 @@ def _unbatched_trace(kind: str, trace: dict, weights: dict):
     return W_hh, hidden, H_prev
 
 
+def _through_gates(kind: str, trace: dict, weights: dict, H_prev: np.ndarray, W: np.ndarray,
+                   candidate_scale: np.ndarray | None = None):
+    """How the new state moves with a vector v that reaches every gate through the blocks of W
+    (W_ih for v = x_t, W_hh for v = h_{t-1}), everything else held fixed. With D(v) = diag(v):
+
+        rnn   ∂h/∂v = D(slope) W
+        lstm  ∂c/∂v = D(c_{t-1}) ∂f/∂v + D(g) ∂i/∂v + D(i) ∂g/∂v
+              ∂h/∂v = D(tanh c) ∂o/∂v + D(o(1 − tanh² c)) ∂c/∂v
+        gru   ∂n/∂v = D(1 − n²) (D(m) ∂r/∂v + D(candidate_scale) W_n),   m = W_hn h_{t-1} + b_hn
+              ∂h/∂v = D(1 − z) ∂n/∂v + D(h_{t-1} − n) ∂z/∂v
+
+    candidate_scale is r for v = h_{t-1} (the candidate reads r ⊙ (W_hn h + b_hn)) and 1 for x_t.
+    Returns ∂h/∂v (T, hidden, d) and, for the LSTM, ∂c/∂v (T, hidden, d); else None.
+    """
+    if kind == "rnn":
+        H = trace["H"]  # (T, hidden)
+        slope = 1.0 - H**2 if trace["nonlinearity"] == "tanh" else (H > 0).astype(H.dtype)
+        return slope[:, :, None] * W, None  # (T, hidden, 1) * (hidden, d) -> (T, hidden, d)
+
+    if kind == "lstm":
+        W_i, W_f, W_g, W_o = np.split(W, 4)  # each (hidden, d)
+        i, f, g, o, C = (trace[k] for k in ("i", "f", "g", "o", "C"))  # each (T, hidden)
+        C_prev = np.concatenate([trace["c0"][None], C[:-1]])  # (T, hidden): C_prev[t - 1] = c_{t-1}
+        di = (i * (1 - i))[:, :, None] * W_i  # (T, hidden, d)
+        df = (f * (1 - f))[:, :, None] * W_f  # (T, hidden, d)
+        dg = (1 - g**2)[:, :, None] * W_g  # (T, hidden, d)
+        do = (o * (1 - o))[:, :, None] * W_o  # (T, hidden, d)
+        tanh_c = np.tanh(C)  # (T, hidden)
+        dc = C_prev[:, :, None] * df + g[:, :, None] * di + i[:, :, None] * dg  # (T, hidden, d)
+        dh = tanh_c[:, :, None] * do + (o * (1 - tanh_c**2))[:, :, None] * dc  # (T, hidden, d)
+        return dh, dc
+
+    hidden = trace["H"].shape[-1]
+    W_r, W_z, W_n = np.split(W, 3)  # each (hidden, d)
+    W_hn = np.split(_as_float(weights["W_hh"]), 3)[2]  # (hidden, hidden)
+    b_hn = _as_float(weights["b_hh"])[2 * hidden:]  # (hidden,)
+    r, z, n = trace["r"], trace["z"], trace["n"]  # each (T, hidden)
+    m = H_prev @ W_hn.T + b_hn  # (T, hidden) x (hidden, hidden) -> (T, hidden)
+    dr = (r * (1 - r))[:, :, None] * W_r  # (T, hidden, d)
+    dz = (z * (1 - z))[:, :, None] * W_z  # (T, hidden, d)
+    own = W_n if candidate_scale is None else candidate_scale[:, :, None] * W_n  # (T or 1, hidden, d)
+    dn = (1 - n**2)[:, :, None] * (m[:, :, None] * dr + own)  # (T, hidden, d)
+    return (1 - z)[:, :, None] * dn + (H_prev - n)[:, :, None] * dz, None  # (T, hidden, d)
+
+
 def step_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
     """One-step Jacobians of the state, derived by hand, for one unbatched sequence.
 
@@ -427,39 +472,20 @@ def step_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
     _check_kind(kind)
     W_hh, hidden, H_prev = _unbatched_trace(kind, trace, weights)
     eye = np.eye(hidden)
-
+    r = trace["r"] if kind == "gru" else None
+    dh_dh, dc_dh = _through_gates(kind, trace, weights, H_prev, W_hh, candidate_scale=r)
     if kind == "rnn":
-        H = trace["H"]  # (T, hidden)
-        slope = 1.0 - H**2 if trace["nonlinearity"] == "tanh" else (H > 0).astype(H.dtype)
-        return slope[:, :, None] * W_hh  # (T, hidden, 1) * (hidden, hidden) -> (T, hidden, hidden)
-
-    if kind == "lstm":
-        W_hi, W_hf, W_hg, W_ho = np.split(W_hh, 4)  # each (hidden, hidden)
-        i, f, g, o, C = (trace[k] for k in ("i", "f", "g", "o", "C"))  # each (T, hidden)
-        C_prev = np.concatenate([trace["c0"][None], C[:-1]])  # (T, hidden): C_prev[t - 1] = c_{t-1}
-        di = (i * (1 - i))[:, :, None] * W_hi  # (T, hidden, hidden)
-        df = (f * (1 - f))[:, :, None] * W_hf  # (T, hidden, hidden)
-        dg = (1 - g**2)[:, :, None] * W_hg  # (T, hidden, hidden)
-        do = (o * (1 - o))[:, :, None] * W_ho  # (T, hidden, hidden)
-        tanh_c = np.tanh(C)  # (T, hidden)
-        out_slope = o * (1 - tanh_c**2)  # (T, hidden): ∂h_t/∂c_t, diagonal
-        dc_dh = C_prev[:, :, None] * df + g[:, :, None] * di + i[:, :, None] * dg  # (T, hidden, hidden)
-        dc_dc = f[:, :, None] * eye  # (T, hidden, hidden), diagonal
-        dh_dh = tanh_c[:, :, None] * do + out_slope[:, :, None] * dc_dh  # (T, hidden, hidden)
-        dh_dc = (out_slope * f)[:, :, None] * eye  # (T, hidden, hidden), diagonal
-        return np.concatenate([
-            np.concatenate([dh_dh, dh_dc], axis=2),
-            np.concatenate([dc_dh, dc_dc], axis=2),
-        ], axis=1)  # (T, 2·hidden, 2·hidden)
-
-    W_hr, W_hz, W_hn = np.split(W_hh, 3)  # each (hidden, hidden)
-    b_hn = _as_float(weights["b_hh"])[2 * hidden:]  # (hidden,)
-    r, z, n = trace["r"], trace["z"], trace["n"]  # each (T, hidden)
-    m = H_prev @ W_hn.T + b_hn  # (T, hidden) x (hidden, hidden) -> (T, hidden)
-    dr = (r * (1 - r))[:, :, None] * W_hr  # (T, hidden, hidden)
-    dz = (z * (1 - z))[:, :, None] * W_hz  # (T, hidden, hidden)
-    dn = (1 - n**2)[:, :, None] * (m[:, :, None] * dr + r[:, :, None] * W_hn)  # (T, hidden, hidden)
-    return (1 - z)[:, :, None] * dn + (H_prev - n)[:, :, None] * dz + z[:, :, None] * eye  # (T, hidden, hidden)
+        return dh_dh  # (T, hidden, hidden)
+    if kind == "gru":
+        return dh_dh + trace["z"][:, :, None] * eye  # plus the kept part z ⊙ h_{t-1}: (T, hidden, hidden)
+    # the LSTM's state is (h, c): c_{t-1} reaches c_t through f alone, and h_t through c_t
+    f, o, tanh_c = trace["f"], trace["o"], np.tanh(trace["C"])  # each (T, hidden)
+    dc_dc = f[:, :, None] * eye  # (T, hidden, hidden), diagonal
+    dh_dc = (o * (1 - tanh_c**2) * f)[:, :, None] * eye  # (T, hidden, hidden), diagonal
+    return np.concatenate([
+        np.concatenate([dh_dh, dh_dc], axis=2),
+        np.concatenate([dc_dh, dc_dc], axis=2),
+    ], axis=1)  # (T, 2·hidden, 2·hidden)
 
 
 def step_input_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
@@ -493,33 +519,8 @@ def step_input_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:
             f"({GATES[kind] * hidden}, {input_size}), but it has shape {W_ih.shape}"
         )
 
-    if kind == "rnn":
-        H = trace["H"]  # (T, hidden)
-        slope = 1.0 - H**2 if trace["nonlinearity"] == "tanh" else (H > 0).astype(H.dtype)
-        return slope[:, :, None] * W_ih  # (T, hidden, 1) * (hidden, input) -> (T, hidden, input)
-
-    if kind == "lstm":
-        W_ii, W_if, W_ig, W_io = np.split(W_ih, 4)  # each (hidden, input)
-        i, f, g, o, C = (trace[k] for k in ("i", "f", "g", "o", "C"))  # each (T, hidden)
-        C_prev = np.concatenate([trace["c0"][None], C[:-1]])  # (T, hidden): C_prev[t - 1] = c_{t-1}
-        di = (i * (1 - i))[:, :, None] * W_ii  # (T, hidden, input)
-        df = (f * (1 - f))[:, :, None] * W_if  # (T, hidden, input)
-        dg = (1 - g**2)[:, :, None] * W_ig  # (T, hidden, input)
-        do = (o * (1 - o))[:, :, None] * W_io  # (T, hidden, input)
-        tanh_c = np.tanh(C)  # (T, hidden)
-        dc_dx = C_prev[:, :, None] * df + g[:, :, None] * di + i[:, :, None] * dg  # (T, hidden, input)
-        dh_dx = tanh_c[:, :, None] * do + (o * (1 - tanh_c**2))[:, :, None] * dc_dx  # (T, hidden, input)
-        return np.concatenate([dh_dx, dc_dx], axis=1)  # (T, 2·hidden, input)
-
-    W_ir, W_iz, W_in = np.split(W_ih, 3)  # each (hidden, input)
-    W_hn = np.split(W_hh, 3)[2]  # (hidden, hidden)
-    b_hn = _as_float(weights["b_hh"])[2 * hidden:]  # (hidden,)
-    r, z, n = trace["r"], trace["z"], trace["n"]  # each (T, hidden)
-    m = H_prev @ W_hn.T + b_hn  # (T, hidden) x (hidden, hidden) -> (T, hidden)
-    dr = (r * (1 - r))[:, :, None] * W_ir  # (T, hidden, input)
-    dz = (z * (1 - z))[:, :, None] * W_iz  # (T, hidden, input)
-    dn = (1 - n**2)[:, :, None] * (W_in + m[:, :, None] * dr)  # (T, hidden, input)
-    return (1 - z)[:, :, None] * dn + (H_prev - n)[:, :, None] * dz  # (T, hidden, input)
+    dh_dx, dc_dx = _through_gates(kind, trace, weights, H_prev, W_ih)
+    return dh_dx if dc_dx is None else np.concatenate([dh_dx, dc_dx], axis=1)  # (T, S, input)
 
 
 def state_jacobians(kind: str, trace: dict, weights: dict) -> np.ndarray:

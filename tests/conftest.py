@@ -44,6 +44,27 @@ def charts(at):
             for el in at.get("vega_lite_chart")]
 
 
+def diagrams(at):
+    """The Mermaid diagrams on the page (st.mermaid_chart travels as a fenced ```mermaid block)."""
+    return [m.value for m in at.markdown if m.value.lstrip("`").startswith("mermaid")]
+
+
+def heatmap(at, legend):
+    """The heatmap whose colour legend is titled `legend`: (matrix, its outlined rows as filters).
+
+    Cells the chart leaves empty (masked) are NaN in the matrix.
+    """
+    for spec, data in charts(at):
+        colors = [layer["encoding"]["color"]["title"] for layer in spec.get("layer", [])
+                  if "color" in layer.get("encoding", {})]
+        if colors == [legend] and "r" in data:
+            M = np.full((data["r"].max() + 1, data["c"].max() + 1), np.nan)
+            M[data["r"], data["c"]] = data["value"]
+            outline = [layer["transform"][0]["filter"] for layer in spec["layer"] if layer["mark"].get("stroke")]
+            return M, outline
+    raise AssertionError(f"no heatmap of {legend!r}")
+
+
 def metric(at, label):
     """The metric whose label is `label`."""
     return next(m for m in at.metric if m.label == label)

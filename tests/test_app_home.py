@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SELF_ATTENTION, open_page
+from conftest import SELF_ATTENTION, diagrams, open_page
 from ui.i18n import catalog
 from ui.layout import NAV, concept_pages
 
@@ -82,10 +82,9 @@ def test_home_links_every_concept_page_with_its_blurb(lang):
 def test_home_draws_the_concept_path_and_the_notes(lang):
     at = open_page(lang=lang)
     texts = catalog(lang)
-    # st.mermaid_chart travels as a fenced ```mermaid Markdown block
-    diagrams = [m.value for m in at.markdown if m.value.lstrip("`").startswith("mermaid")]
-    assert len(diagrams) == 1
-    assert texts["home.path_diagram"].strip() in diagrams[0]
+    drawn = diagrams(at)
+    assert len(drawn) == 1
+    assert texts["home.path_diagram"].strip() in drawn[0]
     assert [e.label for e in at.expander] == [
         texts[f"home.notes_{c}_title"] for c in ("rnn", "lstm", "gru", "attention", "self_attention", "steps")]
 

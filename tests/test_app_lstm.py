@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from conftest import charts, metric, open_page, type_text
+from conftest import charts, diagrams, heatmap, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.recurrent import (
     count_parameters,
@@ -21,19 +21,6 @@ PAGE = "pages/4_lstm.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
 ROWS = ("f", "i", "g", "o", "C", "H")
-
-
-def heatmap(at, value_title):
-    """The heatmap whose colour legend is `value_title`: (matrix, outlined rows)."""
-    for spec, data in charts(at):
-        colors = [layer["encoding"]["color"]["title"] for layer in spec.get("layer", [])
-                  if "color" in layer.get("encoding", {})]
-        if colors == [value_title] and "r" in data:
-            M = np.full((data["r"].max() + 1, data["c"].max() + 1), np.nan)
-            M[data["r"], data["c"]] = data["value"]
-            outline = [layer["transform"][0]["filter"] for layer in spec["layer"] if layer["mark"].get("stroke")]
-            return M, outline
-    raise AssertionError(f"no heatmap of {value_title!r}")
 
 
 def curves(at):
@@ -63,8 +50,8 @@ def test_opens_with_the_translated_cell_diagram_and_the_gates_at_step_one(lang):
     at = open_page(PAGE, lang=lang)
     texts = catalog(lang)
     assert at.title[0].value == texts["lstm.title"]
-    diagrams = [m.value for m in at.markdown if m.value.lstrip("`").startswith("mermaid")]
-    assert len(diagrams) == 1 and texts["lstm.diagram"].split("---")[-1].strip() in diagrams[0]
+    drawn = diagrams(at)
+    assert len(drawn) == 1 and texts["lstm.diagram"].split("---")[-1].strip() in drawn[0]
     trace, _ = expected(at.text_area(key="lstm_text").value)
     at_step, _ = heatmap(at, texts["rnn.value"])
     np.testing.assert_allclose(at_step, np.stack([trace[k][0] for k in ROWS]), atol=1e-12)

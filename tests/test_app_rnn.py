@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from conftest import charts, metric, open_page, type_text
+from conftest import charts, diagrams, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.memory import with_spectral_radius
 from core.recurrent import gradient_norms, init_weights, input_jacobians, rnn_forward
@@ -65,9 +65,9 @@ def test_opens_on_the_long_example_with_the_hidden_states_of_the_recurrence(lang
     H, rows = heatmap(at, texts["rnn.states_chart"])
     np.testing.assert_allclose(H, trace["H"], atol=1e-12)
     assert rows == token_labels(tokenize(text))
-    diagrams = [m.value for m in at.markdown if m.value.lstrip("`").startswith("mermaid")]
+    drawn = diagrams(at)
     flowchart = texts["rnn.diagram"].split("---")[-1].strip()  # Streamlit puts the alt text after the config
-    assert len(diagrams) == 1 and flowchart in diagrams[0]
+    assert len(drawn) == 1 and flowchart in drawn[0]
 
 
 def test_larger_spectral_radius_gives_larger_gradient_norms_far_back():

@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from conftest import SELF_ATTENTION, charts, metric, open_page, type_text
+from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, type_text
 from core.attention import self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
@@ -30,15 +30,7 @@ def tokens_table(at):
 
 def chart_titled(at, value_title):
     """The heatmap whose colour legend is `value_title`, as a matrix."""
-    for spec, data in charts(at):
-        colors = [layer["encoding"]["color"] for layer in spec.get("layer", [])
-                  if "color" in layer.get("encoding", {})]
-        if colors and colors[0]["title"] == value_title and "r" in data:
-            n_rows, n_cols = data["r"].max() + 1, data["c"].max() + 1
-            M = np.full((n_rows, n_cols), np.nan)
-            M[data["r"], data["c"]] = data["value"]
-            return M
-    raise AssertionError(f"no heatmap of {value_title!r}")
+    return heatmap(at, value_title)[0]
 
 
 def shown_text(at):
