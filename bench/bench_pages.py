@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -24,7 +22,8 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 os.environ["SEQDASH_STORAGE"] = "session"  # answering review questions here never touches a learner's progress
 sys.path.insert(0, str(ROOT))
-README = ROOT / "README.md"
+from bench.readme import machine, write_section  # noqa: E402
+
 TARGET = 10.0  # a slider rerun within 10x of the one-slider page
 
 # (name, page to open, how to move its slider from one value to another)
@@ -101,19 +100,11 @@ def table(repeats: int) -> str:
         flag = "" if rerun / base_rerun <= TARGET else " ⚠"
         rows.append(f"| {name} | {first * 1e3:.1f} ms | {first / base_first:.1f} "
                     f"| {rerun * 1e3:.1f} ms | {rerun / base_rerun:.1f}{flag} |")
-    machine = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
     rows.append("")
-    rows.append(f"Measured by `python bench/bench_pages.py --readme` on {os.cpu_count()} cores, {machine}; "
+    rows.append(f"Measured by `python bench/bench_pages.py --readme` on {machine()}; "
                 f"fastest of {repeats} first runs and of {2 * repeats} reruns (AppTest). "
                 f"Target: every slider rerun within {TARGET:.0f}× the one-slider page.")
     return "\n".join(rows)
-
-
-def write_readme(text: str) -> None:
-    readme = README.read_text(encoding="utf-8")
-    new = re.sub(r"(<!-- bench:start -->\n).*?(\n<!-- bench:end -->)",
-                 lambda m: m.group(1) + text + m.group(2), readme, flags=re.S)
-    README.write_text(new, encoding="utf-8")
 
 
 if __name__ == "__main__":
@@ -124,4 +115,4 @@ if __name__ == "__main__":
     result = table(args.repeats)
     print(result)
     if args.readme:
-        write_readme(result)
+        write_section("bench", result)
