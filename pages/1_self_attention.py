@@ -5,12 +5,14 @@ import streamlit as st
 
 from core.embeddings import tokenize
 from ui import charts, compute
-from ui.compute import D_MODEL, SATURATION_TRIALS
+from ui.compute import D_MODEL, SATURATION_TRIALS, SEEDS
 from ui.layout import page, remember, t
 from ui.widgets import fallback_notice, matrix_download, most_attended, sentence_input, step_header
 
 MAX_TOKENS = 64
 HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
+PROJECTIONS = ("identity", "random")
+TEMPERATURE = (0.1, 5.0)
 
 page("sa.title", "🔍")
 st.title(t("sa.title"))
@@ -33,23 +35,23 @@ with st.sidebar:
     if remember("sa_query", labels[0]) not in labels:
         st.session_state.sa_query = labels[0]
     query = labels.index(st.selectbox(t("sa.query"), labels, key="sa_query"))
-    remember("sa_projection", "identity")
+    remember("sa_projection", "identity", options=PROJECTIONS)
     projection = st.radio(
-        t("sa.projection"), ["identity", "random"], key="sa_projection", help=t("sa.projection_help"),
+        t("sa.projection"), PROJECTIONS, key="sa_projection", help=t("sa.projection_help"),
         format_func=lambda p: t(f"sa.projection_{p}"),
     )
     identity = projection == "identity"
-    remember("sa_dk", 8)
+    remember("sa_dk", 8, bounds=(2, D_MODEL))
     d_k = D_MODEL if identity else st.slider("d_k", 2, D_MODEL, key="sa_dk")
     if identity:
         st.caption(t("sa.identity_dk", d=D_MODEL))
-    remember("sa_seed", 0)
-    seed = 0 if identity else st.number_input(t("sa.seed"), 0, 9999, key="sa_seed")
+    remember("sa_seed", 0, bounds=SEEDS)
+    seed = 0 if identity else st.number_input(t("sa.seed"), *SEEDS, key="sa_seed")
     remember("sa_causal", False)
     causal = st.toggle(t("sa.causal"), key="sa_causal", help=t("sa.causal_help"))
-    remember("sa_temperature", 1.0)
+    remember("sa_temperature", 1.0, bounds=TEMPERATURE)
     temperature = st.slider(
-        t("sa.temperature"), 0.1, 5.0, step=0.1, key="sa_temperature", help=t("sa.temperature_help")
+        t("sa.temperature"), *TEMPERATURE, step=0.1, key="sa_temperature", help=t("sa.temperature_help")
     )
 
 emb, r = compute.seven_steps(tuple(tokens), d_k, projection, int(seed), causal, float(temperature))
@@ -162,7 +164,7 @@ def many_heads(tokens: tuple, projection: str, seed: int, causal: bool, query: i
     """Multi-head attention: its own slider, so moving it reruns only this section."""
     st.subheader(t("sa.heads_title"))
     st.markdown(t("sa.heads_explain", d_model=D_MODEL))
-    remember("sa_heads", 2)
+    remember("sa_heads", 2, options=HEAD_CHOICES)
     heads = st.select_slider(t("sa.heads"), HEAD_CHOICES, key="sa_heads")
     _, weights = compute.heads(tokens, heads, projection, seed, causal)
     st.caption(t("sa.heads_shapes", h=heads, d_head=D_MODEL // heads, n=len(tokens),

@@ -4,7 +4,8 @@ import streamlit as st
 
 from core.embeddings import tokenize
 from ui import charts, compute
-from ui.compute import D_MODEL
+from ui.compute import ALIGNMENT_TEMPERATURE as TEMPERATURE
+from ui.compute import D_MODEL, SEEDS
 from ui.layout import page, remember, t
 from ui.widgets import most_attended, pair_input
 
@@ -33,13 +34,13 @@ src_labels, tgt_labels = charts.token_labels(source), charts.token_labels(target
 
 with st.sidebar:
     st.header(t("sa.controls"))
-    remember("s2s_score", "dot")
+    remember("s2s_score", "dot", options=FORMULAS)
     score = st.radio(t("s2s.score"), list(FORMULAS), key="s2s_score",
                      format_func=lambda s: t(f"s2s.score_{s}"), help=t("s2s.score_help"))
-    remember("s2s_seed", 0)
-    seed = st.number_input(t("sa.seed"), 0, 9999, key="s2s_seed") if score == "additive" else 0
-    remember("s2s_temperature", 0.1)
-    temperature = st.slider(t("sa.temperature"), 0.02, 1.0, step=0.02, key="s2s_temperature",
+    remember("s2s_seed", 0, bounds=SEEDS)
+    seed = st.number_input(t("sa.seed"), *SEEDS, key="s2s_seed") if score == "additive" else 0
+    remember("s2s_temperature", 0.1, bounds=TEMPERATURE)
+    temperature = st.slider(t("sa.temperature"), *TEMPERATURE, step=0.02, key="s2s_temperature",
                             help=t("s2s.temperature_help"))
 
 H_e, H_d, aligned, src_sources, tgt_sources = compute.seq2seq(

@@ -9,6 +9,7 @@ from ui.layout import page, remember, t
 from ui.widgets import cell_controls, fallback_notice, sentence_tokens
 
 MAX_TOKENS = 32
+RADIUS = (0.3, 2.0)  # the spectral-radius slider's range
 
 page("rnn.title", "🔁")
 st.title(t("rnn.title"))
@@ -21,8 +22,8 @@ T = len(tokens)
 with st.sidebar:
     st.header(t("sa.controls"))
     hidden, seed = cell_controls("rnn")
-    remember("rnn_radius", 1.0)
-    radius = st.slider(t("rnn.radius"), 0.3, 2.0, step=0.05, key="rnn_radius", help=t("rnn.radius_help"))
+    remember("rnn_radius", 1.0, bounds=RADIUS)
+    radius = st.slider(t("rnn.radius"), *RADIUS, step=0.05, key="rnn_radius", help=t("rnn.radius_help"))
 
 r = compute.rnn_run(tuple(tokens), hidden, seed, float(radius))
 fallback_notice(r["fallback"])

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ui import charts, compute
-from ui.compute import D_MODEL
+from ui.compute import D_MODEL, GATE_BIAS
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
@@ -30,8 +30,8 @@ T = len(tokens)
 with st.sidebar:
     st.header(t("sa.controls"))
     hidden, seed = cell_controls("lstm")
-    remember("lstm_forget_bias", 1.0)
-    forget_bias = st.slider(t("lstm.forget_bias"), -4.0, 6.0, step=0.5, key="lstm_forget_bias",
+    remember("lstm_forget_bias", 1.0, bounds=GATE_BIAS)
+    forget_bias = st.slider(t("lstm.forget_bias"), *GATE_BIAS, step=0.5, key="lstm_forget_bias",
                             help=t("lstm.forget_bias_help"))
 
 trace, norms = compute.lstm_run(tuple(tokens), hidden, seed, float(forget_bias))
@@ -51,7 +51,7 @@ charts.heatmap(at_step, [t(f"lstm.row_{k}") for k in (*GATES, "C", "H")], units,
                y_title="", value_title=t("rnn.value"), diverging=True,
                title=t("rnn.at_step", token=labels[step]))
 st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
-remember("lstm_gate", "f")
+remember("lstm_gate", "f", options=GATES)
 gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
                 format_func=lambda k: t(f"lstm.row_{k}"))
 charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
@@ -88,7 +88,7 @@ def parameter_calculator() -> None:
     chosen = []
     for column, (name, default, top) in zip(st.columns(3), (("input", D_MODEL, 4096), ("hidden", 128, 4096),
                                                             ("layers", 1, 8)), strict=True):
-        remember(f"lstm_calc_{name}", default)
+        remember(f"lstm_calc_{name}", default, bounds=(1, top))
         chosen.append(int(column.number_input(t(f"lstm.calc_{name}"), 1, top, key=f"lstm_calc_{name}")))
     size, width, depth = chosen
     lstm = compute.parameter_breakdown("lstm", size, width, depth)

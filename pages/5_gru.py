@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ui import charts, compute
-from ui.compute import D_MODEL, PARAM_HIDDEN_SIZES
+from ui.compute import D_MODEL, GATE_BIAS, PARAM_HIDDEN_SIZES
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
@@ -28,8 +28,8 @@ T = len(tokens)
 with st.sidebar:
     st.header(t("sa.controls"))
     hidden, seed = cell_controls("gru")
-    remember("gru_update_bias", 0.0)
-    update_bias = st.slider(t("gru.update_bias"), -4.0, 6.0, step=0.5, key="gru_update_bias",
+    remember("gru_update_bias", 0.0, bounds=GATE_BIAS)
+    update_bias = st.slider(t("gru.update_bias"), *GATE_BIAS, step=0.5, key="gru_update_bias",
                             help=t("gru.update_bias_help"))
 
 trace, norms = compute.gru_run(tuple(tokens), hidden, seed, float(update_bias))
@@ -51,7 +51,7 @@ charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows],
                x_title=t("rnn.axis_unit"), y_title="", value_title=t("rnn.value"), diverging=True,
                title=t("rnn.at_step", token=labels[step]))
 st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
-remember("gru_gate", "z")
+remember("gru_gate", "z", options=("r", "z", "n"))
 gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
                 format_func=lambda k: t(f"gru.row_{k}"))
 charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),

@@ -5,11 +5,14 @@ import streamlit as st
 
 from core.embeddings import tokenize
 from ui import charts, compute
+from ui.compute import ALIGNMENT_TEMPERATURE as TEMPERATURE
+from ui.compute import SEEDS
 from ui.layout import page, remember, t
 from ui.widgets import pair_input, sentence_input
 
 MAX_PAIR_TOKENS = 32
 MAX_TOKENS = 64
+RADIUS = (0.3, 1.5)  # the spectral-radius slider's range
 NOTES_ROWS = ("qkv", "time_steps", "long_term")  # the notes' own table
 REVIEW_ROWS = ("query", "path", "cost", "parallel", "masks")  # what a reviewer also needs
 
@@ -28,13 +31,13 @@ st.caption(t("cmp.table_caption"))
 
 with st.sidebar:
     st.header(t("sa.controls"))
-    remember("cmp_temperature", 0.1)
-    temperature = st.slider(t("sa.temperature"), 0.02, 1.0, step=0.02, key="cmp_temperature",
+    remember("cmp_temperature", 0.1, bounds=TEMPERATURE)
+    temperature = st.slider(t("sa.temperature"), *TEMPERATURE, step=0.02, key="cmp_temperature",
                             help=t("s2s.temperature_help"))
-    remember("cmp_radius", 0.9)
-    radius = st.slider(t("cmp.radius"), 0.3, 1.5, step=0.05, key="cmp_radius", help=t("cmp.radius_help"))
-    remember("cmp_seed", 0)
-    seed = st.number_input(t("sa.seed"), 0, 9999, key="cmp_seed")
+    remember("cmp_radius", 0.9, bounds=RADIUS)
+    radius = st.slider(t("cmp.radius"), *RADIUS, step=0.05, key="cmp_radius", help=t("cmp.radius_help"))
+    remember("cmp_seed", 0, bounds=SEEDS)
+    seed = st.number_input(t("sa.seed"), *SEEDS, key="cmp_seed")
 
 # Row 1 as evidence: the same sentence, queries from the decoder or from the sentence itself
 st.subheader(t("cmp.both_title"))

@@ -114,6 +114,9 @@ def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, see
 # --- recurrent cells: the RNN, LSTM and GRU pages ------------------------------------------
 
 HIDDEN_SIZES = (4, 8, 16, 32, 64)  # the hidden-size slider's stops
+SEEDS = (0, 9999)  # the seed boxes' range
+GATE_BIAS = (-4.0, 6.0)  # the LSTM forget-gate and GRU update-gate bias sliders
+ALIGNMENT_TEMPERATURE = (0.02, 1.0)  # the seq2seq and comparison pages' temperature slider
 PARAM_HIDDEN_SIZES = (8, 16, 32, 64, 128, 256, 512, 1024)  # the GRU page's parameter chart
 
 

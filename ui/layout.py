@@ -6,6 +6,7 @@ The `pages/` folder's own discovery serves the pages; its default menu is hidden
 
 from __future__ import annotations
 
+import math
 import threading
 
 import streamlit as st
@@ -67,17 +68,61 @@ def _on_language_change() -> None:
     st.query_params["lang"] = st.session_state.lang_choice
 
 
-def remember(key: str, default):
-    """Keep a widget's value when the learner visits other pages and comes back.
+URL_TEXT_LIMIT = 2_000  # longer texts stay out of the address bar (the other controls still go in)
 
-    Streamlit forgets a widget's state on a run that does not draw it; a shadow
-    copy under another key outlives that, and seeds the widget on return.
+
+def remember(key: str, default, options=None, bounds=None):
+    """Keep a widget's value across pages, and in the URL, so a link reproduces the view.
+
+    Streamlit forgets a widget's state on a run that does not draw it; a shadow copy
+    under another key outlives that, and seeds the widget on return. A value that differs
+    from the default is also written to the address bar (`?key=value`), and a page opened
+    from such a link starts from it.
+
+    Args:
+        key: the widget's key; default: its starting value (its type tells how to read the URL);
+        options: the values the widget offers, or bounds: its (low, high) range; a URL value
+            outside them, or one that does not parse, is ignored with a notice (links get
+            edited by hand too).
     """
     shadow = f"_kept_{key}"
     if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(shadow, default)
-    st.session_state[shadow] = st.session_state[key]
-    return st.session_state[key]
+        linked = _from_url(key, default, options, bounds) if key in st.query_params else None
+        st.session_state[key] = linked if linked is not None else st.session_state.get(shadow, default)
+    value = st.session_state[shadow] = st.session_state[key]
+    _to_url(key, value, default)
+    return value
+
+
+def _from_url(key: str, default, options, bounds):
+    """The value `?key=` carries, read as default's type, or None (with a notice) if unusable."""
+    raw = st.query_params.get(key, "")
+    try:
+        if isinstance(default, bool):
+            value = {"true": True, "false": False}[raw.lower()]
+        elif isinstance(default, (int, float)):
+            value = type(default)(float(raw) if isinstance(default, float) else int(raw))
+            if not math.isfinite(value):
+                raise ValueError
+        else:
+            value = raw
+        if (options is not None and value not in options) or (
+                bounds is not None and not bounds[0] <= value <= bounds[1]):
+            raise ValueError
+    except (KeyError, ValueError, OverflowError):
+        st.toast(t("common.bad_link", name=key), icon=":material/link_off:")
+        return None
+    return value
+
+
+def _to_url(key: str, value, default) -> None:
+    wanted = None if value == default or (isinstance(value, str) and len(value) > URL_TEXT_LIMIT) else (
+        str(value).lower() if isinstance(value, bool) else str(value))
+    if wanted is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != wanted:
+        st.query_params[key] = wanted
 
 
 def page(title_key: str, icon: str) -> str:

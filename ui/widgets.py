@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.embeddings import tokenize
 from core.seq2seq import load_pairs
-from ui.compute import HIDDEN_SIZES
+from ui.compute import HIDDEN_SIZES, SEEDS
 from ui.layout import lang, remember, t
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples.json"
@@ -131,10 +131,10 @@ def sentence_tokens(prefix: str, limit: int) -> list[str]:
 
 def cell_controls(prefix: str) -> tuple[int, int]:
     """The sidebar controls every recurrent page shares: hidden size and the weights' seed."""
-    remember(f"{prefix}_hidden", 32)
+    remember(f"{prefix}_hidden", 32, options=HIDDEN_SIZES)
     hidden = st.select_slider(t("rnn.hidden"), HIDDEN_SIZES, key=f"{prefix}_hidden", help=t("rnn.hidden_help"))
-    remember(f"{prefix}_seed", 0)
-    seed = st.number_input(t("sa.seed"), 0, 9999, key=f"{prefix}_seed", help=t("rnn.seed_help"))
+    remember(f"{prefix}_seed", 0, bounds=SEEDS)
+    seed = st.number_input(t("sa.seed"), *SEEDS, key=f"{prefix}_seed", help=t("rnn.seed_help"))
     return int(hidden), int(seed)
 
 
