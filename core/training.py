@@ -44,24 +44,30 @@ __all__ = [
 
 CELL_KEYS = ("W_ih", "W_hh", "b_ih", "b_hh")
 PARAM_KEYS = CELL_KEYS + ("W_out", "b_out")
+MEMORY_GATE = {"lstm": "f", "gru": "z"}  # the gate whose bias decides how much of the old state is kept
 
 
 # --- the task -------------------------------------------------------------------------------
 
 
-def memory_task(lag: int, batch: int, num_symbols: int = 4, seed=0) -> tuple[np.ndarray, np.ndarray]:
+def memory_task(lag: int, batch: int, num_symbols: int = 4, noise: float = 1.0,
+                seed=0) -> tuple[np.ndarray, np.ndarray]:
     """A recall task whose difficulty is the gap between seeing a symbol and being asked for it.
 
         step 1            x = one-hot of the symbol s ∈ {0..num_symbols−1}   (channels 0..num_symbols−1)
-        steps 2..lag+1    x = blank channel only (channel num_symbols): no symbol information
+        steps 2..lag+1    x = distractors: Gaussian noise N(0, noise²) on the symbol channels,
+                              and the distractor flag (channel num_symbols) = 1
         step lag+2        x = recall cue only (channel num_symbols+1)
         target            y = s
 
-    The network must carry s through `lag` blank steps; guessing scores 1/num_symbols.
+    The network must carry s through `lag` noisy steps that push on the same channels the
+    symbol came in on. A cell that cannot shut its input keeps getting its memory overwritten;
+    gates can (LSTM: i → 0, f → 1; GRU: z → 1). Guessing scores 1/num_symbols.
+    With noise = 0 the distractor steps are blank (only the flag).
 
     Args:
-        lag: number of blank steps, an int >= 0 (0: the cue follows the symbol directly);
-        batch: number of sequences, >= 1; num_symbols: >= 2;
+        lag: number of distractor steps, an int >= 0 (0: the cue follows the symbol directly);
+        batch: number of sequences, >= 1; num_symbols: >= 2; noise: the distractors' standard deviation, >= 0;
         seed: an int, or an np.random.Generator (its state advances), for np.random.default_rng.
     Returns:
         X (T, batch, num_symbols + 2) float64 with T = lag + 2, and y (batch,) int64.
@@ -72,12 +78,16 @@ def memory_task(lag: int, batch: int, num_symbols: int = 4, seed=0) -> tuple[np.
     num_symbols = _check_positive_int("num_symbols", num_symbols)
     if num_symbols < 2:
         raise ValueError(f"num_symbols must be at least 2, got {num_symbols}")
+    noise = float(noise)
+    if not (noise >= 0 and math.isfinite(noise)):
+        raise ValueError(f"noise must be a finite float >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     y = rng.integers(0, num_symbols, size=batch)  # (batch,)
     T = int(lag) + 2
     X = np.zeros((T, batch, num_symbols + 2))  # (T, batch, input_size)
     X[0, np.arange(batch), y] = 1.0  # step 1: the symbol
-    X[1:T - 1, :, num_symbols] = 1.0  # the blank steps (none when lag = 0)
+    X[1:T - 1, :, :num_symbols] = noise * rng.standard_normal((T - 2, batch, num_symbols))  # the distractors
+    X[1:T - 1, :, num_symbols] = 1.0  # their flag (no distractor steps when lag = 0)
     X[T - 1, :, num_symbols + 1] = 1.0  # the recall cue
     return X, y.astype(np.int64)
 
@@ -429,7 +439,8 @@ def adam_step(params: dict, grads: dict, state: dict, lr: float,
 def train(
     kind: str, lag: int, hidden_size: int, steps: int, seed: int, batch: int = 64, lr: float = 0.01,
     clip: float | None = 1.0, callback: Callable[[int, float], bool | None] | None = None,
-    num_symbols: int = 4, eval_every: int | None = None, eval_batch: int = 512, forget_bias: float | None = None,
+    num_symbols: int = 4, noise: float = 1.0, eval_every: int | None = None, eval_batch: int = 512,
+    gate_bias: float | None = None,
 ) -> dict:
     """Train cell + head on memory_task with Adam and global-norm clipping, a fresh batch every step.
 
@@ -442,10 +453,12 @@ def train(
         seed: int; lr: Adam's learning rate; clip: max global gradient norm, None for no clipping;
         callback: called as callback(step, loss) after every step (step counted from 1);
             returning True stops training there (a Stop button, a time cap);
-        num_symbols: memory_task's; eval_every: also measure held-out accuracy every this many steps;
+        num_symbols, noise: memory_task's; eval_every: also measure held-out accuracy every this many steps;
         eval_batch: size of the held-out batch;
-        forget_bias: LSTM only: start with the forget gate's total bias at this value
-            (core.recurrent.with_gate_bias; 1.0 is the usual remedy for forgetting too fast), None to leave it.
+        gate_bias: LSTM and GRU: start with the gate that keeps the memory (the LSTM's forget gate f,
+            the GRU's update gate z; MEMORY_GATE) at this total bias, so the cell starts out remembering
+            (core.recurrent.with_gate_bias; 1 to 2 is the usual remedy for forgetting too fast).
+            None, or any value for the RNN, which has no gate: PyTorch's initialisation unchanged.
     Returns:
         dict with
             loss (steps_done,) float64, the training loss at each step (before its update);
@@ -459,17 +472,15 @@ def train(
     steps = _check_positive_int("steps", steps)
     if eval_every is not None:
         eval_every = _check_positive_int("eval_every", eval_every)
-    X_eval, y_eval = memory_task(lag, eval_batch, num_symbols, seed=np.random.default_rng([seed, 3]))
+    X_eval, y_eval = memory_task(lag, eval_batch, num_symbols, noise, seed=np.random.default_rng([seed, 3]))
     params = init_params(kind, X_eval.shape[2], hidden_size, num_symbols, seed)
-    if forget_bias is not None:
-        if kind != "lstm":
-            raise ValueError(f"forget_bias is only for kind 'lstm', got kind {kind!r}")
-        params.update(with_gate_bias("lstm", {k: params[k] for k in CELL_KEYS}, "f", forget_bias))
+    if gate_bias is not None and kind in MEMORY_GATE:
+        params.update(with_gate_bias(kind, {k: params[k] for k in CELL_KEYS}, MEMORY_GATE[kind], gate_bias))
     state = adam_init(params)
     data = np.random.default_rng([seed, 2])
     losses, norms, history = [], [], []
     for step in range(1, steps + 1):
-        X, y = memory_task(lag, batch, num_symbols, seed=data)
+        X, y = memory_task(lag, batch, num_symbols, noise, seed=data)
         loss, grads = loss_and_grads(kind, params, X, y)
         if clip is not None:
             grads, norm = clip_by_global_norm(grads, clip)

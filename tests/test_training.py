@@ -173,16 +173,27 @@ def test_adam_second_step_by_hand():
 
 
 @pytest.mark.parametrize("lag", [0, 1, 5])
-def test_memory_task_layout(lag):
-    X, y = memory_task(lag, batch=6, num_symbols=4, seed=0)
+def test_memory_task_layout_without_noise(lag):
+    X, y = memory_task(lag, batch=6, num_symbols=4, noise=0.0, seed=0)
     assert X.shape == (lag + 2, 6, 6) and X.dtype == np.float64
     assert y.shape == (6,) and np.issubdtype(y.dtype, np.integer)
     assert_array_equal(X[0].argmax(axis=1), y)  # step 1 shows the target
     assert_array_equal(X[0, :, 4:], 0.0)
-    assert_array_equal(X[1:-1, :, :4], 0.0)  # blanks carry no symbol
-    assert_array_equal(X[1:-1, :, 4], 1.0)
+    assert_array_equal(X[1:-1, :, :4], 0.0)  # blank distractors carry no symbol
+    assert_array_equal(X[1:-1, :, 4], 1.0)  # ... only their flag
     assert_array_equal(X[-1], np.tile([0, 0, 0, 0, 0, 1.0], (6, 1)))  # the recall cue
     assert_array_equal(X.sum(axis=2), 1.0)  # one-hot at every step
+
+
+def test_memory_task_distractors_are_noise_on_the_symbol_channels_only():
+    X, y = memory_task(50, batch=400, num_symbols=4, noise=0.5, seed=1)
+    noise = X[1:-1, :, :4]  # (50, 400, 4)
+    assert abs(noise.mean()) < 0.01 and noise.std() == pytest.approx(0.5, rel=0.02)
+    assert_array_equal(X[1:-1, :, 4], 1.0)  # the flag
+    assert_array_equal(X[1:-1, :, 5], 0.0)  # no cue before the end
+    assert_array_equal(X[0, np.arange(400), y], 1.0)  # the symbol itself stays clean
+    assert_array_equal(X[0].sum(axis=1), 1.0)
+    assert_array_equal(X[-1, :, :5], 0.0)
 
 
 def test_memory_task_is_reproducible_and_uses_every_symbol():
@@ -195,7 +206,9 @@ def test_memory_task_is_reproducible_and_uses_every_symbol():
 
 
 def test_memory_task_rejects_bad_arguments():
-    for kwargs in ({"lag": -1, "batch": 2}, {"lag": 1, "batch": 0}, {"lag": 1, "batch": 2, "num_symbols": 1}):
+    for kwargs in ({"lag": -1, "batch": 2}, {"lag": 1, "batch": 0}, {"lag": 1, "batch": 2, "num_symbols": 1},
+                   {"lag": 1, "batch": 2, "noise": -0.1}, {"lag": 1, "batch": 2, "noise": float("nan")},
+                   {"lag": 2.5, "batch": 2}, {"lag": True, "batch": 2}):
         with pytest.raises(ValueError):
             memory_task(**kwargs)
 
@@ -242,9 +255,19 @@ def test_clipping_bounds_every_update_norm():
     assert result["loss"].shape == (10,)
 
 
-def test_forget_bias_is_for_the_lstm_only():
-    result = train("lstm", lag=1, hidden_size=4, steps=1, seed=0, batch=4, lr=0.0, forget_bias=3.0)
+@pytest.mark.parametrize("kind, block", [("lstm", slice(4, 8)), ("gru", slice(4, 8))])
+def test_gate_bias_sets_the_gate_that_keeps_the_memory(kind, block):
+    # hidden 4: PyTorch stacks the LSTM's gates i, f, g, o and the GRU's r, z, n, so f and z are rows 4..7
+    result = train(kind, lag=1, hidden_size=4, steps=1, seed=0, batch=4, lr=0.0, gate_bias=3.0)
     b = result["params"]["b_ih"] + result["params"]["b_hh"]
-    assert_allclose(b[4:8], 3.0)  # the f block (PyTorch order i, f, g, o), untouched by a zero learning rate
-    with pytest.raises(ValueError, match="forget_bias"):
-        train("gru", lag=1, hidden_size=4, steps=1, seed=0, forget_bias=1.0)
+    assert_allclose(b[block], 3.0)  # untouched by a zero learning rate
+    untouched = train(kind, lag=1, hidden_size=4, steps=1, seed=0, batch=4, lr=0.0)["params"]
+    others = np.ones(b.shape, dtype=bool)
+    others[block] = False
+    assert_array_equal(b[others], (untouched["b_ih"] + untouched["b_hh"])[others])
+
+
+def test_gate_bias_leaves_the_rnn_as_pytorch_initialises_it():
+    a = train("rnn", lag=1, hidden_size=4, steps=3, seed=0, batch=4, gate_bias=3.0)
+    b = train("rnn", lag=1, hidden_size=4, steps=3, seed=0, batch=4)
+    assert_array_equal(a["loss"], b["loss"])

@@ -146,9 +146,15 @@ def line_chart(
     log_x: bool = False,
     log_y: bool = False,
     rule_at: float | None = None,
+    y_rule_at: float | None = None,
+    colors: dict | None = None,
+    points: bool = True,
     height: int = 260,
 ) -> None:
-    """Draw one line per `series` value, with points, hover values and an optional marker."""
+    """Draw one line per `series` value, with points, hover values and optional markers.
+
+    `rule_at` marks an x value, `y_rule_at` a y value (a dashed line); `colors` fixes each
+    series' colour ({name: colour}), so that a cell keeps its colour from chart to chart."""
     x_enc = {"field": x, "type": "quantitative", "title": x_title}
     if log_x:
         x_enc["scale"] = {"type": "log", "base": 2}
@@ -158,12 +164,13 @@ def line_chart(
         y_enc["axis"] = {"format": ".0e"}
     layers = [
         {
-            "mark": {"type": "line", "point": True},
+            "mark": {"type": "line", "point": points},
             "encoding": {
                 "x": x_enc,
                 "y": y_enc,
                 "color": {"field": series, "type": "nominal", "title": None,
-                          "scale": {"range": ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]},
+                          "scale": {"domain": list(colors), "range": list(colors.values())} if colors
+                          else {"range": ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]},
                           "legend": {"orient": "bottom", "labelLimit": 400}},
                 "tooltip": [
                     {"field": series, "type": "nominal"},
@@ -178,6 +185,13 @@ def line_chart(
             {
                 "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
                 "encoding": {"x": {"datum": float(rule_at), "type": "quantitative"}},
+            }
+        )
+    if y_rule_at is not None:
+        layers.append(
+            {
+                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
+                "encoding": {"y": {"datum": float(y_rule_at), "type": "quantitative"}},
             }
         )
     spec = {"height": height, "autosize": FIT_WIDTH, "layer": layers}

@@ -32,6 +32,7 @@ from core.recurrent import (
     with_gate_bias,
 )
 from core.seq2seq import alignment, decoder_states, encoder_states, score_params
+from core.training import memory_task
 
 D_MODEL = 50  # GloVe's 50 dimensions
 SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -202,3 +203,10 @@ def parameter_curves(input_size: int) -> dict[str, np.ndarray]:
     """One-layer parameter counts of each cell over PARAM_HIDDEN_SIZES: {kind: (sizes,) int}."""
     return {kind: np.array([count_parameters(kind, input_size, h) for h in PARAM_HIDDEN_SIZES])
             for kind in ("rnn", "gru", "lstm")}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def lab_example(lag: int, num_symbols: int, noise: float, seed: int = 0) -> np.ndarray:
+    """One sequence of the memory lab's task: (lag + 2, num_symbols + 2), a row per step."""
+    X, _ = memory_task(lag, 1, num_symbols, noise, seed=seed)
+    return X[:, 0, :]

@@ -21,6 +21,7 @@ NAV = (
         ("pages/3_rnn.py", "rnn", ":material/replay:"),
         ("pages/4_lstm.py", "lstm", ":material/memory:"),
         ("pages/5_gru.py", "gru", ":material/tune:"),
+        ("pages/8_memory_lab.py", "memory_lab", ":material/science:"),
     )),
     ("attention", (
         ("pages/2_seq2seq_attention.py", "seq2seq_attention", ":material/translate:"),
@@ -98,6 +99,12 @@ def _from_url(key: str, default, options, bounds):
     """The value `?key=` carries, read as default's type, or None (with a notice) if unusable."""
     raw = st.query_params.get(key, "")
     try:
+        if isinstance(default, (list, tuple)):  # several choices, comma-separated
+            kind = type(default[0]) if default else str
+            value = type(default)(kind(part) for part in raw.split(",") if part)
+            if options is not None and not set(value) <= set(options):
+                raise ValueError
+            return value
         if isinstance(default, bool):
             value = {"true": True, "false": False}[raw.lower()]
         elif isinstance(default, (int, float)):
@@ -116,8 +123,12 @@ def _from_url(key: str, default, options, bounds):
 
 
 def _to_url(key: str, value, default) -> None:
-    wanted = None if value == default or (isinstance(value, str) and len(value) > URL_TEXT_LIMIT) else (
-        str(value).lower() if isinstance(value, bool) else str(value))
+    if value == default or (isinstance(value, str) and len(value) > URL_TEXT_LIMIT):
+        wanted = None
+    elif isinstance(value, (list, tuple)):
+        wanted = ",".join(str(v) for v in value)
+    else:
+        wanted = str(value).lower() if isinstance(value, bool) else str(value)
     if wanted is None:
         if key in st.query_params:
             del st.query_params[key]
