@@ -61,22 +61,27 @@ def wait_for_health(url: str, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def running_app(script: str = "dashboard.py", port: int | None = None, env: dict | None = None):
+def running_app(script: str = "dashboard.py", port: int | None = None, env: dict | None = None,
+                log: Path | None = None):
     """`streamlit run <script>` (or `streamlit hello`) on 127.0.0.1, until the block ends.
 
     Yields a Server. Review progress goes to a throwaway data folder, in session-only
-    storage, so nothing here ever touches a learner's own progress.
+    storage, so nothing here ever touches a learner's own progress. The server's output
+    is discarded, or written to `log` when one is given.
     """
     port = port or free_port()
     env = {**os.environ, "SEQDASH_DATA_DIR": tempfile.mkdtemp(prefix="seqdash-server-"),
            "SEQDASH_STORAGE": "session", **(env or {})}
     command = ["hello"] if script == HELLO else ["run", script]
+    output = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed once the child has its copy)
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", *command, "--server.headless=true",
          f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if log else subprocess.DEVNULL, env=env,
     )
+    if log:
+        output.close()
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url)
@@ -95,6 +100,13 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used so far (user + system, all its threads), from /proc (Linux)."""
+    # the command name, field 2, is in parentheses and may hold spaces: split after it
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
 
 
 def launch_chromium(playwright):
@@ -139,3 +151,46 @@ def screenshot_whole(page, path: Path) -> None:
     page.set_viewport_size({"width": page.viewport_size["width"], "height": min(height + 40, 16000)})
     page.wait_for_timeout(1000)
     page.screenshot(path=path, full_page=True)
+
+
+
+# Counts what the server sends a tab over its WebSocket, and when it last did. The script-state
+# attribute alone cannot tell that a rerun happened: a quick run's "running" may never be drawn.
+_WATCH_MESSAGES = """
+(() => {
+  const seen = window.__seqdashMessages = {received: 0, last: 0};
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", () => { seen.received += 1; seen.last = performance.now(); });
+    }
+  };
+})();
+"""
+
+
+def watch_server_messages(context_or_page) -> None:
+    """From the next page load on, count the messages the server sends (see `wait_for_rerun`)."""
+    context_or_page.add_init_script(_WATCH_MESSAGES)
+
+
+def messages_received(page) -> int:
+    """How many messages the server has sent this tab since it loaded (needs `watch_server_messages`)."""
+    return page.evaluate("() => window.__seqdashMessages?.received ?? 0")
+
+
+def wait_for_rerun(page, messages_before: int, quiet_ms: int = 150, settle_ms: int = 0,
+                   timeout_ms: int = 60_000) -> None:
+    """Wait for the rerun an action started to finish and be drawn.
+
+    Take `messages_before = messages_received(page)` just before the action (a click, a key).
+    Done when the server has sent something since, then nothing for `quiet_ms`, and the app
+    says its script is not running."""
+    page.wait_for_function(
+        """([before, quiet]) => {
+          const seen = window.__seqdashMessages, app = document.querySelector("[data-testid='stApp']");
+          return seen.received > before && performance.now() - seen.last > quiet
+            && app?.getAttribute("data-test-script-state") === "notRunning";
+        }""", arg=[messages_before, quiet_ms], polling=50, timeout=timeout_ms)
+    wait_until_drawn(page, settle_ms=settle_ms, timeout_ms=timeout_ms)
