@@ -20,3 +20,14 @@ def test_ci_runs_exactly_the_readme_test_command():
     command = readme.split("## Test it", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0].strip()
     assert command == "bash scripts/install_browser.sh && pip install -r requirements-dev.txt && python -m pytest"
     assert command in ci.splitlines()
+
+
+def test_hosted_app_settings_stay_safe():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["client"]["showErrorDetails"] is False  # no stack traces for viewers
+    assert config["server"]["maxUploadSize"] <= 1  # MB: the progress import is capped at 1 MB
+    assert config["client"]["toolbarMode"] == "viewer"
+    assert config["browser"]["gatherUsageStats"] is False
