@@ -31,3 +31,18 @@ def test_hosted_app_settings_stay_safe():
     assert config["server"]["maxUploadSize"] <= 1  # MB: the progress import is capped at 1 MB
     assert config["client"]["toolbarMode"] == "viewer"
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_the_dockerfile_follows_streamlits_pattern_and_ships_what_the_app_needs():
+    docker = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    lines = [line.strip() for line in docker.splitlines() if line.strip() and not line.startswith("#")]
+    assert lines[0].startswith("FROM python:3.1") and lines[0].split(":")[1][:4] in ("3.11", "3.12")
+    assert "RUN pip install --no-cache-dir -r requirements.txt" in lines
+    assert "HEALTHCHECK CMD curl --fail http://localhost:8501/_stcore/health" in lines
+    assert "EXPOSE 8501" in lines and "ENV SEQDASH_STORAGE=session" in lines
+    assert lines[-1] == ('ENTRYPOINT ["streamlit", "run", "dashboard.py", "--server.port=8501", '
+                         '"--server.address=0.0.0.0"]')
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()}
+    # everything `streamlit run dashboard.py` reads goes into the image
+    assert not ignored & {"core", "ui", "pages", "data", ".streamlit", "dashboard.py", "requirements.txt"}
+    assert {"tests", "artifacts", ".git"} <= ignored
