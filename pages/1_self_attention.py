@@ -9,7 +9,7 @@ from ui.compute import D_MODEL, SATURATION_TRIALS, SEEDS
 from ui.layout import page, remember, t
 from ui.widgets import fallback_notice, matrix_download, most_attended, sentence_input, step_header
 
-MAX_TOKENS = 64
+MAX_TOKENS = 256
 HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
 PROJECTIONS = ("identity", "random")
 TEMPERATURE = (0.1, 5.0)

@@ -3,9 +3,11 @@
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
+import ui.charts as charts_module
 from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, type_text
-from core.attention import self_attention
+from core.attention import identity_projections, self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
 from ui.widgets import matrix_csv
@@ -158,9 +160,25 @@ def test_picking_a_korean_example_loads_it_with_glosses():
 
 
 def test_long_text_is_cut_with_a_notice():
-    at = sentence(open_page(SELF_ATTENTION), " ".join(["word"] * 100))
-    assert EN["sa.cut"].format(n=100, limit=64) in [i.value for i in at.info]
-    assert len(tokens_table(at)) == 64
+    at = sentence(open_page(SELF_ATTENTION), " ".join(["word"] * 300))
+    assert EN["sa.cut"].format(n=300, limit=256) in [i.value for i in at.info]
+    assert len(tokens_table(at)) == 256
+
+
+def test_256_tokens_draw_block_averages_of_the_exact_weights():
+    words = ("the cat sat on the mat because it was tired and then the dog barked " * 20).split()[:256]
+    at = sentence(open_page(SELF_ATTENTION), " ".join(words))
+    assert all(len(data) <= charts_module.MAX_CELLS for _, data in charts(at))
+    emb = embed(words)
+    W = identity_projections(50)
+    A = self_attention(emb.X, *W)["weights"]  # (256, 256)
+    shown, outline = heatmap(at, EN["common.block_mean"].format(title=EN["sa.weight"], b=4))
+    assert shown.shape == (64, 64)
+    assert_allclose(shown, A.reshape(64, 4, 64, 4).mean(axis=(1, 3)))
+    assert outline == ["datum.r == 0"]  # the first query token's block
+    # the query's own row stays exact: one bar per key
+    bars = next(data for _, data in charts(at) if "label" in data and len(data) == 256)
+    assert_allclose(bars["value"], A[0])
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,13 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
+from ui.layout import t
+
 MAX_LABEL = 14
 CELL_PX = 22
+# Past this many cells a heatmap shows block averages instead: Vega draws each cell as a mark,
+# and past ~10,000 marks a chart takes seconds to draw (256 tokens make 65,536 attention cells).
+MAX_CELLS = 4096
 # Fit the width to the page but keep the height for the plot itself: with Streamlit's
 # default ("fit"), rotated axis labels eat into the height and rows lose their labels.
 FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
@@ -50,6 +55,38 @@ def _labels(labels, index: np.ndarray) -> pa.DictionaryArray:
     """Labels per cell, dictionary-encoded: each distinct string sent once, not once a cell."""
     return pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int32)),
                                           pa.array([str(x) for x in labels], pa.string()))
+
+
+def blocks(M, row_labels, col_labels, max_cells: int = MAX_CELLS):
+    """M averaged over square blocks of b×b cells, b the smallest that leaves at most `max_cells`.
+
+    A block's value is the mean of its finite cells (NaN if it has none: all masked); its label
+    names the first and last row (column) it covers. Returns (M, row labels, column labels, b);
+    b = 1 (M unchanged) when M is small enough.
+    """
+    M = np.asarray(M, dtype=float)
+    rows, cols = M.shape
+    b = 1
+    while -(-rows // b) * -(-cols // b) > max_cells:
+        b += 1
+    if b == 1:
+        return M, list(row_labels), list(col_labels), 1
+    R, C = -(-rows // b), -(-cols // b)
+    padded = np.full((R * b, C * b), np.nan)
+    padded[:rows, :cols] = M
+    cells = padded.reshape(R, b, C, b)
+    finite = np.isfinite(cells)
+    count = finite.sum(axis=(1, 3))
+    total = np.where(finite, cells, 0.0).sum(axis=(1, 3))
+    means = np.divide(total, count, out=np.full((R, C), np.nan), where=count > 0)
+    return means, _block_labels(row_labels, b), _block_labels(col_labels, b), b
+
+
+def _block_labels(labels, b: int) -> list[str]:
+    labels = [str(x) for x in labels]
+    return [labels[i] if min(i + b, len(labels)) - i == 1 else
+            f"{short(labels[i], 10)} – {short(labels[min(i + b, len(labels)) - 1], 10)}"
+            for i in range(0, len(labels), b)]
 
 
 def matrix_frame(M, row_labels, col_labels) -> pa.Table:
@@ -121,10 +158,14 @@ def heatmap(
 ) -> None:
     """Draw a matrix as a heatmap: rows down, columns across, exact values on hover.
 
-    Missing cells (masked) are drawn grey; `highlight_row` gets a dark outline.
+    Missing cells (masked) are drawn grey; `highlight_row` gets a dark outline. A matrix
+    of more than MAX_CELLS cells is drawn as block averages (blocks), and its legend says so.
     A `title` is drawn by Vega as plain text, so it may hold the learner's words.
     """
-    M = np.asarray(M, dtype=float)
+    M, row_labels, col_labels, b = blocks(M, row_labels, col_labels)
+    if b > 1:
+        value_title = t("common.block_mean", title=value_title, b=b)
+        highlight_row = None if highlight_row is None else highlight_row // b
     spec = {
         "title": title or "",
         "height": height or int(np.clip(CELL_PX * len(row_labels), 120, 800)),
@@ -248,7 +289,15 @@ def heatmap_grid(
 ) -> None:
     """Draw a stack of square matrices (one per head) as small heatmaps sharing a colour scale."""
     stack = np.asarray(stack, dtype=float)
-    num_panels, n, _ = stack.shape
+    num_panels = stack.shape[0]
+    budget = max(64, MAX_CELLS // num_panels)  # the same cell budget as one heatmap, over all panels
+    averaged = [blocks(panel, labels, labels, budget) for panel in stack]
+    b = averaged[0][3]
+    if b > 1:
+        stack, labels = np.stack([m for m, *_ in averaged]), averaged[0][1]
+        value_title = t("common.block_mean", title=value_title, b=b)
+        highlight_row = None if highlight_row is None else highlight_row // b
+    n = stack.shape[1]
     panels = [f"{panel_title} {h + 1}" for h in range(num_panels)]
     h, r, c = np.unravel_index(np.arange(stack.size, dtype=np.int32), stack.shape)  # like stack.ravel()
     frame = pa.table({"panel": _labels(panels, h), "r": r.astype(np.int32), "c": c.astype(np.int32),
