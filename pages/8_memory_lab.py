@@ -32,7 +32,7 @@ def live_report(bar, live, kind: str, position: str, fraction, steps: int, start
                 charts.line_chart(charts.curves("step", np.arange(1, len(losses) + 1), "loss",
                                                 {lab.label(kind): losses}),
                                   x="step", y="loss", series="series", x_title=t("lab.axis_step"),
-                                  y_title=t("lab.live_chart"), colors=COLORS, points=False, height=200)
+                                  y_title=t("lab.axis_loss"), colors=COLORS, points=False, height=200)
         return bool(lab.TIME_CAP) and now - started > lab.TIME_CAP
 
     return report
