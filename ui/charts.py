@@ -22,8 +22,16 @@ MAX_CELLS = 4096
 # Fit the width to the page but keep the height for the plot itself: with Streamlit's
 # default ("fit"), rotated axis labels eat into the height and rows lose their labels.
 FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
-# Show every token label rather than dropping alternate ones when they crowd.
+# Show every token label rather than dropping alternate ones when they crowd...
 TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
+# ... up to this many; past it they would be written over each other, so every other one goes.
+MAX_AXIS_LABELS = 64
+
+
+def token_axis(labels, **extra) -> dict:
+    """An axis that shows every label of a short list, and as many as fit of a long one."""
+    overlap = False if len(labels) <= MAX_AXIS_LABELS else "parity"
+    return {**TOKEN_AXIS, "labelOverlap": overlap, **extra}
 
 
 def short(label: str, limit: int = MAX_LABEL) -> str:
@@ -137,7 +145,7 @@ def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_
         "encoding": {
             "x": {"field": "col", "type": "ordinal", "sort": list(col_labels), "title": x_title},
             "y": {"field": "row", "type": "ordinal", "sort": list(row_labels), "title": y_title,
-                  "axis": TOKEN_AXIS},
+                  "axis": token_axis(row_labels)},
         },
         "layer": layers,
     }
@@ -262,7 +270,7 @@ def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = F
         "mark": {"type": "bar"},
         "encoding": {
             "x": {"field": "label", "type": "ordinal", "sort": labels, "title": x_title,
-                  "axis": {**TOKEN_AXIS, "labelAngle": -60}},
+                  "axis": token_axis(labels, labelAngle=-60)},
             "y": {"field": "value", "type": "quantitative", "title": y_title,
                   **({"scale": {"type": "log"}, "axis": {"format": ".0e"}} if log_y else {})},
             **({"y2": {"datum": _log_floor(values)}} if log_y else {}),
