@@ -180,7 +180,7 @@ def messages_received(page) -> int:
     return page.evaluate("() => window.__seqdashMessages?.received ?? 0")
 
 
-def wait_for_rerun(page, messages_before: int, quiet_ms: int = 150, settle_ms: int = 0,
+def wait_for_rerun(page, messages_before: int, quiet_ms: int = 100, settle_ms: int = 0,
                    timeout_ms: int = 60_000) -> None:
     """Wait for the rerun an action started to finish and be drawn.
 

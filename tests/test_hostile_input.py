@@ -5,29 +5,12 @@ missing, never NaN), and the learner's text never rendered as Markdown or HTML.
 """
 
 import math
-import re
 
 import pytest
+from corpus import CORPUS, MARKUP, NOT_A_NUMBER
 
 from conftest import charts, open_page
 from ui.i18n import catalog
-
-CORPUS = {
-    "empty": "",
-    "blank": " \t\n\u3000 ",
-    "5,000 words": " ".join(["attention"] * 5000),
-    "a 20,000-character word": "W" * 20_000,
-    "Korean": "고양이가 피곤해서 매트 위에 앉았다",
-    "mixed scripts": "Self-attention은 単語 と word를 섞는다 Ωμέγα",
-    "emoji and ZWJ": "👩‍👩‍👧 👍🏽 ❤️ 🇰🇷 1️⃣ 🐈‍⬛",
-    "right to left": "مرحبا بالعالم שלום עולם",
-    "HTML and JavaScript": '<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a>',
-    "Markdown and LaTeX": "**bold** _it_ `code` # head [l](http://x) $x^2$ $$\\frac{1}{0}$$ :red[x] \\ ~~s~~ | a | b |",
-    "digits only": "0 1 2 3 4 5 6 7 8 9 3.14 1,000",
-    "control characters": "a\x00b\x01c\x1b[31m\x7f\u200b\u200e\u202e\ufeff",
-}
-# Pieces of the corpus that would mean it was rendered as markup if they vanished or rendered.
-MARKUP = ("<script>", "onerror=", "**bold**", ":red[", "$x^2$", "javascript:")
 
 # (page, its text boxes)
 TEXT_BOXES = [
@@ -40,7 +23,6 @@ TEXT_BOXES = [
     ("pages/7_review.py", ["rv_note_rnn", "rv_retro_text"]),
 ]
 SHOWN_AS_MARKDOWN = ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header")
-NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
 
 
 def assert_sane(at, where):

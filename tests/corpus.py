@@ -1,0 +1,26 @@
+"""The odd and hostile texts every text box must take, shared by the AppTest and browser tests.
+
+A test that feeds them asserts the app neither breaks nor renders the text as markup.
+"""
+
+import re
+
+CORPUS = {
+    "empty": "",
+    "blank": " \t\n\u3000 ",
+    "5,000 words": " ".join(["attention"] * 5000),
+    "a 20,000-character word": "W" * 20_000,
+    "Korean": "고양이가 피곤해서 매트 위에 앉았다",
+    "mixed scripts": "Self-attention은 単語 と word를 섞는다 Ωμέγα",
+    "emoji and ZWJ": "👩‍👩‍👧 👍🏽 ❤️ 🇰🇷 1️⃣ 🐈‍⬛",
+    "right to left": "مرحبا بالعالم שלום עולם",
+    # Each payload, if it ran, would open a dialog or set window.__pwned (the browser tests check both).
+    "HTML and JavaScript": ('<script>window.__pwned=1;alert(1)</script><img src=x onerror="window.__pwned=1;alert(2)">'
+                            '<svg onload="window.__pwned=1"></svg><a href="javascript:alert(3)">x</a>'),
+    "Markdown and LaTeX": "**bold** _it_ `code` # head [l](http://x) $x^2$ $$\\frac{1}{0}$$ :red[x] \\ ~~s~~ | a | b |",
+    "digits only": "0 1 2 3 4 5 6 7 8 9 3.14 1,000",
+    "control characters": "a\x00b\x01c\x1b[31m\x7f\u200b\u200e\u202e\ufeff",
+}
+# Pieces of the corpus that would mean it was rendered as markup if they vanished or rendered.
+MARKUP = ("<script>", "onerror=", "**bold**", ":red[", "$x^2$", "javascript:")
+NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
