@@ -28,9 +28,9 @@ TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
 MAX_AXIS_LABELS = 64
 
 
-def token_axis(labels, **extra) -> dict:
-    """An axis that shows every label of a short list, and as many as fit of a long one."""
-    overlap = False if len(labels) <= MAX_AXIS_LABELS else "parity"
+def token_axis(labels, limit: int = MAX_AXIS_LABELS, **extra) -> dict:
+    """An axis that shows every label of a list of up to `limit`, and as many as fit of a longer one."""
+    overlap = False if len(labels) <= limit else "parity"
     return {**TOKEN_AXIS, "labelOverlap": overlap, **extra}
 
 
@@ -273,7 +273,7 @@ def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = F
         "mark": {"type": "bar"},
         "encoding": {
             "x": {"field": "label", "type": "ordinal", "sort": labels, "title": x_title,
-                  "axis": token_axis(labels, labelAngle=-60)},
+                  "axis": token_axis(labels, limit=MAX_AXIS_LABELS // 2, labelAngle=-60)},
             "y": {"field": "value", "type": "quantitative", "title": y_title,
                   **({"scale": {"type": "log"}, "axis": {"format": ".0e"}} if log_y else {})},
             **({"y2": {"datum": _log_floor(values)}} if log_y else {}),

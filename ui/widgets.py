@@ -52,7 +52,8 @@ def sentence_input(prefix: str, long: bool = False) -> str:
     text_key = f"{prefix}_text"
     remember(text_key, choices[0])
     _example_picker(t("common.examples"), f"{prefix}_example", choices, lambda choice: {text_key: choice})
-    return st.text_area(t("common.sentence"), key=text_key, max_chars=MAX_CHARS, height=80)
+    return st.text_area(t("common.sentence"), key=text_key, max_chars=MAX_CHARS, height=80,
+                        help=t("common.max_chars", limit=MAX_CHARS))
 
 
 def pair_input(prefix: str) -> tuple[str, str]:
@@ -65,8 +66,10 @@ def pair_input(prefix: str) -> tuple[str, str]:
                     lambda i: {source_key: pairs[i]["source"], target_key: pairs[i]["target"]},
                     format_func=lambda i: f"{pairs[i]['source']}  →  {pairs[i]['target']}")
     left, right = st.columns(2)
-    source = left.text_input(t("common.source"), key=source_key, max_chars=MAX_CHARS)
-    target = right.text_input(t("common.target"), key=target_key, max_chars=MAX_CHARS)
+    source = left.text_input(t("common.source"), key=source_key, max_chars=MAX_CHARS,
+                             help=t("common.max_chars", limit=MAX_CHARS))
+    target = right.text_input(t("common.target"), key=target_key, max_chars=MAX_CHARS,
+                              help=t("common.max_chars", limit=MAX_CHARS))
     return source, target
 
 
