@@ -97,7 +97,7 @@ def parameter_calculator() -> None:
         t("lstm.col_layer"): np.arange(1, depth + 1),
         **{name: [compute.shape_text(layer[name]) for layer in lstm["shapes"]] for name in lstm["shapes"][0]},
         t("lstm.col_total"): [f"{sum(n.values()):,}" for n in lstm["sizes"]],
-    }))
+    }), hide_index=True)
     pytorch, textbook, rnn_col = st.columns(3)
     pytorch.metric(t("lstm.count_pytorch"), f"{lstm['pytorch']:,}")
     textbook.metric(t("lstm.count_textbook"), f"{lstm['textbook']:,}",

@@ -94,6 +94,6 @@ st.table(charts.table(**{
     "b_ih + b_hh": [f"{sizes[k]['b_ih'] + sizes[k]['b_hh']:,}" for k in KINDS],
     t("lstm.col_total"): [f"{counts[k]['pytorch']:,}" for k in KINDS],
     t("gru.col_share"): [f"{counts[k]['pytorch'] / counts['lstm']['pytorch']:.0%}" for k in KINDS],
-}))
+}), hide_index=True)
 st.caption(t("gru.params_caption", d=D_MODEL, hidden=hidden,
              ratio=sizes["gru"]["W_hh"] / sizes["lstm"]["W_hh"]))

@@ -26,7 +26,7 @@ st.table(charts.table(**{
     t("cmp.col_aspect"): [t(f"cmp.row_{r}") for r in rows],
     t("cmp.col_attention"): [t(f"cmp.row_{r}_attention") for r in rows],
     t("cmp.col_self"): [t(f"cmp.row_{r}_self") for r in rows],
-}))
+}), hide_index=True)
 st.caption(t("cmp.table_caption"))
 
 with st.sidebar:
