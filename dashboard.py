@@ -12,7 +12,10 @@ st.markdown(t("home.intro"))
 path, start = st.columns([2, 3], gap="large")
 with path:
     st.subheader(t("home.path_title"))
-    st.mermaid_chart(t("home.path_diagram"), alt=t("home.path_alt"))
+    # Plain text, not a Mermaid diagram: laying one out took the browser ~1 s on every visit
+    # to the landing page (bench/bench_browser.py's profile), for a straight chain of five steps.
+    with st.container(border=True):
+        st.markdown(t("home.path_steps"))
     st.caption(t("home.path_caption"))
 
     st.subheader(t("home.review_title"))
