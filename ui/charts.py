@@ -22,6 +22,9 @@ MAX_CELLS = 4096
 # Fit the width to the page but keep the height for the plot itself: with Streamlit's
 # default ("fit"), rotated axis labels eat into the height and rows lose their labels.
 FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
+# Heatmaps are drawn on a canvas, not as SVG: one SVG node per cell made the browser's redraw
+# of a page of heatmaps about twice as slow (bench/bench_browser.py's profile).
+CANVAS = {"embedOptions": {"renderer": "canvas"}}
 # Show every token label rather than dropping alternate ones when they crowd...
 TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
 # ... up to this many; past it they would be written over each other, so every other one goes.
@@ -178,6 +181,7 @@ def heatmap(
         value_title = t("common.block_mean", title=value_title, b=b)
         highlight_row = None if highlight_row is None else highlight_row // b
     spec = {
+        "usermeta": CANVAS,
         "title": title or "",
         "height": height or int(np.clip(CELL_PX * len(row_labels), 120, 800)),
         "autosize": FIT_WIDTH,
@@ -323,6 +327,7 @@ def heatmap_grid(
         "columns": columns,
         "spec": {"width": side, "height": side, **cells},
         "config": config,
+        "usermeta": CANVAS,
     }
     st.vega_lite_chart(frame, spec, width="content")
 
