@@ -8,20 +8,15 @@ import math
 
 import pytest
 from corpus import CORPUS, MARKUP, NOT_A_NUMBER
+from corpus import TEXT_BOXES as SHARED_TEXT_BOXES
 
 from conftest import charts, open_page
 from ui.i18n import catalog
+from ui.layout import NAV
 
-# (page, its text boxes)
-TEXT_BOXES = [
-    ("pages/1_self_attention.py", ["sa_text"]),
-    ("pages/2_seq2seq_attention.py", ["s2s_source", "s2s_target"]),
-    ("pages/3_rnn.py", ["rnn_text"]),
-    ("pages/4_lstm.py", ["lstm_text"]),
-    ("pages/5_gru.py", ["gru_text"]),
-    ("pages/6_attention_vs_self_attention.py", ["cmp_text", "cmp_source", "cmp_target"]),
-    ("pages/7_review.py", ["rv_note_rnn", "rv_retro_text"]),
-]
+SCRIPTS = {key: script for _, links in NAV for script, key, _ in links}
+# (page script, its text boxes)
+TEXT_BOXES = [(SCRIPTS[key], boxes) for key, boxes in SHARED_TEXT_BOXES]
 SHOWN_AS_MARKDOWN = ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header")
 
 

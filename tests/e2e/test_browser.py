@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from corpus import CORPUS, NOT_A_NUMBER
+from corpus import CORPUS, NOT_A_NUMBER, TEXT_BOXES
 
 from core.embeddings import tokenize
 from scripts.appserver import ROOT, messages_received, page_paths, screenshot_whole, wait_for_rerun
@@ -39,17 +39,8 @@ SLIDERS = [
 LOADS = [(key, lang) for key in PAGES for lang in LANGS]
 NO_SLIDER = {"home", "review"}  # the review is tested by answering a question instead
 
-# Every text box of every page. One page takes the whole corpus; every other page the subset in its
-# first box, and the markup in its further boxes (of the same kinds: text inputs and text areas).
-TEXT_BOXES = [
-    ("self_attention", ["sa_text"]),
-    ("seq2seq_attention", ["s2s_source", "s2s_target"]),
-    ("rnn", ["rnn_text"]),
-    ("lstm", ["lstm_text"]),
-    ("gru", ["gru_text"]),
-    ("attention_vs_self_attention", ["cmp_text", "cmp_source", "cmp_target"]),
-    ("review", ["rv_note_rnn", "rv_retro_text"]),
-]
+# Every text box of every page (tests/corpus.py). One page takes the whole corpus; every other page
+# the subset in its first box, and the markup in its further boxes.
 FULL_CORPUS_PAGE = "rnn"  # the quickest page to rerun
 # Each ends on text with words, so the next box starts with every chart there.
 SUBSET = ("empty", "a 20,000-character word", "right to left", "HTML and JavaScript")
