@@ -145,7 +145,8 @@ for lag in experiment.lags:
     for kind in experiment.kinds:
         lags_done, mean, low, high = by_lag[kind]
         j = lags_done.index(lag) if lag in lags_done else None
-        cells_at_lag.append("" if j is None else f"{mean[j]:.0%} ({low[j]:.0%}–{high[j]:.0%})")
+        spread = "" if j is None or f"{low[j]:.0%}" == f"{high[j]:.0%}" else f" ({low[j]:.0%}–{high[j]:.0%})"
+        cells_at_lag.append("" if j is None else f"{mean[j]:.0%}{spread}")
     rows[t("lab.col_lag", lag=lag)] = cells_at_lag
 st.dataframe(rows, hide_index=True)
 st.caption(t("lab.table_caption"))

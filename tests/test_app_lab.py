@@ -89,6 +89,11 @@ def test_opens_on_the_saved_results_without_training(lang, monkeypatch):
     assert texts["lab.precomputed"] in [c.value for c in at.caption]
     table = at.dataframe[0].value
     assert table.shape == (3, 1 + len(lab.Experiment().lags))
+    for row, kind in enumerate(lab.KINDS):  # the mean, and the seeds' range where they differ
+        for col, lag in enumerate(lab.Experiment().lags, start=1):
+            accuracies = [r["accuracy"] for r in SAVED["runs"] if r["kind"] == kind and r["lag"] == lag]
+            low, high = f"{min(accuracies):.0%}", f"{max(accuracies):.0%}"
+            assert table.iloc[row, col] == f"{np.mean(accuracies):.0%}" + ("" if low == high else f" ({low}–{high})")
     loss = chart_with(at, "loss")
     assert set(loss["series"]) == {"RNN", "LSTM", "GRU"} and np.isfinite(loss["loss"]).all()
     example = chart_with(at, "value")
