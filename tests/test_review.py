@@ -8,6 +8,8 @@ import pytest
 from core import review
 from core.exercises import EXERCISES, gru_params_exercise, is_right, make_exercise
 from core.recurrent import count_parameters
+from ui.i18n import LANGS, catalog
+from ui.review import questions
 
 DAY = date(2025, 3, 1)
 
@@ -136,3 +138,21 @@ def test_answers_are_checked_with_the_tolerance():
     assert is_right(ex, 0.24) and is_right(ex, 0.25) and is_right(ex, 0.2447)
     assert not is_right(ex, 0.23) and not is_right(ex, None) and not is_right(ex, float("nan"))
     assert is_right({"answer": 1920, "tolerance": 0}, 1920) and not is_right({"answer": 1920, "tolerance": 0}, 1921)
+
+
+# --- choice questions' texts ----------------------------------------------------------------
+
+CHOICE = [i for i, q in questions().items() if q["kind"] == "choice"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("card_id", CHOICE)
+def test_the_right_option_cannot_be_guessed_by_its_length(card_id, lang):
+    # The detail belongs in `explain`, shown after answering: an option at most 1.2 times as long
+    # as the longest wrong one does not stand out (before this rule, rnn_long's was 203 vs 77).
+    q, texts = questions()[card_id], catalog(lang)
+    length = {o: len(texts[f"rv.q.{card_id}.opt_{o}"]) for o in q["options"]}
+    right = length.pop(q["correct"])
+    assert right <= 1.2 * max(length.values()), (
+        f"{card_id} ({lang}): the right option has {right} characters, the wrong ones {sorted(length.values())}"
+    )
