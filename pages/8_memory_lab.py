@@ -13,11 +13,11 @@ from ui.layout import page, remember, t
 EXAMPLE_LAG = 8  # the example sequence's gap: long enough to see, short enough to read
 SMOOTHING = 20  # steps in the loss curves' moving average
 COLORS = {"RNN": "#d62728", "LSTM": "#1f77b4", "GRU": "#2ca02c"}  # a cell keeps its colour on every chart
-DEFAULTS, PRECOMPUTED_RUNS = lab.load_precomputed()
+DEFAULTS, _ = lab.load_precomputed()  # also puts the saved runs into the shared results cache
 CHANCE = 1 / lab.NUM_SYMBOLS
 
 
-def live_report(bar, live, kind: str, position: str, fraction, steps: int, started: float):
+def live_report(bar, live, kind: str, position: dict, fraction, steps: int, started: float):
     """core.training.train's callback for one run: every ~0.3 s, move the progress bar and redraw
     the run's loss curve; past the time cap, ask training to stop."""
     losses, clock = [], {"shown": 0.0}
