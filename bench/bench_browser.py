@@ -33,7 +33,6 @@ import contextlib
 import re
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.readme import machine, write_section  # noqa: E402
+from ui.i18n import text  # noqa: E402
 from scripts.appserver import (  # noqa: E402
     HELLO,
     Server,
@@ -63,7 +63,7 @@ VIEWPORT = {"width": 1400, "height": 900}
 HELLO_ENV = {"STREAMLIT_CLIENT_SHOW_SIDEBAR_NAVIGATION": "true"}
 KOREAN = ("self_attention",)  # pages timed in Korean too, to show the language costs nothing
 
-# Page key -> the catalog key (ui/locales/*.toml) of the label of the slider moved on it.
+# Page key -> the catalog key (ui/locales/<lang>/*.toml) of the label of the slider moved on it.
 SLIDERS = {
     "rnn": "rnn.radius",  # rnn_radius
     "lstm": "lstm.forget_bias",  # lstm_forget_bias
@@ -370,10 +370,7 @@ def bench_hello(browser, server: Server, repeats: int, results: Results) -> None
 
 
 def bench_ours(browser, server: Server, repeats: int, results: Results) -> None:
-    catalogs = {lang: tomllib.loads((ROOT / "ui" / "locales" / f"{lang}.toml").read_text(encoding="utf-8"))
-                for lang in ("en", "ko")}
-    label = {(key, lang): catalog[name.split(".")[0]][name.split(".")[1]]
-             for key, name in SLIDERS.items() for lang, catalog in catalogs.items()}
+    label = {(key, lang): text(lang, name) for key, name in SLIDERS.items() for lang in ("en", "ko")}
     paths = page_paths()
     runs = [(key, "en") for key in paths] + [(key, "ko") for key in KOREAN]
     loads, clicks, slides = (collections.defaultdict(list) for _ in range(3))

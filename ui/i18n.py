@@ -1,7 +1,11 @@
-"""The text catalog: every word a learner reads, one TOML file per language.
+"""The text catalog: every word a learner reads, one folder of TOML files per language.
 
-Keys are dotted (`sa.step3.title`): the TOML section, then the key. Page code asks
-for a key with `t("sa.title")` and never holds display text itself.
+`locales/<lang>/<section>.toml` holds one top-level section (`sa.toml` holds `[sa]`,
+`[sa.step1]`, ...), so a page's texts sit in a file of their own. Keys are dotted
+(`sa.step3.title`): the TOML section, then the key. Page code asks for a key with
+`t("sa.title")` and never holds display text itself. Every key exists in both languages
+(tests/test_i18n.py); values are Markdown unless a page shows them as plain text, and
+`{name}` placeholders are filled in by the page.
 """
 
 from __future__ import annotations
@@ -30,8 +34,14 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
 @cache
 def catalog(lang: str) -> dict[str, str]:
     """All texts of one language, keyed by dotted name."""
-    with open(LOCALES / f"{lang}.toml", "rb") as f:
-        return _flatten(tomllib.load(f))
+    texts: dict[str, str] = {}
+    for path in sorted((LOCALES / lang).glob("*.toml")):
+        with open(path, "rb") as f:
+            table = _flatten(tomllib.load(f))
+        if clash := texts.keys() & table.keys():
+            raise ValueError(f"{path.name} repeats keys defined in another file: {sorted(clash)}")
+        texts.update(table)
+    return texts
 
 
 def text(lang: str, key: str, **values) -> str:
