@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from core.attention import weighted_values
 from core.embeddings import tokenize
 from ui import charts, compute
 from ui.compute import D_MODEL, SATURATION_TRIALS, SEEDS
@@ -116,7 +117,7 @@ with right:
 
 # Step 6: weight each value vector
 step_header(6, "sa.step6", r"a_{ij}\, v_j \qquad j = 1, \dots, n")
-weighted = r["weighted_values"][query]  # (n_keys, d_v) for the chosen query
+weighted = weighted_values(r["weights"][query], r["V"])  # (n_keys, d_v): the chosen query's only
 charts.heatmap(weighted, labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_key"),
                value_title=t("sa.weighted_value"), diverging=True, title=for_query)
 

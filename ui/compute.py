@@ -2,6 +2,10 @@
 
 The cache decorators live here, in a module imported once, not in page scripts: a
 decorator in a page is rebuilt on every rerun, and hashing its source costs ~2.5 ms.
+
+Every cache is bounded in entries and in time (CACHE_TTL), and keeps only what a page draws,
+so no stream of distinct inputs (links with a different `?sa_text=`) grows the server's memory
+without bound: bench/memory_test.py measures it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from core.training import memory_task
 D_MODEL = 50  # GloVe's 50 dimensions
 SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 SATURATION_TRIALS = 256
+CACHE_TTL = 3600  # seconds: an entry nobody has asked for within an hour is dropped
 
 
 def projections(projection: str, d_k: int, seed: int):
@@ -46,17 +51,19 @@ def projections(projection: str, d_k: int, seed: int):
     return random_projections(D_MODEL, d_k, seed)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)  # ~2 MB an entry at 256 tokens
 def seven_steps(tokens: tuple, d_k: int, projection: str, seed: int, causal: bool,
                 temperature: float):
     """Embed the tokens and run the seven steps: (Embedding, every intermediate by name)."""
     emb = embed(list(tokens))
     W_q, W_k, W_v = projections(projection, d_k, seed)
     mask = causal_mask(len(tokens)) if causal else None
-    return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature)
+    # unsummed=False: step 6's (n, n, d_k) array is 26 MB at 256 tokens, and the page shows one
+    # query's row of it (core.attention.weighted_values), computed when it is drawn
+    return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature, unsummed=False)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=CACHE_TTL, show_spinner=False)  # (H, n, n) weights: 13 MB at 25 heads, 256 tokens
 def heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: bool):
     """Multi-head attention on the same embeddings, (d_model, d_model) projections."""
     X = embed(list(tokens)).X
@@ -66,13 +73,13 @@ def heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: boo
     return multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads, mask=mask)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def saturation(n_keys: int):
     """How peaked the softmax gets as d_k grows, with and without the division by √d_k."""
     return softmax_saturation(SATURATION_D_K, n_keys=n_keys, trials=SATURATION_TRIALS, seed=0)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: float):
     """Encoder and decoder states of a sentence pair and their alignment under one score function.
 
@@ -86,7 +93,7 @@ def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: fl
     return H_e, H_d, aligned, embed(list(source)).sources, embed(list(target)).sources
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def both_ways(source: tuple, target: tuple, temperature: float):
     """The same sentence pair run both ways, with the same states, dot scores and temperature.
 
@@ -99,7 +106,7 @@ def both_ways(source: tuple, target: tuple, temperature: float):
             alignment(H_e, H_e, temperature=temperature)["weights"])
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, seed: int):
     """How strongly word 1 still moves each later position: (rnn (T,), self-attention (T,)).
 
@@ -113,7 +120,7 @@ def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, see
     return rnn_first_input_influence(X, **w), _attention_first_word_influence(tokens)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def _attention_first_word_influence(tokens: tuple):
     return attention_first_input_influence(embed(list(tokens)).X, *identity_projections(D_MODEL))
 
@@ -133,7 +140,7 @@ def _glove_inputs(tokens: tuple) -> tuple[np.ndarray, int]:
     return emb.X, emb.sources.count("fallback")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
     """A tanh RNN over the tokens' GloVe vectors, PyTorch-style random weights from `seed`, with
     W_hh rescaled to spectral radius `radius`.
@@ -151,7 +158,7 @@ def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
             "fallback": fallback}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
     """The RNN the LSTM and GRU pages compare against: PyTorch's default initialisation, no
     rescaling. Returns gradient_norms' dict: hidden (T,) and inputs (T,)."""
@@ -159,7 +166,7 @@ def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
     return gradient_norms("rnn", X, None, init_weights("rnn", D_MODEL, hidden, seed))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def lstm_run(tokens: tuple, hidden: int, seed: int, forget_bias: float) -> tuple[dict, dict]:
     """An LSTM over the tokens' GloVe vectors, every forget-gate unit's bias set to `forget_bias`.
 
@@ -173,7 +180,7 @@ def lstm_run(tokens: tuple, hidden: int, seed: int, forget_bias: float) -> tuple
             trace_gradient_norms("lstm", trace, w, ("cell", "cell_full", "cell_inputs")))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def gru_run(tokens: tuple, hidden: int, seed: int, update_bias: float) -> tuple[dict, dict]:
     """A GRU over the tokens' GloVe vectors, every update-gate unit's bias set to `update_bias`.
 
@@ -204,14 +211,14 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return f"{shape[0]:,}" if len(shape) == 1 else " × ".join(map(str, shape)) + f" = {int(np.prod(shape)):,}"
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=8, ttl=CACHE_TTL, show_spinner=False)
 def parameter_curves(input_size: int) -> dict[str, np.ndarray]:
     """One-layer parameter counts of each cell over PARAM_HIDDEN_SIZES: {kind: (sizes,) int}."""
     return {kind: np.array([count_parameters(kind, input_size, h) for h in PARAM_HIDDEN_SIZES])
             for kind in ("rnn", "gru", "lstm")}
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)
 def lab_example(lag: int, num_symbols: int, noise: float, seed: int = 0) -> np.ndarray:
     """One sequence of the memory lab's task: (lag + 2, num_symbols + 2), a row per step."""
     X, _ = memory_task(lag, 1, num_symbols, noise, seed=seed)
