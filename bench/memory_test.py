@@ -11,6 +11,10 @@ warm-up visit (imports loaded, the GloVe table read) the server's RSS is the idl
 page draws), and each moves the temperature slider and the heads slider to 25 heads once (the
 largest `heads` result), over Streamlit's websocket protocol like bench/load_test.py's learners.
 The server's RSS is read again after every tenth visitor, and once more after the last has left.
+The server drops a visitor's session SESSION_TTL seconds after it left (Streamlit's
+`server.disconnectedSessionTTL`, 120 s by default, kept for reconnecting tabs), so the figure is
+what the caches and the process keep, not sessions still open: bench/load_test.py measures the
+memory per learner.
 Target: no more than a few hundred MB above idle however many links (TARGET_MB), and the
 growth flattening out rather than rising with every link.
 """
@@ -22,6 +26,7 @@ import asyncio
 import random
 import sys
 import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -34,6 +39,7 @@ from scripts.appserver import rss_mb, running_app  # noqa: E402
 TARGET_MB = 300  # above the idle server, after any number of distinct long links
 WORDS = 300
 PAGE = "self_attention"
+SESSION_TTL = 5  # seconds
 
 
 def sentence(seed: int, vocabulary: list[str]) -> str:
@@ -69,7 +75,8 @@ async def visit(url: str, text: str, tally: Tally, seed: int) -> None:
 
 def measure(links: int, gc: bool) -> dict:
     log = Path(tempfile.mkstemp(prefix="memory-server-", suffix=".log")[1])
-    env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true" if gc else "false"}
+    env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true" if gc else "false",
+           "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(SESSION_TTL)}
     vocabulary = glove_words()
     tally = Tally()
     with running_app(log=log, env=env) as server:
@@ -81,6 +88,7 @@ def measure(links: int, gc: bool) -> dict:
             asyncio.run(visit(server.url, sentence(i + 1, vocabulary), tally, seed=i + 1))
             if (i + 1) % 10 == 0 or i + 1 == links:
                 steps.append((i + 1, rss_mb(pid)))
+        time.sleep(SESSION_TTL + 5)  # the last sessions dropped
         after = rss_mb(pid)
     return {"idle": idle, "steps": steps, "after": after, "tally": tally, "log": log}
 
@@ -100,7 +108,8 @@ def row(result: dict, links: int, gc: bool) -> str:
         "",
         f"{runs} reruns, {errors} errors. RSS after every ten links: "
         + ", ".join(f"{n}: {mb:.0f} MB" for n, mb in result["steps"])
-        + f". Measured by `python bench/memory_test.py --links {links}{' --gc' if gc else ''}` on {machine()}.",
+        + f". Sessions dropped {SESSION_TTL} s after their visitor left. Measured by "
+        f"`python bench/memory_test.py --links {links}{' --gc' if gc else ''}` on {machine()}.",
     ])
 
 

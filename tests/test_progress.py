@@ -188,22 +188,28 @@ def test_markup_in_an_import_stays_text():
     assert parse_import(export_json(doc, DAY))["notes"]["rnn"] == "<script>alert('x')</script>"
 
 
-@pytest.mark.parametrize(("setting", "url", "ip", "expected"), [
-    ("local", "https://example.org/review", "203.0.113.9", "local"),
-    ("session", "http://localhost:8501/", None, "session"),
-    (" Session ", "http://localhost:8501/", None, "session"),
-    (None, "http://localhost:8501/review", None, "local"),
-    (None, "http://127.0.0.1:8501/", None, "local"),
-    (None, "http://[::1]:8501/", None, "local"),
-    (None, "https://seq-models.example.org/", "203.0.113.9", "session"),
-    (None, "http://localhost:8501/", "203.0.113.9", "session"),  # a remote client claiming localhost
-    (None, "https://seq-models.example.org/", None, "session"),  # behind a proxy on this machine
-    (None, "http://localhost.evil.example/", None, "session"),
+@pytest.mark.parametrize(("setting", "host", "ip", "expected"), [
+    ("local", "seq-models.example.org", "203.0.113.9", "local"),
+    ("session", "localhost:8501", None, "session"),
+    (" Session ", "localhost:8501", None, "session"),
+    (None, "localhost:8501", None, "local"),
+    (None, "LOCALHOST:8501", None, "local"),  # host names are case-insensitive
+    (None, "localhost", None, "local"),
+    (None, "127.0.0.1:8501", None, "local"),
+    (None, "[::1]:8501", None, "local"),
+    (None, "seq-models.example.org", "203.0.113.9", "session"),
+    (None, "localhost:8501", "203.0.113.9", "session"),  # a remote client claiming localhost
+    (None, "seq-models.example.org", None, "session"),  # behind a proxy on this machine
+    (None, "rebind.evil.example:8501", None, "session"),  # DNS rebinding: evil name -> 127.0.0.1
+    (None, "localhost.evil.example:8501", None, "session"),
+    (None, "127.0.0.1.nip.io:8501", None, "session"),
+    (None, "[::1", None, "session"),  # not a host at all
+    (None, "", None, "session"),
     (None, None, None, "session"),  # unknown: the safe choice
-    ("disk", "http://localhost:8501/", None, "local"),  # an unknown setting falls back to detection
+    ("disk", "localhost:8501", None, "local"),  # an unknown setting falls back to detection
 ])
-def test_storage_mode(setting, url, ip, expected):
-    assert storage_mode(setting, url, ip) == expected
+def test_storage_mode_trusts_the_host_header_and_the_peer(setting, host, ip, expected):
+    assert storage_mode(setting, host, ip) == expected
 
 
 def test_data_dir_follows_the_override_and_the_platform(tmp_path):
