@@ -244,7 +244,10 @@ def read_import(raw: bytes, cards: Collection[str] | None = None,
         raise BadImportError("wrong_app")
     if type(data.get("version")) is not int or data["version"] != VERSION:
         raise BadImportError("wrong_version")
-    return _checked(data, cards, concepts, strict=True)
+    doc, dropped = _checked(data, cards, concepts, strict=True)
+    if not fits(doc):  # compact JSON under the cap whose own export would not be: it could not come back
+        raise BadImportError("too_large")
+    return doc, dropped
 
 
 def parse_import(raw: bytes) -> dict:

@@ -50,7 +50,7 @@ def sentence_input(prefix: str, long: bool = False) -> str:
     if long:
         choices = [examples()["long"][ours], examples()["long"][other], *choices]
     text_key = f"{prefix}_text"
-    remember(text_key, choices[0])
+    remember(text_key, choices[0], max_chars=MAX_CHARS)
     _example_picker(t("common.examples"), f"{prefix}_example", choices, lambda choice: {text_key: choice})
     return st.text_area(t("common.sentence"), key=text_key, max_chars=MAX_CHARS, height=80,
                         help=t("common.max_chars", limit=MAX_CHARS))
@@ -60,8 +60,8 @@ def pair_input(prefix: str) -> tuple[str, str]:
     """Two text boxes, a source sentence and its translation, with built-in pairs to pick from."""
     pairs = load_pairs()
     source_key, target_key = f"{prefix}_source", f"{prefix}_target"
-    remember(source_key, pairs[0]["source"])
-    remember(target_key, pairs[0]["target"])
+    remember(source_key, pairs[0]["source"], max_chars=MAX_CHARS)
+    remember(target_key, pairs[0]["target"], max_chars=MAX_CHARS)
     _example_picker(t("common.example_pairs"), f"{prefix}_pair", list(range(len(pairs))),
                     lambda i: {source_key: pairs[i]["source"], target_key: pairs[i]["target"]},
                     format_func=lambda i: f"{pairs[i]['source']}  →  {pairs[i]['target']}")
