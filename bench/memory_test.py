@@ -2,7 +2,8 @@
 
     python bench/memory_test.py                 # 100 distinct links, print the row
     python bench/memory_test.py --links 300     # more of them
-    python bench/memory_test.py --gc            # the same with Streamlit's post-run gc.collect on
+    python bench/memory_test.py --no-gc         # the same with Streamlit's post-run gc.collect off
+    python bench/memory_test.py --readme        # also write both rows into README.md
 
 One `streamlit run dashboard.py` on 127.0.0.1 (the repository's .streamlit/config.toml). After a
 warm-up visit (imports loaded, the GloVe table read) the server's RSS is the idle figure. Then
@@ -33,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.load_test import Learner, Tally  # noqa: E402
-from bench.readme import machine  # noqa: E402
+from bench.readme import machine, write_section  # noqa: E402
 from scripts.appserver import rss_mb, running_app  # noqa: E402
 
 TARGET_MB = 300  # above the idle server, after any number of distinct long links
@@ -74,6 +75,7 @@ async def visit(url: str, text: str, tally: Tally, seed: int) -> None:
 
 
 def measure(links: int, gc: bool) -> dict:
+    """The idle RSS, the RSS after every ten links and after the last; `gc`: runner.postScriptGC."""
     log = Path(tempfile.mkstemp(prefix="memory-server-", suffix=".log")[1])
     env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true" if gc else "false",
            "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(SESSION_TTL)}
@@ -93,35 +95,45 @@ def measure(links: int, gc: bool) -> dict:
     return {"idle": idle, "steps": steps, "after": after, "tally": tally, "log": log}
 
 
+HEADER = ["| server | idle | after the links | above idle | × idle | peak above idle | target |",
+          "|---|---:|---:|---:|---:|---:|---|"]
+
+
 def row(result: dict, links: int, gc: bool) -> str:
     idle, peak = result["idle"], max(mb for _, mb in result["steps"])
     above = result["after"] - idle
     mark = "✓" if peak - idle <= TARGET_MB else "⚠"
-    runs = len(result["tally"].runs)
-    errors = sum(result["tally"].errors.values())
-    return "\n".join([
-        "| server | idle | after the links | above idle | × idle | peak above idle | target |",
-        "|---|---:|---:|---:|---:|---:|---|",
-        f"| {links} distinct {WORDS}-word `?sa_text=` links, post-run GC {'on' if gc else 'off'} "
-        f"| {idle:.0f} MB | {result['after']:.0f} MB | {above:+.0f} MB | {result['after'] / idle:.2f} "
-        f"| {peak - idle:+.0f} MB | ≤ {TARGET_MB} MB {mark} |",
-        "",
-        f"{runs} reruns, {errors} errors. RSS after every ten links: "
-        + ", ".join(f"{n}: {mb:.0f} MB" for n, mb in result["steps"])
-        + f". Sessions dropped {SESSION_TTL} s after their visitor left. Measured by "
-        f"`python bench/memory_test.py --links {links}{' --gc' if gc else ''}` on {machine()}.",
-    ])
+    what = "as configured (post-run GC on)" if gc else "post-run GC off (`runner.postScriptGC = false`)"
+    return (f"| {links} distinct {WORDS}-word `?sa_text=` links, {what} "
+            f"| {idle:.0f} MB | {result['after']:.0f} MB | {above:+.0f} MB | {result['after'] / idle:.2f} "
+            f"| {peak - idle:+.0f} MB | ≤ {TARGET_MB} MB {mark} |")
+
+
+def note(result: dict, links: int, gc: bool) -> str:
+    runs, errors = len(result["tally"].runs), sum(result["tally"].errors.values())
+    return (f"Post-run GC {'on' if gc else 'off'}: {runs} reruns, {errors} errors; RSS after every ten links: "
+            + ", ".join(f"{n}: {mb:.0f} MB" for n, mb in result["steps"]) + ".")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, default=100, help="distinct long links opened (default 100)")
-    parser.add_argument("--gc", action="store_true", help="turn Streamlit's post-run gc.collect on")
+    parser.add_argument("--no-gc", action="store_true",
+                        help="turn Streamlit's post-run gc.collect off (the config turns it on)")
     args = parser.parse_args()
     if not 1 <= args.links <= 1000:
         parser.error("bounded on purpose: 1-1000 links")
-    result = measure(args.links, args.gc)
-    print(row(result, args.links, args.gc))
-    for error, count in result["tally"].errors.most_common():
-        print(f"  error x{count}: {error}")
-    print(f"server log: {result['log']}")
+    modes = (True, False) if args.readme else (not args.no_gc,)
+    results = {gc: measure(args.links, gc) for gc in modes}
+    text = "\n".join([*HEADER, *(row(results[gc], args.links, gc) for gc in modes), "",
+                      " ".join(note(results[gc], args.links, gc) for gc in modes)
+                      + f" Sessions dropped {SESSION_TTL} s after their visitor left. Measured by "
+                      f"`python bench/memory_test.py --links {args.links}"
+                      f"{' --readme' if args.readme else '' if modes[0] else ' --no-gc'}` on {machine()}."])
+    print(text)
+    for gc, result in results.items():
+        for error, count in result["tally"].errors.most_common():
+            print(f"  error x{count} (GC {'on' if gc else 'off'}): {error}")
+        print(f"server log: {result['log']}")
+    if args.readme:
+        write_section("memory", text)

@@ -6,6 +6,7 @@ The `pages/` folder's own discovery serves the pages; its default menu is hidden
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 
@@ -142,8 +143,26 @@ def _to_url(key: str, value, default) -> None:
         st.query_params[key] = wanted
 
 
+_startup_frozen = threading.Event()
+
+
+def freeze_startup_objects() -> None:
+    """Once per process, at the first page's start: move every object alive (Streamlit, NumPy, pandas,
+    Altair, the app's modules: ~95,000) to the collector's permanent generation (gc.freeze).
+
+    Streamlit's full collection after every run (`runner.postScriptGC`, which a page's reference
+    cycles need: without it their matrices pile up, bench/memory_test.py) then scans only what
+    sessions have made since: ~0.1 ms instead of 25-60 ms. Frozen objects are still freed by
+    reference counting; only a cycle among them is never collected, so this runs once, before
+    any page has computed anything."""
+    if not _startup_frozen.is_set():
+        _startup_frozen.set()
+        gc.freeze()
+
+
 def page(title_key: str, icon: str) -> str:
     """Set up a page: its title, the language and the sidebar menu. Returns the language."""
+    freeze_startup_objects()
     _this_run.lang = None
     current = _this_run.lang = _resolve_language()
     st.set_page_config(page_title=t(title_key), page_icon=icon, layout="wide")
