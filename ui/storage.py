@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from core.progress import DB_NAME, MemoryProgress, SqliteProgress, clean, default_data_dir, empty, fits
+from ui.review import CONCEPTS, questions
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 STATE_KEY = "rv_progress"  # the session's document in session mode, and after a failure
@@ -83,8 +84,6 @@ def db_path():
 
 def known_ids() -> tuple[dict, tuple]:
     """The card ids and note concepts the app has (the review's question set)."""
-    from ui.review import CONCEPTS, questions  # ui.review draws; this module only keeps
-
     return questions(), CONCEPTS
 
 
