@@ -120,6 +120,7 @@ if __name__ == "__main__":
     parser.add_argument("--links", type=int, default=100, help="distinct long links opened (default 100)")
     parser.add_argument("--no-gc", action="store_true",
                         help="turn Streamlit's post-run gc.collect off (the config turns it on)")
+    parser.add_argument("--readme", action="store_true", help="measure both and write them into README.md")
     args = parser.parse_args()
     if not 1 <= args.links <= 1000:
         parser.error("bounded on purpose: 1-1000 links")
