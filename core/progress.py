@@ -328,12 +328,6 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")  # json.loads would otherwise accept NaN and Infinity
 
 
-def _mapping(value, field: str, limit: int) -> dict:
-    if not isinstance(value, dict) or len(value) > limit or not all(ID.fullmatch(k) for k in value):
-        raise BadImportError("bad_field", field)
-    return value
-
-
 def _int(value, field: str, low: int, high: int) -> int:
     if type(value) is not int or not low <= value <= high:  # type(): True is an int, but not a count
         raise BadImportError("bad_field", field)
