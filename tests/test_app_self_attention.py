@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 
 import ui.charts as charts_module
 from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, type_text
-from core.attention import identity_projections, self_attention
+from core.attention import identity_projections, random_projections, self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
 from ui.widgets import matrix_csv
@@ -86,6 +86,17 @@ def test_heatmaps_draw_the_core_matrices():
     scaled = chart_titled(at, EN["sa.scaled_score"])
     assert np.isnan(scaled[~mask]).all()  # masked cells are drawn grey, not as numbers
     np.testing.assert_allclose(scaled[mask], expected["scaled_scores"][mask], atol=1e-9)
+
+
+def test_step_six_shows_the_chosen_querys_weighted_values_and_they_sum_to_its_output():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    at.radio(key="sa_projection").set_value("random").run()
+    pick_query(at, 2)  # "sat"
+    X = embed(tokenize("the cat sat on the mat")).X
+    expected = self_attention(X, *random_projections(50, 8, 0))
+    shown = chart_titled(at, EN["sa.weighted_value"])  # (n_keys, d_k): built when drawn, not cached
+    assert_allclose(shown, expected["weighted_values"][2], atol=1e-12)
+    assert_allclose(shown.sum(axis=0), expected["output"][2], atol=1e-12)
 
 
 def test_heatmap_legends_mark_the_exact_value_range():
