@@ -254,3 +254,18 @@ def test_every_question_id_is_a_valid_stored_id():
     from core.progress import ID
 
     assert all(ID.fullmatch(card_id) for card_id in questions())
+
+
+@pytest.mark.parametrize("held", [
+    {"cards": {"gone": answer(None, True, date.today()), "rnn_long": "x", "sqrt_dk": {1, 2}},
+     "notes": {"rnn": "\ud800", "gru": None}, "retro": [{"date": 5, "text": "x"}]},
+    {"cards": [], "notes": "?", "retro": {}},
+    "not even a document",
+])
+def test_whatever_the_session_holds_the_review_still_works(held):
+    at = open_page(PAGE)
+    at.session_state[storage.STATE_KEY] = held
+    at.run()
+    assert not at.exception
+    answer_current(at, right=True)  # and an answer is kept
+    assert at.session_state["rv_log"][0][0] in at.session_state[storage.STATE_KEY]["cards"]

@@ -134,7 +134,11 @@ class Store:
                 doc, self.skipped = clean(raw, cards, concepts)
                 st.session_state[STATE_KEY] = MemoryProgress(doc).load()  # where a failure carries on from
                 return doc
-        doc, self.skipped = clean(MemoryProgress(session_doc()).load(), cards, concepts)
+        held = session_doc()
+        doc, self.skipped = clean(held, cards, concepts)  # new containers: the page cannot change `held`
+        if not (isinstance(held, dict) and isinstance(held.get("cards"), dict)
+                and isinstance(held.get("notes"), dict) and isinstance(held.get("retro"), list)):
+            st.session_state[STATE_KEY] = clean(held, None, None)[0]  # writable again, unknown ids kept
         return doc
 
     def _write(self, name: str, *args):
