@@ -205,9 +205,9 @@ def read_progress() -> tuple[dict, str | None]:
     `problem` says why the local database could not be read (the progress is then the session's)."""
     cards, concepts = known_ids()
     if current_mode() == "local" and FAILED_KEY not in st.session_state:
-        if not db_path().is_file():
-            return empty(), None
         try:
+            if not db_path().is_file():  # (a folder it may not read raises here)
+                return empty(), None
             return clean(SqliteProgress(db_path()).load(), cards, concepts)[0], None
         except STORAGE_ERRORS as e:
             return clean(st.session_state.get(STATE_KEY) or empty(), cards, concepts)[0], f"{type(e).__name__}: {e}"
