@@ -1,0 +1,58 @@
+"""The Korean morphological analyser, loaded once per server and only when Korean text arrives.
+
+kiwipiepy (Kiwi 0.24) splits "RNN은 dependency를 잘 잡지만" into RNN / 은 / dependency / 를 /
+잘 / 잡 / 지만 with a part-of-speech tag and lemma for each morpheme. Its model costs ~510 MB
+of memory and ~5 s to load (bench/bench_korean.py), so nothing imports it until the first
+text with Hangul in it; then one instance serves every session (st.cache_resource).
+
+Importing this module installs `analyse` as core.embeddings' default Korean analyser, so every
+`core.embeddings.tokenize` call of the app splits Korean into morphemes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from core.embeddings import set_korean_analyser
+from ui.layout import t
+
+_loaded = False  # has this process built its Kiwi yet? (only to say so while it loads)
+
+
+# One analyser for the server's whole life: max_entries=1 bounds it, and no ttl, because
+# dropping it would only make some later learner wait ~5 s to build the same 510 MB again.
+@st.cache_resource(max_entries=1, ttl=None, show_spinner=False)
+def kiwi():
+    """The shared kiwipiepy.Kiwi instance (imported and built on first use)."""
+    from kiwipiepy import Kiwi  # lazy: ~510 MB and ~5 s, paid only when Korean text arrives
+
+    return Kiwi()
+
+
+def analyse(text: str) -> tuple[tuple[str, str, int, int, str], ...]:
+    """Kiwi's morphemes of `text`: (form, tag, start, length, lemma) each, positions in code points.
+
+    The first call of the process says, while the model loads, that it is loading."""
+    global _loaded
+    if not _loaded:
+        with st.spinner(t("common.korean_loading")):
+            kiwi()
+        _loaded = True
+    return _analyse(text)
+
+
+_lock = threading.Lock()  # sessions run on threads of their own; one Kiwi serves them one at a time
+
+
+# Results are small (a tuple per morpheme) and texts are capped at 20,000 characters.
+@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
+def _analyse(text: str) -> tuple[tuple[str, str, int, int, str], ...]:
+    analyser = kiwi()
+    with _lock:
+        tokens = analyser.tokenize(text)
+    return tuple((tok.form, tok.tag, tok.start, tok.len, tok.lemma) for tok in tokens)
+
+
+set_korean_analyser(analyse)
