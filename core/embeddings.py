@@ -21,7 +21,8 @@ Every token gets a row of X, found in this order:
 Data (built by scripts/build_glove_subset.py, GloVe 6B vectors, PDDL-1.0, by Pennington,
 Socher and Manning, Stanford NLP; and scripts/build_gloss_ko.py, which checks every gloss):
     data/glove_50d_top20k.npz   words (20000,) str, vectors (20000, 50) float32
-    data/gloss_ko.json          {"고양이": "cat", "높다": "high", ...}  (lemma -> English word)
+    data/gloss_ko.json          {"고양이": "cat", "높다": "high", "개/NNB": "piece", ...}
+                                (lemma, or lemma/tag for one sense of a homonym -> English word)
 """
 
 from __future__ import annotations
@@ -291,7 +292,9 @@ def _lookup(token: str, glove: GloVe, gloss: dict[str, str]) -> tuple[str, int |
             english = FUNCTION_GLOSS.get((nfc, token.tag))
             row = glove.index.get(english) if english else None
             return "function", row, english if row is not None else None
-        for key in (unicodedata.normalize("NFC", token.lemma), nfc):
+        lemma = unicodedata.normalize("NFC", token.lemma)
+        # "개/NNB" (the counter) before "개" (dog): a key with a tag names one sense of a homonym.
+        for key in (f"{lemma}/{token.tag}", lemma, nfc):
             english = gloss.get(key)
             if english is not None and (row := glove.index.get(english)) is not None:
                 return "gloss", row, english

@@ -7,6 +7,7 @@ The glosses are written by hand (the source file says how). This script refuses 
 the line, when:
   - a lemma is not NFC Hangul, or is listed twice with different glosses;
   - a gloss is not one lowercase word of the shipped GloVe subset (data/glove_50d_top20k.npz);
+  - a "lemma/TAG" key (one sense of a homonym: 개/NNB the counter, 개 dog) has no upper-case tag;
   - kiwipiepy would never look the lemma up: analysed alone ("연결하다" is 연결 + 하 + 다, so the
     noun 연결 is the key), the lemma must come out as one content morpheme with that lemma.
     A lemma kiwi gives only in context ("비슷하다" in "비슷하지만") goes after "@context".
@@ -64,8 +65,14 @@ def check(entries, kiwi) -> tuple[dict[str, str], list[str]]:
     errors = []
     for number, lemma, gloss, context_only in entries:
         where = f"{SOURCE.name}:{number}: {lemma} -> {gloss}"
+        lemma, _, tag = lemma.partition("/")  # "개/NNB": the counter 개, not 개 "dog"
         if unicodedata.normalize("NFC", lemma) != lemma or not all(has_hangul(ch) for ch in lemma):
             errors.append(f"{where}: the lemma is not NFC Hangul")
+        if tag:
+            if [(lm, tg) for lm, tg in content_lemmas(kiwi, lemma)][:1] != [(lemma, tag[:2])] and not tag.isupper():
+                errors.append(f"{where}: {tag!r} is not a Sejong tag")
+            lemma = f"{lemma}/{tag}"
+            context_only = True
         if gloss not in glove.index or gloss != gloss.lower() or not gloss.isalpha():
             errors.append(f"{where}: the gloss is not a lowercase word GloVe's subset has")
         if lemma in lexicon and lexicon[lemma] != gloss:

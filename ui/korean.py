@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.embeddings import set_korean_analyser
 from ui.layout import t
@@ -36,10 +37,10 @@ def analyse(text: str) -> tuple[tuple[str, str, int, int, str], ...]:
 
     The first call of the process says, while the model loads, that it is loading."""
     global _loaded
-    if not _loaded:
+    if not _loaded and get_script_run_ctx() is not None:  # in a page's run: say why it waits
         with st.spinner(t("common.korean_loading")):
             kiwi()
-        _loaded = True
+    _loaded = True
     return _analyse(text)
 
 
