@@ -21,8 +21,8 @@ from core.embeddings import (
     embed,
     fallback_vector,
     load_gloss,
-    plain_tokenize,
     load_glove,
+    plain_tokenize,
     tokenize,
 )
 

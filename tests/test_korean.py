@@ -16,8 +16,8 @@ from core.embeddings import (
     FUNCTION_VECTOR_WORDS,
     embed,
     function_vector,
-    load_glove,
     load_gloss,
+    load_glove,
     plain_tokenize,
     tokenize,
 )
@@ -33,7 +33,9 @@ NOTES_SENTENCE = "단어 간의 관계성 연산 결과를 활용하여 연관�
 def kiwi():
     from kiwipiepy import Kiwi
 
-    analyser = Kiwi()
+    from ui.korean import KIWI_OPTIONS
+
+    analyser = Kiwi(**KIWI_OPTIONS)
     return lambda text: [(t.form, t.tag, t.start, t.len, t.lemma) for t in analyser.tokenize(text)]
 
 
@@ -79,7 +81,7 @@ def test_the_notes_sentence_of_the_issue_is_morphemes_with_real_vectors(kiwi):
     emb = embed(tokens)
     assert tokens[:4] == ["단어", "간", "의", "관계"]
     assert emb.sources[:3] == ["gloss", "gloss", "function"] and emb.glosses[:3] == ["word", "between", "of"]
-    assert emb.sources.count("fallback") == 0, [t for t, s in zip(tokens, emb.sources) if s == "fallback"]
+    assert emb.sources.count("fallback") == 0, [t for t, s in zip(tokens, emb.sources, strict=True) if s == "fallback"]
 
 
 def test_code_switched_words_split_into_the_english_word_and_its_particle(kiwi):
@@ -112,8 +114,8 @@ def test_emoji_apostrophes_and_other_scripts_inside_korean_are_split_as_before(k
     assert tokens == ["👩‍👩‍👧", "고양이", "가", "it's", "🇰🇷", "単語", "と"]
 
 
-@pytest.mark.parametrize("text", ["가\ud800나", "고양이\x00가\x1b[31m", "\u200b한\u200d국\ufeff어", "ᄒᆞᆫ글", "ㅋㅋㅋ ㅜㅜ",
-                                  "가" * 5000, "한국어 " * 2000])
+@pytest.mark.parametrize("text", ["가\ud800나", "고양이\x00가\x1b[31m", "\u200b한\u200d국\ufeff어", "ᄒᆞᆫ글",
+                                  "ㅋㅋㅋ ㅜㅜ", "가" * 5000, "한국어 " * 2000])
 def test_odd_korean_input_gives_tokens_not_an_exception(text, kiwi):
     tokens = tokenize(text, korean=kiwi)
     assert tokens and all(tokens) and all(not t.isspace() for t in tokens)

@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from core.attention import softmax
-from core.embeddings import embed, load_gloss, load_glove, tokenize
+from core.embeddings import embed, load_glove, tokenize
 from core.seq2seq import (
     SCORE_NAMES,
     additive_score,
