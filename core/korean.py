@@ -93,6 +93,37 @@ def _for_analyser(text: str) -> str:
     return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") else ch for ch in text)
 
 
+# A particle written straight after an English word ("dependency를") is that particle, whatever
+# the analyser makes of it: kiwipiepy 0.24 reads "dependency를 잡는다" as 르/NNG + ᆯ/JKO.
+_PARTICLES_AFTER_LATIN = {"를": "JKO", "을": "JKO", "은": "JX", "는": "JX", "이": "JKS", "가": "JKS",
+                          "의": "JKG", "에": "JKB", "로": "JKB", "으로": "JKB", "와": "JKB", "과": "JKB",
+                          "도": "JX", "만": "JX", "에서": "JKB"}
+
+
+def _particles_after_latin(text: str, morphemes: list) -> list:
+    """The analyser's morphemes with every particle that follows a foreign word (SL) and ends its
+    word taken as the particle it is written as, not as the analyser split it."""
+    out, i = [], 0
+    while i < len(morphemes):
+        out.append(morphemes[i])
+        form, tag, start, length, _ = morphemes[i]
+        end = start + length
+        word_end = end
+        while word_end < len(text) and has_hangul(text[word_end]):
+            word_end += 1
+        written = text[end:word_end]
+        if tag == "SL" and written in _PARTICLES_AFTER_LATIN:
+            j = i + 1
+            while j < len(morphemes) and morphemes[j][2] < word_end:
+                j += 1
+            if [m[0] for m in morphemes[i + 1:j]] != [written]:
+                out.append((written, _PARTICLES_AFTER_LATIN[written], end, len(written), written))
+                i = j
+                continue
+        i += 1
+    return out
+
+
 def split(text: str, analyse: Analyser, plain: Callable[[str], list[str]]) -> list[str]:
     """Split NFC `text` into Korean morphemes (by `analyse`) and plain tokens (by `plain`).
 
@@ -105,7 +136,7 @@ def split(text: str, analyse: Analyser, plain: Callable[[str], list[str]]) -> li
     """
     tokens: list[str] = []
     done = 0  # text[:done] is tokenized
-    for form, tag, start, length, lemma in analyse(_for_analyser(text)):
+    for form, tag, start, length, lemma in _particles_after_latin(text, list(analyse(_for_analyser(text)))):
         tag = tag.split("-")[0]  # "VV-R" -> "VV": regular/irregular is not needed here
         if not _is_korean_tag(tag) or not form:
             continue

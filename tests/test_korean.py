@@ -95,6 +95,14 @@ def test_code_switched_words_split_into_the_english_word_and_its_particle(kiwi):
     assert tokens[8].lemma == "잡다" and emb.glosses[8] == "catch"
 
 
+def test_a_particle_after_an_english_word_stays_that_particle(kiwi):
+    # kiwipiepy 0.24 alone reads "dependency를 잡는다" as dependency + 르/NNG + ᆯ/JKO.
+    tokens = tokenize("RNN은 dependency를 잡는다", korean=kiwi)
+    assert tokens == ["RNN", "은", "dependency", "를", "잡", "는다"]
+    assert tokens[3].tag == "JKO" and embed(tokens).sources[3] == "function"
+    assert tokenize("word를 섞고 gate가 열린다", korean=kiwi)[:2] == ["word", "를"]
+
+
 def test_verbs_are_looked_up_by_stem_plus_da_and_irregular_forms_by_their_lemma(kiwi):
     tokens = tokenize("높은 산을 걸어서 올라갔다", korean=kiwi)
     lemmas = {t: t.lemma for t in tokens if isinstance(t, Morpheme) and not t.function}
