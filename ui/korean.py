@@ -1,7 +1,7 @@
 """The Korean morphological analyser, loaded once per server and only when Korean text arrives.
 
 kiwipiepy (Kiwi 0.24) splits "RNN은 dependency를 잘 잡지만" into RNN / 은 / dependency / 를 /
-잘 / 잡 / 지만 with a part-of-speech tag and lemma for each morpheme. Its model costs ~300 MB
+잘 / 잡 / 지만 with a part-of-speech tag and lemma for each morpheme. Its model costs ~230 MB
 of memory and ~5 s to load (bench/bench_korean.py), so nothing imports it until the first
 text with Hangul in it; then one instance serves every session (st.cache_resource).
 
@@ -21,10 +21,11 @@ from ui.layout import t
 
 _loaded = False  # has this process built its Kiwi yet? (only to say so while it loads)
 
-# Without the typo and multi-word proper-noun dictionaries Kiwi takes ~300 MB instead of ~500 MB
-# and half the time to load, and splits every sentence of tests/data/korean_sentences.txt (and
-# casual, misspelt ones) exactly as with them (bench/bench_korean.py).
-KIWI_OPTIONS = {"load_typo_dict": False, "load_multi_dict": False}
+# Without its extra dictionaries (typos, multi-word and single-word proper nouns from Wikipedia)
+# Kiwi takes ~230 MB instead of ~500 MB and about half the time to load, and splits every
+# sentence of tests/data/korean_sentences.txt, casual misspelt ones and ones full of proper
+# nouns (서울특별시, 국립중앙박물관, 삼성전자) exactly as with them (bench/bench_korean.py).
+KIWI_OPTIONS = {"load_typo_dict": False, "load_multi_dict": False, "load_default_dict": False}
 
 
 # One analyser for the server's whole life: max_entries=1 bounds it, and no ttl, because
@@ -32,7 +33,7 @@ KIWI_OPTIONS = {"load_typo_dict": False, "load_multi_dict": False}
 @st.cache_resource(max_entries=1, ttl=None, show_spinner=False)
 def kiwi():
     """The shared kiwipiepy.Kiwi instance (imported and built on first use)."""
-    from kiwipiepy import Kiwi  # lazy: ~300 MB and ~5 s, paid only when Korean text arrives
+    from kiwipiepy import Kiwi  # lazy: ~230 MB and a few seconds, paid only when Korean text arrives
 
     return Kiwi(**KIWI_OPTIONS)
 
