@@ -29,7 +29,7 @@ KIWI_OPTIONS = {"load_typo_dict": False, "load_multi_dict": False, "load_default
 
 
 # One analyser for the server's whole life: max_entries=1 bounds it, and no ttl, because
-# dropping it would only make some later learner wait ~5 s to build the same 510 MB again.
+# dropping it would only make a later learner wait seconds to build the same ~230 MB again.
 @st.cache_resource(max_entries=1, ttl=None, show_spinner=False)
 def kiwi():
     """The shared kiwipiepy.Kiwi instance (imported and built on first use)."""
