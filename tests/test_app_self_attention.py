@@ -166,7 +166,7 @@ def test_picking_a_korean_example_loads_it_with_glosses():
     korean = at.selectbox(key="sa_example").options[-1]
     at.selectbox(key="sa_example").set_value(korean).run()
     assert at.text_area(key="sa_text").value == korean
-    assert set(tokens_table(at)[EN["sa.col_source"]]) == {EN["sa.source_gloss"]}
+    assert set(tokens_table(at)[EN["sa.col_source"]]) == {EN["sa.source_gloss"], EN["sa.source_function"]}
     assert EN["sa.gloss_notice"] in [i.value for i in at.info]
 
 
@@ -212,7 +212,7 @@ def test_unknown_tokens_are_named_as_random_vectors():
     table = tokens_table(at)
     assert list(table[EN["sa.col_source"]]) == [
         EN["sa.source_glove"], EN["sa.source_fallback"], EN["sa.source_glove"]]
-    assert EN["sa.fallback_notice"].format(count=1) in [i.value for i in at.info]
+    assert EN["common.fallback_marks"].format(count=1) in [i.value for i in at.info]
 
 
 def test_sentence_and_query_survive_a_visit_to_another_page():

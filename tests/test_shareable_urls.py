@@ -13,7 +13,7 @@ MOVES = {
     "pages/2_seq2seq_attention.py": [("text_input", "s2s_source", "the cat sleeps"),
                                      ("text_input", "s2s_target", "le chat dort"),
                                      ("radio", "s2s_score", "additive"), ("number_input", "s2s_seed", 3),
-                                     ("slider", "s2s_temperature", 0.5), ("select_slider", "s2s_step", "3 dort")],
+                                     ("slider", "s2s_temperature", 0.5), ("select_slider", "s2s_step", "3 dort†")],
     "pages/3_rnn.py": [("text_area", "rnn_text", "one two three four five"), ("select_slider", "rnn_hidden", 8),
                        ("number_input", "rnn_seed", 5), ("slider", "rnn_radius", 1.5)],
     "pages/4_lstm.py": [("text_area", "lstm_text", "the cat sat on the mat"),

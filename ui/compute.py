@@ -22,6 +22,7 @@ from core.attention import (
     softmax_saturation,
 )
 from core.embeddings import embed
+from core.korean import Morpheme
 from core.memory import attention_first_input_influence, rnn_first_input_influence, with_spectral_radius
 from core.recurrent import (
     count_parameters,
@@ -37,8 +38,12 @@ from core.recurrent import (
 )
 from core.seq2seq import alignment, decoder_states, encoder_states, score_params
 from core.training import memory_task
+from ui import korean  # noqa: F401  (installs the Korean analyser every tokenize() call uses)
 
 D_MODEL = 50  # GloVe's 50 dimensions
+# A Korean morpheme is a str with a tag: Streamlit would hash it by its form alone, and "이"
+# the particle and "이" the copula would share a cache entry. This hashes the tag and lemma too.
+TOKENS = {Morpheme: lambda m: (str(m), m.tag, m.lemma)}
 SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 SATURATION_TRIALS = 256
 CACHE_TTL = 3600  # seconds: an entry nobody has asked for within an hour is dropped
@@ -51,7 +56,7 @@ def projections(projection: str, d_k: int, seed: int):
     return random_projections(D_MODEL, d_k, seed)
 
 
-@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False)  # ~2 MB an entry at 256 tokens
+@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)  # ~2 MB an entry at 256 tokens
 def seven_steps(tokens: tuple, d_k: int, projection: str, seed: int, causal: bool,
                 temperature: float):
     """Embed the tokens and run the seven steps: (Embedding, every intermediate by name)."""
@@ -63,7 +68,7 @@ def seven_steps(tokens: tuple, d_k: int, projection: str, seed: int, causal: boo
     return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature, unsummed=False)
 
 
-@st.cache_data(max_entries=8, ttl=CACHE_TTL, show_spinner=False)  # (H, n, n) weights: 13 MB at 25 heads, 256 tokens
+@st.cache_data(max_entries=8, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)  # (H, n, n) weights: 13 MB at 25 heads, 256 tokens
 def heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: bool):
     """Multi-head attention on the same embeddings, (d_model, d_model) projections."""
     X = embed(list(tokens)).X
@@ -79,7 +84,7 @@ def saturation(n_keys: int):
     return softmax_saturation(SATURATION_D_K, n_keys=n_keys, trials=SATURATION_TRIALS, seed=0)
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: float):
     """Encoder and decoder states of a sentence pair and their alignment under one score function.
 
@@ -93,7 +98,7 @@ def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: fl
     return H_e, H_d, aligned, embed(list(source)).sources, embed(list(target)).sources
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def both_ways(source: tuple, target: tuple, temperature: float):
     """The same sentence pair run both ways, with the same states, dot scores and temperature.
 
@@ -106,7 +111,7 @@ def both_ways(source: tuple, target: tuple, temperature: float):
             alignment(H_e, H_e, temperature=temperature)["weights"])
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, seed: int):
     """How strongly word 1 still moves each later position: (rnn (T,), self-attention (T,)).
 
@@ -120,7 +125,7 @@ def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, see
     return rnn_first_input_influence(X, **w), _attention_first_word_influence(tokens)
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def _attention_first_word_influence(tokens: tuple):
     return attention_first_input_influence(embed(list(tokens)).X, *identity_projections(D_MODEL))
 
@@ -140,7 +145,7 @@ def _glove_inputs(tokens: tuple) -> tuple[np.ndarray, int]:
     return emb.X, emb.sources.count("fallback")
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
     """A tanh RNN over the tokens' GloVe vectors, PyTorch-style random weights from `seed`, with
     W_hh rescaled to spectral radius `radius`.
@@ -158,7 +163,7 @@ def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
             "fallback": fallback}
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
     """The RNN the LSTM and GRU pages compare against: PyTorch's default initialisation, no
     rescaling. Returns gradient_norms' dict: hidden (T,) and inputs (T,)."""
@@ -166,7 +171,7 @@ def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
     return gradient_norms("rnn", X, None, init_weights("rnn", D_MODEL, hidden, seed))
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def lstm_run(tokens: tuple, hidden: int, seed: int, forget_bias: float) -> tuple[dict, dict]:
     """An LSTM over the tokens' GloVe vectors, every forget-gate unit's bias set to `forget_bias`.
 
@@ -180,7 +185,7 @@ def lstm_run(tokens: tuple, hidden: int, seed: int, forget_bias: float) -> tuple
             trace_gradient_norms("lstm", trace, w, ("cell", "cell_full", "cell_inputs")))
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def gru_run(tokens: tuple, hidden: int, seed: int, update_bias: float) -> tuple[dict, dict]:
     """A GRU over the tokens' GloVe vectors, every update-gate unit's bias set to `update_bias`.
 
