@@ -68,7 +68,8 @@ def seven_steps(tokens: tuple, d_k: int, projection: str, seed: int, causal: boo
     return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature, unsummed=False)
 
 
-@st.cache_data(max_entries=8, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)  # (H, n, n) weights: 13 MB at 25 heads, 256 tokens
+# (H, n, n) weights: 13 MB an entry at 25 heads, 256 tokens
+@st.cache_data(max_entries=8, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: bool):
     """Multi-head attention on the same embeddings, (d_model, d_model) projections."""
     X = embed(list(tokens)).X
