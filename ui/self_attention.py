@@ -74,7 +74,8 @@ def downloads(r: dict, labels: list[str], weighted, identity: bool) -> None:
               (5, "A", r["weights"], labels, "weights"), (6, "a·v", weighted, k_dims, "weighted_values"),
               (7, "Z", r["output"], k_dims, "output")]
     matrix_download("sa_download", {
-        f'{t("common.step", number=i, title=t(f"sa.step{i}.title"))} ({symbol})': (M, labels, columns, f"step{i}_{name}")
+        f'{t("common.step", number=i, title=t(f"sa.step{i}.title"))} ({symbol})':
+            (M, labels, columns, f"step{i}_{name}")
         for i, symbol, M, columns, name in items
     })
 
