@@ -21,6 +21,7 @@ import os
 import sys
 import time
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 # Small matrices: one BLAS thread is faster here, and kinder to a shared machine.
@@ -49,7 +50,8 @@ def held_out_sets(seed: int) -> dict:
     return {"same_words": same, "new_words": sentences(words["test"], HELD_OUT, SEEDS["new_words"])}
 
 
-def training_sentences(seed: int) -> list:
+@lru_cache(maxsize=2)
+def training_sentences(seed: int) -> tuple:
     """Every sentence the training run sees (replays train's generator), to keep them out of the held-out set."""
     from core.coreference import TEMPLATES
 
@@ -59,7 +61,7 @@ def training_sentences(seed: int) -> list:
     for _ in range(STEPS):
         template = int(data.integers(len(TEMPLATES)))
         seen += sentences(words, 64, data, template=template)
-    return seen
+    return tuple(seen)
 
 
 def main() -> None:

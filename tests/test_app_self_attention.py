@@ -45,8 +45,9 @@ def test_opens_on_an_english_example_with_the_seven_steps():
     at = open_page(SELF_ATTENTION)
     assert at.title[0].value == EN["sa.title"]
     steps = [m.value for m in at.markdown if m.value.startswith("### Step")]
-    assert [s.split(" · ")[0] for s in steps] == [f"### Step {i}" for i in range(1, 8)]
-    assert len(at.latex) == 7
+    # the seven steps, then the first step of the rest of the layer (one shown at a time)
+    assert [s.split(" · ")[0] for s in steps] == [f"### Step {i}" for i in range(1, 9)]
+    assert len(at.latex) == 9  # the seven steps', that layer step's, the positional encoding's
     table = tokens_table(at)
     assert list(table[EN["sa.col_token"]])[:3] == ["The", "cat", "sat"]
     assert set(table[EN["sa.col_source"]]) == {EN["sa.source_glove"]}
@@ -91,7 +92,9 @@ def test_heatmaps_draw_the_core_matrices():
 def test_heatmap_legends_mark_the_exact_value_range():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
     heatmaps = [(spec, data) for spec, data in charts(at) if "r" in data]
-    assert len(heatmaps) == 7  # X (= Q = K = V here), scores, scaled, weights, weighted values, output, heads
+    # X (= Q = K = V here), scores, scaled, weights, weighted values, output; the layer step; the
+    # positional encoding and the weights with and without it; heads
+    assert len(heatmaps) == 10
     for spec, data in heatmaps:
         layers = spec.get("layer") or spec["spec"]["layer"]
         marks = next(layer["encoding"]["color"]["legend"]["values"] for layer in layers
