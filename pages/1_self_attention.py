@@ -38,6 +38,7 @@ with st.sidebar:
     remember("sa_projection", "identity", options=PROJECTIONS)
     projection = st.radio(
         t("sa.projection"), PROJECTIONS, key="sa_projection", help=t("sa.projection_help"),
+        on_change=sections.follow_it, args=(labels,),
         format_func=lambda p: t(f"sa.projection_{p}"),
     )
     identity, trained = projection == "identity", projection == "trained"

@@ -378,3 +378,11 @@ def test_the_trained_models_heads_replace_the_slider():
     at = trained(open_page(SELF_ATTENTION))
     assert not [s for s in at.select_slider if s.key == "sa_heads"]
     assert any(c.value == EN["tf.heads_trained"].format(layer=2, h=2) for c in at.caption)
+
+
+def test_switching_to_the_trained_head_follows_it():
+    at = sentence(open_page(SELF_ATTENTION), ILLUSTRATED.format("tired"))
+    assert at.selectbox(key="sa_query").value == "1 The"
+    trained(at)
+    assert at.selectbox(key="sa_query").value == "8 it"
+    assert metric(at, EN["sa.top_key"]).value == "2 animal"

@@ -23,6 +23,14 @@ def trained_head() -> tuple[int, int, dict]:
     return layer, head, meta
 
 
+def follow_it(labels: list[str]) -> None:
+    """On switching to the trained head, follow the sentence's first "it" (what the head was trained on)."""
+    if st.session_state.get("sa_projection") == "trained":
+        it = next((label for label in labels if label.split(" ", 1)[1].lower() == "it"), None)
+        if it is not None:
+            st.session_state.sa_query = it
+
+
 def mechanics_note(projection: str) -> None:
     """Identity and random projections compute the steps faithfully but have learned nothing."""
     st.info(t(f"tf.mechanics_{projection}"), icon=":material/settings:")
