@@ -344,7 +344,8 @@ def test_every_step_of_the_rest_of_the_layer_draws_the_models_matrix(lang):
     names = {"concat": "attn", "residual": "resid1", "norm": "norm1", "ffn": "ffn_hidden", "output": "output"}
     headers = set()
     for step, name in names.items():
-        at = open_page(SELF_ATTENTION, lang=lang, params={"sa_text": ILLUSTRATED.format("tired"), "sa_block_step": step})
+        at = open_page(SELF_ATTENTION, lang=lang,
+                       params={"sa_text": ILLUSTRATED.format("tired"), "sa_block_step": step})
         assert_allclose(chart_titled(at, texts[f"tf.value_{step}"]), layer_trace[name][0], atol=1e-12)
         headers |= {m.value for m in at.markdown if m.value.startswith("### ")}
     assert {f"### {texts['common.step'].format(number=8 + i, title=texts[f'tf.step_{s}.title'])}"
