@@ -91,7 +91,7 @@ def downloads(r: dict, labels: list[str], weighted, identity: bool) -> None:
 # --- the rest of the layer ---------------------------------------------------------------------
 
 BLOCK_FORMULAS = {
-    "concat": r"\mathrm{MultiHead}(x) = [z^{(1)}, \dots, z^{(H)}]\, W_o^\top + b_o",
+    "concat": r"\mathrm{MultiHead}(x) = [z^{(1)}, \dots, z^{(H)}]\, W_o^\top",  # trained without attention biases
     "residual": r"r = x + \mathrm{MultiHead}(x)",
     "norm": r"y = \frac{r - \mu(r)}{\sqrt{\sigma^2(r) + \epsilon}} \odot \gamma + \beta",
     "ffn": r"f = \max(0,\, y W_1^\top + b_1)\, W_2^\top + b_2",
@@ -158,7 +158,7 @@ def word_order(tokens: tuple, labels: list[str], query: int) -> None:
     st.caption(t("tf.order_caption"))
 
     st.markdown(t("tf.pe_explain"))
-    st.latex(r"P_{pos,\,2i} = \sin\!\left(\frac{pos}{10000^{2i/d}}\right),\quad"
+    st.latex(r"P_{pos,\,2i} = \sin\!\left(\frac{pos}{10000^{2i/d}}\right),\quad "
              r"P_{pos,\,2i+1} = \cos\!\left(\frac{pos}{10000^{2i/d}}\right)")
     P = w["P"]
     charts.heatmap(P, [str(i) for i in range(len(P))], [str(i) for i in range(P.shape[1])],
@@ -196,7 +196,7 @@ def why_scale(n_keys: int, d_k: int) -> None:
 def many_heads(tokens: tuple, projection: str, seed: int, causal: bool, query: int) -> None:
     """Multi-head attention: its own slider, so moving it reruns only this section."""
     st.subheader(t("sa.heads_title"))
-    st.markdown(t("sa.heads_explain", d_model=D_MODEL))
+    st.markdown(t("sa.heads_explain", d_model=compute.coref_model()[0].d_model if projection == "trained" else D_MODEL))
     labels = charts.token_labels(tokens)
     if projection == "trained":  # the trained model's own heads, in the layer the steps above come from
         layer, _, _ = trained_head()
