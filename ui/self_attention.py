@@ -108,9 +108,12 @@ def rest_of_layer(tokens: tuple, labels: list[str], query: int, trained: bool) -
     st.markdown(t("tf.block_explain", layer=layer + 1, heads=cfg.num_heads, d_model=cfg.d_model, d_ff=cfg.d_ff))
     if not trained:
         st.caption(t("tf.block_from_trained"))
-    remember("sa_block_step", BLOCK_STEPS[0], options=BLOCK_STEPS)
+    if remember("sa_block_step", BLOCK_STEPS[0], options=BLOCK_STEPS) not in BLOCK_STEPS:
+        st.session_state.sa_block_step = BLOCK_STEPS[0]  # a kept None (see below)
     step = st.segmented_control(t("tf.block_step"), BLOCK_STEPS, key="sa_block_step", required=True,
                                 format_func=lambda s: t(f"tf.block_{s}"))
+    if step not in BLOCK_STEPS:  # a browser can send None for a moment (a click on the chosen option)
+        step = BLOCK_STEPS[0]
     L = compute.trained_steps(tokens, 1.0)[2]["layers"][layer]
     number = 8 + BLOCK_STEPS.index(step)
     step_header(number, f"tf.step_{step}", BLOCK_FORMULAS[step])
