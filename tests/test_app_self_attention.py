@@ -387,3 +387,12 @@ def test_switching_to_the_trained_head_follows_it():
     trained(at)
     assert at.selectbox(key="sa_query").value == "8 it"
     assert metric(at, EN["sa.top_key"]).value == "2 animal"
+
+
+def test_a_layer_step_of_none_falls_back_to_the_first():
+    # A browser sent None for this required control once (the hostile-text browser test); it must not break.
+    at = open_page(SELF_ATTENTION)
+    at.segmented_control(key="sa_block_step").set_value(None).run()
+    assert not at.exception
+    assert any(m.value.startswith("### " + EN["common.step"].format(number=8, title=EN["tf.step_concat.title"]))
+               for m in at.markdown)
