@@ -58,7 +58,7 @@ with st.sidebar:
     )
 
 if trained:
-    emb, r, _, info = compute.trained_steps(tuple(tokens), float(temperature))
+    emb, r, info = compute.trained_steps(tuple(tokens), float(temperature))
     sections.trained_verdict(tokens, labels, r, info)
 else:
     emb, r = compute.seven_steps(tuple(tokens), d_k, projection, int(seed), causal, float(temperature))

@@ -38,7 +38,7 @@ from core.recurrent import (
 )
 from core.seq2seq import alignment, decoder_states, encoder_states, score_params
 from core.training import memory_task
-from core.transformer import Config, forward, head_projections
+from core.transformer import Config, forward, head_projections, sinusoidal_encoding
 
 D_MODEL = 50  # GloVe's 50 dimensions
 SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -252,27 +252,37 @@ def _coref_answer(tokens: tuple, trace_it: int | None, match: dict | None):
     return words[int(np.argmax(p))], float(p.max())
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
-def trained_steps(tokens: tuple, temperature: float):
-    """The trained model on the tokens, and the seven steps of its chosen head.
+# What the page draws of the model's trace (the rest is dropped, so a cached entry stays small).
+TRACE_KEYS = ("input", "weights", "attn", "resid1", "norm1", "ffn_hidden", "output")
 
-    Returns (Embedding, the seven steps' dict on that head's W_q, W_k, W_v and its layer's input,
-    the model's trace (batch of one), {"match": match_pattern's dict or None, "it": the position
-    of the first "it" or None, "answer": (word, probability) or None}).
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)
+def coref_trace(tokens: tuple) -> dict:
+    """The trained model on the tokens: {"layers": [{TRACE_KEYS: arrays with a batch of one}]}."""
+    cfg, params, _ = coref_model()
+    trace = forward(cfg, params, embed(list(tokens)).X)
+    return {"layers": [{k: layer[k] for k in TRACE_KEYS} for layer in trace["layers"]]}
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)  # ~8 MB an entry at 256 tokens
+def trained_steps(tokens: tuple, temperature: float):
+    """The seven steps of the trained model's chosen head, on the input of its layer.
+
+    Returns (Embedding, the seven steps' dict on that head's W_q, W_k, W_v,
+    {"match": match_pattern's dict or None, "it": the position of the first "it" or None,
+    "answer": (word, probability) or None}).
     """
     cfg, params, meta = coref_model()
     layer, head = meta["head"]
-    emb = embed(list(tokens))
-    trace = forward(cfg, params, emb.X)
-    x = trace["layers"][layer]["input"][0]  # (n, d_model): what this layer receives
+    x = coref_trace(tokens)["layers"][layer]["input"][0]  # (n, d_model): what this layer receives
     steps = self_attention(x, *head_projections(cfg, params, layer, head), temperature=temperature)
     match = match_pattern(list(tokens))
     lowered = [w.lower() for w in tokens]
     it = match["it"] if match else (lowered.index("it") if "it" in lowered else None)
-    return emb, steps, trace, {"match": match, "it": it, "answer": _coref_answer(tokens, it, match)}
+    return embed(list(tokens)), steps, {"match": match, "it": it, "answer": _coref_answer(tokens, it, match)}
 
 
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)
 def word_order(tokens: tuple, shuffle_seed: int, hidden: int = 32):
     """Shuffle the sentence: does the output only move with its words? Measured exactly.
 
@@ -294,7 +304,7 @@ def word_order(tokens: tuple, shuffle_seed: int, hidden: int = 32):
     w = init_weights("rnn", D_MODEL, hidden, 0)
     h_T, h_T_shuffled = rnn_forward(X, None, **w)["H"][-1], rnn_forward(X[perm], None, **w)["H"][-1]
     result["rnn"] = float(np.linalg.norm(h_T_shuffled - h_T) / np.linalg.norm(h_T))
-    result["P"] = forward(cfg, params, X)["P"]
-    result["with_p"] = forward(cfg, params, X)["layers"][layer]["weights"][0, head]
+    result["P"] = sinusoidal_encoding(len(tokens), cfg.d_model)
+    result["with_p"] = coref_trace(tokens)["layers"][layer]["weights"][0, head]
     result["without_p"] = forward(flat, params, X)["layers"][layer]["weights"][0, head]
     return result

@@ -43,7 +43,9 @@ def trained_verdict(tokens: list[str], labels: list[str], r: dict, info: dict) -
     acc = meta["accuracy"]
     att = np.asarray(meta["attention"]["same_words/street"])[layer, head]  # (2,): to the referent, to the other noun
     att_new = np.asarray(meta["attention"]["new_words/street"])[layer, head]
-    st.markdown(t("tf.trained_intro", layer=layer + 1, head=head + 1, d_head=r["d_k"]))
+    cfg = compute.coref_model()[0]
+    st.markdown(t("tf.trained_intro", layer=layer + 1, head=head + 1, d_head=r["d_k"], layers=cfg.num_layers,
+                  heads=cfg.num_heads))
     if it is None:
         st.warning(t("tf.no_it"), icon=":material/help:")
     elif match is None:
@@ -114,7 +116,7 @@ def rest_of_layer(tokens: tuple, labels: list[str], query: int, trained: bool) -
                                 format_func=lambda s: t(f"tf.block_{s}"))
     if step not in BLOCK_STEPS:  # a browser can send None for a moment (a click on the chosen option)
         step = BLOCK_STEPS[0]
-    L = compute.trained_steps(tokens, 1.0)[2]["layers"][layer]
+    L = compute.coref_trace(tokens)["layers"][layer]
     number = 8 + BLOCK_STEPS.index(step)
     step_header(number, f"tf.step_{step}", BLOCK_FORMULAS[step])
     d = [str(i) for i in range(cfg.d_model)]
@@ -203,7 +205,7 @@ def many_heads(tokens: tuple, projection: str, seed: int, causal: bool, query: i
     labels = charts.token_labels(tokens)
     if projection == "trained":  # the trained model's own heads, in the layer the steps above come from
         layer, _, _ = trained_head()
-        weights = compute.trained_steps(tokens, 1.0)[2]["layers"][layer]["weights"][0]  # (H, n, n)
+        weights = compute.coref_trace(tokens)["layers"][layer]["weights"][0]  # (H, n, n)
         st.caption(t("tf.heads_trained", layer=layer + 1, h=len(weights)))
         charts.heatmap_grid(weights, labels, x_title=t("sa.axis_key"), y_title=t("sa.axis_query"),
                             value_title=t("sa.weight"), panel_title=t("sa.head"), highlight_row=query)
