@@ -50,19 +50,21 @@ def trained_verdict(tokens: list[str], labels: list[str], r: dict, info: dict) -
         st.warning(t("tf.no_it"), icon=":material/help:")
     elif match is None:
         st.warning(t("tf.outside"), icon=":material/block:")
-    cols = st.columns(4)
+    shown = []  # (label, value, delta, help) of each metric, side by side
     if info["answer"] is not None:
         word, p = info["answer"]
-        cols[0].metric(t("tf.answer"), word, f"{p:.0%}", delta_color="off", delta_arrow="off")
+        shown.append((t("tf.answer"), word, f"{p:.0%}", None))
         w = r["weights"][it]
         top = int(np.argmax(w))
-        cols[1].metric(t("tf.it_looks_at"), labels[top], f"{w[top]:.0%}", delta_color="off", delta_arrow="off")
+        shown.append((t("tf.it_looks_at"), labels[top], f"{w[top]:.0%}", None))
     if match is not None:
         expected = match["expected"]
-        cols[2].metric(t("tf.expected"), tokens[expected] if expected is not None else t("tf.unknown_adjective"))
-    cols[3].metric(t("tf.accuracy"), f"{acc['same_words/street']['pair']:.1%}",
-                   t("tf.accuracy_delta", named=f"{acc['same_words/street']['named']:.1%}"),
-                   delta_color="off", delta_arrow="off", help=t("tf.accuracy_help"))
+        shown.append((t("tf.expected"), tokens[expected] if expected is not None else t("tf.unknown_adjective"),
+                      None, None))
+    shown.append((t("tf.accuracy"), f"{acc['same_words/street']['pair']:.1%}",
+                  t("tf.accuracy_delta", named=f"{acc['same_words/street']['named']:.1%}"), t("tf.accuracy_help")))
+    for col, (label, value, delta, why) in zip(st.columns(4), shown, strict=False):
+        col.metric(label, value, delta, delta_color="off", delta_arrow="off", help=why)
     if match is not None and match["expected"] is None:
         st.caption(t("tf.adjective_unknown"))
     focus = "tf.focus_sharp" if att[0] - att[1] >= FOCUSED else "tf.focus_diffuse"
