@@ -9,7 +9,8 @@ MOVES = {
     "pages/1_self_attention.py": [("text_area", "sa_text", "dogs chase cats in the park"),
                                   ("selectbox", "sa_query", "2 chase"), ("radio", "sa_projection", "random"),
                                   ("slider", "sa_dk", 12), ("number_input", "sa_seed", 7),
-                                  ("toggle", "sa_causal", True), ("slider", "sa_temperature", 2.5)],
+                                  ("toggle", "sa_causal", True), ("slider", "sa_temperature", 2.5),
+                                  ("segmented_control", "sa_block_step", "ffn"), ("number_input", "sa_shuffle", 9)],
     "pages/2_seq2seq_attention.py": [("text_input", "s2s_source", "the cat sleeps"),
                                      ("text_input", "s2s_target", "le chat dort"),
                                      ("radio", "s2s_score", "additive"), ("number_input", "s2s_seed", 3),
@@ -22,7 +23,8 @@ MOVES = {
     "pages/5_gru.py": [("select_slider", "gru_hidden", 64), ("slider", "gru_update_bias", 3.0),
                        ("radio", "gru_gate", "r")],
     "pages/6_attention_vs_self_attention.py": [("slider", "cmp_temperature", 0.3), ("slider", "cmp_radius", 1.2),
-                                               ("number_input", "cmp_seed", 11)],
+                                               ("number_input", "cmp_seed", 11),
+                                               ("select_slider", "cmp_time_n", 128)],
 }
 
 

@@ -10,6 +10,10 @@ without bound: bench/memory_test.py measures it.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -21,6 +25,7 @@ from core.attention import (
     self_attention,
     softmax_saturation,
 )
+from core.coreference import NOUNS, match_pattern, predict
 from core.embeddings import embed
 from core.korean import Morpheme
 from core.memory import attention_first_input_influence, rnn_first_input_influence, with_spectral_radius
@@ -38,6 +43,7 @@ from core.recurrent import (
 )
 from core.seq2seq import alignment, decoder_states, encoder_states, score_params
 from core.training import memory_task
+from core.transformer import Config, forward, head_projections, sinusoidal_encoding
 from ui import korean  # noqa: F401  (installs the Korean analyser every tokenize() call uses)
 
 D_MODEL = 50  # GloVe's 50 dimensions
@@ -229,3 +235,89 @@ def lab_example(lag: int, num_symbols: int, noise: float, seed: int = 0) -> np.n
     """One sequence of the memory lab's task: (lag + 2, num_symbols + 2), a row per step."""
     X, _ = memory_task(lag, 1, num_symbols, noise, seed=seed)
     return X[:, 0, :]
+
+
+# --- the trained Transformer: the self-attention page's "trained" projections -----------------
+
+COREF_WEIGHTS = Path(__file__).resolve().parents[1] / "data" / "coref_transformer.npz"
+
+
+@st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
+def coref_model():
+    """The shipped model (scripts/train_coreference.py): (Config, params, metadata dict)."""
+    with np.load(COREF_WEIGHTS) as f:
+        meta = json.loads(str(f["meta"]))
+        params = {k: f[k] for k in f.files if k not in ("meta", "loss")}
+    return Config(**meta["config"]), params, meta
+
+
+def _coref_answer(tokens: tuple, trace_it: int | None, match: dict | None):
+    """The readout's answer at "it": (word, its probability) over the model's nouns and the
+    sentence's own noun slots; None without an "it"."""
+    if trace_it is None:
+        return None
+    cfg, params, _ = coref_model()
+    words = list(NOUNS)
+    if match is not None:
+        words += [tokens[match[s]].lower() for s in ("first", "second") if tokens[match[s]].lower() not in words]
+    _, p = predict(cfg, params, list(tokens), trace_it, tuple(words))
+    return words[int(np.argmax(p))], float(p.max())
+
+
+# What the page draws of the model's trace (the rest is dropped, so a cached entry stays small).
+TRACE_KEYS = ("input", "weights", "attn", "resid1", "norm1", "ffn_hidden", "output")
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
+def coref_trace(tokens: tuple) -> dict:
+    """The trained model on the tokens: {"layers": [{TRACE_KEYS: arrays with a batch of one}]}."""
+    cfg, params, _ = coref_model()
+    trace = forward(cfg, params, embed(list(tokens)).X)
+    return {"layers": [{k: layer[k] for k in TRACE_KEYS} for layer in trace["layers"]]}
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)  # ~2 MB an entry at 256 tokens
+def trained_steps(tokens: tuple, temperature: float):
+    """The seven steps of the trained model's chosen head, on the input of its layer.
+
+    Returns (Embedding, the seven steps' dict on that head's W_q, W_k, W_v,
+    {"match": match_pattern's dict or None, "it": the position of the first "it" or None,
+    "answer": (word, probability) or None}).
+    """
+    cfg, params, meta = coref_model()
+    layer, head = meta["head"]
+    x = coref_trace(tokens)["layers"][layer]["input"][0]  # (n, d_model): what this layer receives
+    steps = self_attention(x, *head_projections(cfg, params, layer, head), temperature=temperature,
+                           unsummed=False)  # step 6 is drawn for one query (see seven_steps)
+    match = match_pattern(list(tokens))
+    lowered = [w.lower() for w in tokens]
+    it = match["it"] if match else (lowered.index("it") if "it" in lowered else None)
+    return embed(list(tokens)), steps, {"match": match, "it": it, "answer": _coref_answer(tokens, it, match)}
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
+def word_order(tokens: tuple, shuffle_seed: int, hidden: int = 32):
+    """Shuffle the sentence: does the output only move with its words? Measured exactly.
+
+    Self-attention: the trained model with its positions left out (P = 0) and as trained
+    (sinusoidal P); RNN: a tanh RNN (PyTorch's initialisation, seed 0) over the same GloVe vectors.
+    Returns dict: perm (n,), no_positions / positions = max |f(πX) − π f(X)|, relative to max |f(X)|;
+    rnn = ‖h_T(πX) − h_T(X)‖ / ‖h_T(X)‖; P (n, d_model) the sinusoidal encoding;
+    with_p / without_p (n, n) the chosen head's weights with positions and with them left out.
+    """
+    cfg, params, meta = coref_model()
+    layer, head = meta["head"]
+    X = embed(list(tokens)).X  # (n, 50)
+    perm = np.random.default_rng(shuffle_seed).permutation(len(tokens))
+    flat = replace(cfg, positional="none")
+    result = {"perm": perm}
+    for name, c in (("no_positions", flat), ("positions", cfg)):
+        out, shuffled = forward(c, params, X)["output"][0], forward(c, params, X[perm])["output"][0]
+        result[name] = float(np.abs(shuffled - out[perm]).max() / np.abs(out).max())
+    w = init_weights("rnn", D_MODEL, hidden, 0)
+    h_T, h_T_shuffled = rnn_forward(X, None, **w)["H"][-1], rnn_forward(X[perm], None, **w)["H"][-1]
+    result["rnn"] = float(np.linalg.norm(h_T_shuffled - h_T) / np.linalg.norm(h_T))
+    result["P"] = sinusoidal_encoding(len(tokens), cfg.d_model)
+    result["with_p"] = coref_trace(tokens)["layers"][layer]["weights"][0, head]
+    result["without_p"] = forward(flat, params, X)["layers"][layer]["weights"][0, head]
+    return result
