@@ -20,7 +20,8 @@ HANGUL = "가-힣"
 # Particles whose form depends on the final sound of the word before them.
 PARTICLES = ("으로", "로", "을", "를", "은", "는", "이", "가", "과", "와", "이나", "나", "이랑", "랑")
 # A particle stands alone when no Hangul follows it (else it starts a word: "{n}개", "{x}이상").
-PLACEHOLDER_PARTICLE = re.compile(r"\{[^{}]*\}(" + "|".join(PARTICLES) + rf")(?![{HANGUL}])")
+# Only str.format fields ({name}, {n:,}); a LaTeX group such as h_{t-1} is written, not filled in.
+PLACEHOLDER_PARTICLE = re.compile(r"\{[A-Za-z_]\w*(?:[:!][^{}]*)?\}(" + "|".join(PARTICLES) + rf")(?![{HANGUL}])")
 # 해요체 statements and exclamations at the end of a sentence.
 HAEYO = re.compile(rf"[{HANGUL}](아요|어요|여요|해요|에요|예요|네요|군요|죠|지요|거든요|래요|대요)(?=[\s.!,)\"”’]|$)")
 
