@@ -19,11 +19,12 @@ with path:
     st.caption(t("home.path_caption"))
 
     st.subheader(t("home.review_title"))
-    progress = storage.read_progress()
+    progress, now = storage.read_progress(), storage.now()
     if progress["cards"]:
-        review.mastery_bars(progress)
-        st.caption(t("home.review_due", due=review.due_count(progress, storage.today()),
-                     total=len(review.questions())))
+        reviews, new = review.due_today(progress, now)
+        st.markdown(t("home.review_due", reviews=reviews, new=new, total=len(review.questions())))
+        st.caption(t("home.review_mastery"))
+        review.mastery_bars(progress, now)
         st.page_link("pages/7_review.py", label=t("home.review_continue"), icon=":material/quiz:",
                      query_params={"lang": lang})
     else:

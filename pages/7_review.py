@@ -1,29 +1,31 @@
-"""Review: questions from the notes and exercises computed by core, scheduled in Leitner boxes."""
+"""Review: questions from the whole week, scheduled by FSRS, some checked against live computations."""
 
 import streamlit as st
 
 from core import review
 from core.progress import MAX_IMPORT_BYTES, MAX_TEXT, BadImportError, export_json, parse_import
 from ui import review as rv
-from ui import storage
-from ui.layout import page, t
+from ui import schedule, storage
+from ui.layout import page, remember, t
+from ui.review_card import question_card
 
 page("rv.title", "📝")
 st.title(t("rv.title"))
 st.markdown(t("rv.intro"))
 
 store, mode, problem = storage.open_store()
-today = storage.today()
+now, today = storage.now(), storage.today()
+retention = remember("rv_retention", schedule.DEFAULT_RETENTION, options=schedule.RETENTION_CHOICES)
 doc = store.load()
-ids = list(rv.questions())
 for key, default in (("rv_log", []), ("rv_step", 0), ("rv_feedback", None), ("rv_queue", None)):
     st.session_state.setdefault(key, default)
 st.session_state.setdefault("rv_seed", rv.new_seed())
+st.session_state.setdefault("rv_mastery_start", rv.mastery(doc, now))
 if st.session_state.rv_queue is None:
-    st.session_state.rv_queue = review.due_queue(doc["cards"], ids, today)
+    st.session_state.rv_queue = review.due_queue(doc["cards"], list(rv.new_order()), now)
 queue, feedback, step = st.session_state.rv_queue, st.session_state.rv_feedback, st.session_state.rv_step
-# the round as it stands once the answer on screen counts (the card leaves it when answered right)
-remaining = review.requeue(queue, feedback["id"], feedback["correct"]) if feedback else queue
+# the round as it stands once the answer on screen counts (it stays only if FSRS wants it back soon)
+remaining = review.requeue(queue, feedback["id"], doc["cards"][feedback["id"]], now) if feedback else queue
 if problem:
     st.warning(t("rv.db_problem"), icon=":material/database_off:")
     st.text(problem)
@@ -38,16 +40,17 @@ with ask:
     cols[2].metric(t("rv.wrong_count"), summary["wrong"])
     cols[3].metric(t("rv.left"), len(remaining))
     if queue:
-        card_id = queue[0]
-        rv.question_card(store, doc, card_id, st.session_state.rv_seed + step, step, feedback, today)
+        question_card(store, doc, queue[0], st.session_state.rv_seed + step, step, feedback, now, retention)
     else:
         st.success(t("rv.done"), icon=":material/celebration:")
+        if summary["answered"]:
+            rv.session_report(summary, st.session_state.rv_mastery_start, rv.mastery(doc, now))
         st.button(t("rv.practise_all"), help=t("rv.practise_help"), on_click=rv.practise_all)
     if summary["missed"]:
         st.caption(t("rv.missed", titles=", ".join(t(f"rv.q.{i}.title") for i in summary["missed"])))
     st.subheader(t("rv.next_title"))
     coming = [(t("rv.this_round"), list(dict.fromkeys(remaining)))] if remaining else []
-    coming += review.upcoming(doc["cards"], today)
+    coming += review.upcoming({i: c for i, c in doc["cards"].items() if i not in remaining}, now)
     if coming:
         st.dataframe({t("rv.col_date"): [day for day, _ in coming], t("rv.col_count"): [len(due) for _, due in coming],
                       t("rv.col_questions"): [", ".join(t(f"rv.q.{i}.title") for i in due) for _, due in coming]},
@@ -58,10 +61,13 @@ with ask:
 with progress:
     st.subheader(t("rv.mastery_title"))
     st.caption(t("rv.mastery_explain"))
-    rv.mastery_bars(doc)
-    st.subheader(t("rv.boxes_title"))
-    st.caption(t("rv.boxes_explain"))
-    st.dataframe(rv.cards_table(doc), hide_index=True, width="stretch")
+    rv.mastery_bars(doc, now)
+    rv.progress_charts(doc, now, retention)
+    st.select_slider(t("rv.retention_setting"), schedule.RETENTION_CHOICES, key="rv_retention",
+                     format_func=lambda r: f"{r:.0%}", help=t("rv.retention_help"))
+    st.subheader(t("rv.cards_title"))
+    st.caption(t("rv.cards_explain"))
+    st.dataframe(rv.cards_table(doc, now), hide_index=True, width="stretch")
 
 with notes:
     st.subheader(t("rv.notes_title"))

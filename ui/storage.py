@@ -86,6 +86,15 @@ def today() -> date:
         return date.today()
 
 
+def now() -> datetime:
+    """The time now in the learner's time zone when the browser says which, else the server's
+    (as `today`): the review compares it with due times, and "today" is the learner's day."""
+    try:
+        return datetime.now(ZoneInfo(st.context.timezone)) if st.context.timezone else datetime.now().astimezone()
+    except (KeyError, ValueError):
+        return datetime.now().astimezone()
+
+
 def read_progress() -> dict:
     """The learner's progress, read only: the home page must not create a database by looking."""
     if current_mode() == "local":
