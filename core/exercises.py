@@ -162,8 +162,8 @@ def most_weight_exercise(seed: int, sentences: list[str]) -> dict:
         if len(tokens) >= 4 and scaled[order[0]] - scaled[order[1]] >= MARGIN:
             break
     top, runner_up = int(order[0]), int(order[1])
-    others = [i if i not in (top, runner_up) else int(order[-1])] + [int(k) for k in order[2:][::-1]]
-    options = sorted({top, runner_up, *[k for k in dict.fromkeys(others) if k not in (top, runner_up)][:2]})
+    # the misconceptions: the runner-up bar, the query's own key, the bar furthest from zero below it
+    options = sorted(list(dict.fromkeys([top, runner_up, i, int(order[-1]), int(order[2])]))[:4])
     return {"tokens": tokens, "query": i, "scaled": scaled.tolist(), "weights": steps["weights"][i].tolist(),
             "options": options, "answer": top}
 
@@ -177,8 +177,9 @@ def vanishing_exercise(seed: int, sentence: str) -> dict:
     does the gradient vanish (the first word's falls below 1% of the last one's), explode (above
     100×), or neither (within 10× either way)? Draws in between are skipped: no borderline cases.
 
-    Returns tokens, radius, seed_weights, distance (T,) = T − t, norms (T,), ratio (first / last)
-    and answer (one of VANISH, KEEP, EXPLODE).
+    Returns tokens, radius, seed_weights, distance (T − 1,) = T − t and norms (T − 1,) for the
+    states h_1 … h_(T−1) after each word, ratio (h_1's / h_(T−1)'s) and answer (one of VANISH,
+    KEEP, EXPLODE).
     """
     from core.embeddings import tokenize
 
@@ -189,11 +190,11 @@ def vanishing_exercise(seed: int, sentence: str) -> dict:
         radius, w_seed = float(rng.choice(RADII)), int(rng.integers(1000))
         w = init_weights("rnn", 50, 16, w_seed)
         w["W_hh"] = with_spectral_radius(w["W_hh"], radius)
-        norms = gradient_norms("rnn", X, None, w)["hidden"]  # (T,): t = 0..T-1
+        norms = gradient_norms("rnn", X, None, w)["hidden"][1:]  # (T - 1,): t = 1..T-1, h_0 is no word's
         ratio = float(norms[0] / norms[-1])
         answer = VANISH if ratio < 1e-2 else EXPLODE if ratio > 1e2 else KEEP if 0.1 <= ratio <= 10 else None
         if answer is not None and (answer != VANISH or rng.random() < 0.5):  # fewer "vanishes": most draws vanish
             break
     T = len(tokens)
-    return {"tokens": tokens, "radius": radius, "seed_weights": w_seed, "distance": list(range(T, 0, -1)),
+    return {"tokens": tokens, "radius": radius, "seed_weights": w_seed, "distance": list(range(T - 1, 0, -1)),
             "norms": norms.tolist(), "ratio": ratio, "answer": answer}

@@ -23,7 +23,7 @@ becomes an FSRS card with `from_leitner`.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 LEARNING, REVIEW, RELEARNING = 1, 2, 3  # fsrs.State
 RATINGS = ("again", "hard", "good", "easy")  # fsrs.Rating 1..4
@@ -38,7 +38,7 @@ LEITNER_DIFFICULTY = 2.118103970459016
 
 
 def _utc(day: str) -> str:
-    return datetime.combine(date.fromisoformat(day), time(), timezone.utc).isoformat()
+    return datetime.combine(date.fromisoformat(day), time(), UTC).isoformat()
 
 
 def from_leitner(card: dict, card_id: int = 0) -> dict:

@@ -327,7 +327,8 @@ def progress_charts(doc: dict, now: datetime, retention: float) -> None:
     counts = review.due_per_day(doc["cards"], now, DUE_DAYS)
     days = [t("rv.today")] + [(now.date() + timedelta(days=k)).strftime("%m-%d") for k in range(1, DUE_DAYS)]
     charts.bar_chart(days, counts, x_title=t("rv.col_date"), y_title=t("rv.col_count"))
-    st.caption(t("rv.due_chart_caption", new=due_today(doc, now)[1]))
+    new = due_today(doc, now)[1]
+    st.caption(t("rv.due_chart_caption") + (" " + t("rv.due_chart_new", new=new) if new else ""))
     st.subheader(t("rv.retention_title"))
     fading = schedule.forecast(doc["cards"], now, FORECAST_DAYS)
     if not fading:

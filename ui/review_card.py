@@ -26,7 +26,7 @@ def _table(card_id: str) -> None:
         rows[t("cmp.col_aspect")].append(t(f"cmp.row_{r}"))
         for c in ("attention", "self"):
             rows[column[c]].append(("?" if c == q["column"] else "…") if r == q["row"] else t(f"cmp.row_{r}_{c}"))
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.table(charts.table(**rows))  # as on the comparison page, wrapped
 
 
 def _chart(card_id: str, seed: int) -> tuple[list, dict]:
@@ -112,12 +112,11 @@ def _explain(card_id: str, seed: int) -> None:
 
 def _feedback(card_id: str, seed: int, feedback: dict) -> None:
     q = rv.questions()[card_id]
+    number = rv.answer_text(rv.exercise(card_id, seed)) if q["kind"] == "numeric" else None
     if feedback["correct"]:
-        st.success(t("rv.right_number", answer=rv.answer_text(rv.exercise(card_id, seed))) if q["kind"] == "numeric"
-                   else t("rv.right"), icon=":material/check_circle:")
-    elif q["kind"] == "numeric":
-        st.error(t("rv.wrong_number", given=f"{feedback['given']:g}", answer=rv.answer_text(rv.exercise(card_id, seed))),
-                 icon=":material/cancel:")
+        st.success(t("rv.right_number", answer=number) if number else t("rv.right"), icon=":material/check_circle:")
+    elif number:
+        st.error(t("rv.wrong_number", given=f"{feedback['given']:g}", answer=number), icon=":material/cancel:")
     else:
         st.error(t("rv.wrong_choice", answer=_answer_shown(card_id, seed)), icon=":material/cancel:")
     _explain(card_id, seed)

@@ -14,7 +14,7 @@ Settings, and why:
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from fsrs import Card, Rating, Scheduler, State
@@ -34,21 +34,21 @@ def scheduler(retention: float) -> Scheduler:
 
 def _fsrs_card(card: dict | None, card_id: str, now: datetime) -> Card:
     if card is None:  # due and card_id given: Card() would read the clock for both
-        return Card(card_id=zlib.crc32(card_id.encode()), due=now.astimezone(timezone.utc))
+        return Card(card_id=zlib.crc32(card_id.encode()), due=now.astimezone(UTC))
     return Card.from_dict(card["fsrs"])
 
 
 def review(card: dict | None, card_id: str, correct: bool, rating: str, now: datetime, retention: float) -> dict:
     """The card after an answer at `now` rated `rating` (one of RATINGS), its counts updated."""
     fsrs_card, _ = scheduler(retention).review_card(_fsrs_card(card, card_id, now), Rating[rating.capitalize()],
-                                                    now.astimezone(timezone.utc))
+                                                    now.astimezone(UTC))
     right, wrong = (card["right"], card["wrong"]) if card else (0, 0)
     return {"fsrs": fsrs_card.to_dict(), "right": right + bool(correct), "wrong": wrong + (not correct)}
 
 
 def preview(card: dict | None, card_id: str, now: datetime, retention: float) -> dict[str, timedelta]:
     """{rating: how long until the card is due again}, for each of the four ratings at `now`."""
-    utc = now.astimezone(timezone.utc)
+    utc = now.astimezone(UTC)
     base = _fsrs_card(card, card_id, now)
     return {r: scheduler(retention).review_card(base, Rating[r.capitalize()], utc)[0].due - utc for r in RATINGS}
 
@@ -59,7 +59,7 @@ def retrievability(card: dict, now: datetime) -> float:
     if card["fsrs"]["state"] != REVIEW:
         return 0.0
     return scheduler(DEFAULT_RETENTION).get_card_retrievability(Card.from_dict(card["fsrs"]),
-                                                                now.astimezone(timezone.utc))
+                                                                now.astimezone(UTC))
 
 
 def recall(cards: dict[str, dict], now: datetime) -> dict[str, float]:
@@ -73,7 +73,7 @@ def forecast(cards: dict[str, dict], now: datetime, days: int) -> list[float]:
     learned = [Card.from_dict(c["fsrs"]) for c in cards.values() if c["fsrs"]["state"] == REVIEW]
     if not learned:
         return []
-    s, utc = scheduler(DEFAULT_RETENTION), now.astimezone(timezone.utc)
+    s, utc = scheduler(DEFAULT_RETENTION), now.astimezone(UTC)
     return [sum(s.get_card_retrievability(c, utc + timedelta(days=k)) for c in learned) / len(learned)
             for k in range(days)]
 
