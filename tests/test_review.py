@@ -3,7 +3,7 @@ exercises and live charts (core/exercises.py), and the question bank itself."""
 
 import math
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ from ui.i18n import LANGS, catalog
 from ui.review import CONCEPTS, new_order, questions
 from ui.widgets import examples
 
-NOW = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 SEOUL = ZoneInfo("Asia/Seoul")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,13 +112,13 @@ def test_the_forecast_is_the_mean_recall_of_the_learned_cards():
 # --- what is due, and mastery ----------------------------------------------------------------
 
 def test_a_card_in_review_is_due_on_its_day_in_the_learners_time_zone():
-    card = answered("good", datetime(2025, 3, 1, 20, tzinfo=timezone.utc))  # due 3 March 20:00 UTC
+    card = answered("good", datetime(2025, 3, 1, 20, tzinfo=UTC))  # due 3 March 20:00 UTC
     # in Seoul that is 4 March 05:00: not due on 3 March there, due from the morning of the 4th
     assert not review.is_due(card, datetime(2025, 3, 3, 23, tzinfo=SEOUL))
     assert review.is_due(card, datetime(2025, 3, 4, 0, 1, tzinfo=SEOUL))
     # in UTC it is due all of 3 March, also before 20:00
-    assert review.is_due(card, datetime(2025, 3, 3, 8, tzinfo=timezone.utc))
-    assert not review.is_due(card, datetime(2025, 3, 2, 23, tzinfo=timezone.utc))
+    assert review.is_due(card, datetime(2025, 3, 3, 8, tzinfo=UTC))
+    assert not review.is_due(card, datetime(2025, 3, 2, 23, tzinfo=UTC))
 
 
 def test_a_missed_card_is_due_once_its_minutes_are_nearly_up():
@@ -174,9 +174,9 @@ def test_session_summary_counts_answers_ratings_and_the_missed_cards():
 def test_leitner_cards_become_fsrs_cards_that_keep_their_schedule():
     learned = review.from_leitner({"box": 4, "due": "2025-03-08", "right": 3, "wrong": 1, "last": "2025-03-01"})
     assert learned["fsrs"]["stability"] == 7.0 and learned["fsrs"]["state"] == review.REVIEW
-    assert review.due_at(learned) == datetime(2025, 3, 8, tzinfo=timezone.utc)
+    assert review.due_at(learned) == datetime(2025, 3, 8, tzinfo=UTC)
     # FSRS's own recall for a 7-day stability after 7 days is its definition of stability: 90%
-    assert schedule.retrievability(learned, datetime(2025, 3, 8, tzinfo=timezone.utc)) == pytest.approx(0.9)
+    assert schedule.retrievability(learned, datetime(2025, 3, 8, tzinfo=UTC)) == pytest.approx(0.9)
     fresh = review.from_leitner({"box": 1, "due": "2025-03-01", "right": 0, "wrong": 2, "last": "2025-03-01"})
     assert fresh["fsrs"]["stability"] is None and fresh["wrong"] == 2
     assert answered("good", NOW, fresh)["fsrs"]["state"] == review.REVIEW  # FSRS takes it from there
