@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core import review
-from core.progress import MAX_IMPORT_BYTES, MAX_TEXT, BadImportError, export_json, parse_import
+from core.progress import MAX_TEXT
+from ui import charts, schedule, storage
 from ui import review as rv
-from ui import schedule, storage
 from ui.layout import page, remember, t
 from ui.review_card import question_card
 
@@ -30,8 +30,10 @@ if problem:
     st.warning(t("rv.db_problem"), icon=":material/database_off:")
     st.text(problem)
 
+# Progress and backup run only when open (their charts and table are most of a rerun's cost);
+# the notes always, so that a note being typed is never dropped from the page.
 ask, progress, notes, backup = st.tabs([t("rv.tab_review"), t("rv.tab_progress"), t("rv.tab_notes"),
-                                        t("rv.tab_backup")])
+                                        t("rv.tab_backup")], key="rv_tab", on_change="rerun")
 with ask:
     summary = review.session_summary(st.session_state.rv_log)
     cols = st.columns(4)
@@ -52,22 +54,16 @@ with ask:
     coming = [(t("rv.this_round"), list(dict.fromkeys(remaining)))] if remaining else []
     coming += review.upcoming({i: c for i, c in doc["cards"].items() if i not in remaining}, now)
     if coming:
-        st.dataframe({t("rv.col_date"): [day for day, _ in coming], t("rv.col_count"): [len(due) for _, due in coming],
-                      t("rv.col_questions"): [", ".join(t(f"rv.q.{i}.title") for i in due) for _, due in coming]},
-                     hide_index=True, width="stretch")
+        st.dataframe(charts.table(**{
+            t("rv.col_date"): [day for day, _ in coming], t("rv.col_count"): [len(due) for _, due in coming],
+            t("rv.col_questions"): [", ".join(t(f"rv.q.{i}.title") for i in due) for _, due in coming]}),
+            hide_index=True, width="stretch")
     else:
         st.caption(t("rv.upcoming_empty"))
 
 with progress:
-    st.subheader(t("rv.mastery_title"))
-    st.caption(t("rv.mastery_explain"))
-    rv.mastery_bars(doc, now)
-    rv.progress_charts(doc, now, retention)
-    st.select_slider(t("rv.retention_setting"), schedule.RETENTION_CHOICES, key="rv_retention",
-                     format_func=lambda r: f"{r:.0%}", help=t("rv.retention_help"))
-    st.subheader(t("rv.cards_title"))
-    st.caption(t("rv.cards_explain"))
-    st.dataframe(rv.cards_table(doc, now), hide_index=True, width="stretch")
+    if progress.open:
+        rv.progress_tab(doc, now, retention)
 
 with notes:
     st.subheader(t("rv.notes_title"))
@@ -86,7 +82,8 @@ with notes:
         st.warning(t("rv.retro_blank"), icon=":material/edit_note:")
     entries = doc["retro"][::-1]  # newest first
     if entries:
-        st.dataframe({t("rv.col_date"): [e["date"] for e in entries], t("rv.retro_text"): [e["text"] for e in entries]},
+        st.dataframe(charts.table(**{t("rv.col_date"): [e["date"] for e in entries],
+                                     t("rv.retro_text"): [e["text"] for e in entries]}),
                      hide_index=True, width="stretch")
         with st.expander(t("rv.retro_delete_title")):
             st.selectbox(t("rv.retro_delete"), range(len(entries)), index=None, key="rv_retro_delete",
@@ -96,27 +93,5 @@ with notes:
         st.caption(t("rv.retro_none"))
 
 with backup:
-    if mode == "local":
-        st.info(t("rv.mode_local"), icon=":material/save:")
-        st.code(str(storage.db_path()), language=None)
-    else:
-        st.info(t("rv.mode_session"), icon=":material/lock:")
-    st.subheader(t("rv.export_title"))
-    st.download_button(t("rv.export"), lambda: export_json(store.load(), today), on_click="ignore",
-                       file_name=f"seq-models-progress-{today.isoformat()}.json", mime="application/json",
-                       icon=":material/download:", key="rv_export")
-    st.subheader(t("rv.import_title"))
-    st.caption(t("rv.import_explain"))
-    if st.session_state.pop("rv_imported", False):
-        st.success(t("rv.import_done"), icon=":material/check_circle:")
-    upload = st.file_uploader(t("rv.import_file"), type=["json"], max_upload_size=1,
-                              key=f"rv_upload_{st.session_state.get('rv_upload_n', 0)}")
-    if upload is not None:
-        try:
-            incoming = parse_import(upload.read(MAX_IMPORT_BYTES + 1))
-        except BadImportError as e:
-            st.error(t(f"rv.import_{e.code}", field=e.detail), icon=":material/block:")
-        else:
-            st.success(t("rv.import_ready", cards=len(incoming["cards"]), notes=len(incoming["notes"]),
-                         retro=len(incoming["retro"])), icon=":material/fact_check:")
-            st.button(t("rv.import_confirm"), on_click=rv.replace_all, args=(store, incoming))
+    if backup.open:
+        rv.backup_tab(store, mode, today)

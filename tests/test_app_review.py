@@ -90,6 +90,14 @@ def schedule(at, texts):
     return dict(zip(table[texts["rv.col_date"]], table[texts["rv.col_questions"]], strict=True))
 
 
+def open_tab(at, key):
+    """Switch to a tab, as a click does: the progress and backup tabs run only when open."""
+    at.session_state["rv_tab"] = catalog(lang_of(at))[key]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def metrics(at):
     return [m.value for m in at.tabs[0].metric]
 
@@ -262,7 +270,7 @@ def test_live_charts_draw_the_pages_computation_with_new_numbers(lang):
 
 
 def test_mastery_moves_from_the_first_right_answer():
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), "rv.tab_progress")
     bars = [p.proto.text for p in at.tabs[1].get("progress")]
     assert bars[0] == EN["rv.mastery_bar"].format(concept=EN["home.notes_rnn_title"], share=0.0)
     card_id = answer_current(at, right=True)
@@ -273,7 +281,7 @@ def test_mastery_moves_from_the_first_right_answer():
 
 
 def test_the_progress_tab_charts_what_is_due_and_how_recall_fades():
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), "rv.tab_progress")
     assert EN["rv.retention_empty"] in [c.value for c in at.tabs[1].caption]
     answer_current(at, right=True)
     rate(at, "good")
@@ -288,7 +296,7 @@ def test_the_progress_tab_charts_what_is_due_and_how_recall_fades():
 
 
 def test_the_desired_retention_setting_shortens_the_intervals_and_lives_in_the_url():
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), "rv.tab_progress")
     at.select_slider(key="rv_retention").set_value(0.95).run()
     assert at.query_params["rv_retention"] in ("0.95", ["0.95"])
     answer_current(at, right=True)
@@ -323,7 +331,7 @@ def test_local_progress_is_saved_to_sqlite_and_survives_a_new_session(private_da
     with sqlite3.connect(db) as con:
         (saved_id, card), = con.execute("SELECT id, card FROM review_cards").fetchall()
     assert saved_id == card_id and json.loads(card)["fsrs"]["state"] == 2
-    assert str(db) in [c.value for c in at.code]
+    assert str(db) in [c.value for c in open_tab(at, "rv.tab_backup").code]
     again = open_page(PAGE, url=LOCAL)  # a new browser session, as after a restart
     assert card_id not in again.session_state["rv_queue"]
     home = open_page(url=LOCAL)
@@ -335,7 +343,7 @@ def test_local_progress_is_saved_to_sqlite_and_survives_a_new_session(private_da
 def test_a_leitner_database_opens_on_the_page_with_its_progress(private_data_dir, from_this_machine):
     private_data_dir.mkdir(parents=True)
     (private_data_dir / "progress.db").write_bytes((LEITNER_EXPORT.parent / "progress.db").read_bytes())
-    at = open_page(PAGE, url=LOCAL)
+    at = open_tab(open_page(PAGE, url=LOCAL), "rv.tab_progress")
     table = at.tabs[1].dataframe[0].value
     rows = dict(zip(table[EN["rv.col_question"]], table[EN["rv.col_right"]], strict=True))
     assert rows[EN["rv.q.multi_head.title"]] == 6 and rows[EN["rv.q.gru_gate.title"]] == 4
@@ -349,7 +357,7 @@ def test_hosted_sessions_never_see_each_others_progress_and_write_nothing(privat
     bob = open_page(PAGE, url=HOSTED)
     assert bob.session_state["rv_queue"] == list(new_order())[:20]
     assert bob.tabs[2].text_area(key="rv_note_rnn").value == ""
-    assert EN["rv.mode_session"] in [i.value for i in bob.info]
+    assert EN["rv.mode_session"] in [i.value for i in open_tab(bob, "rv.tab_backup").info]
     assert not private_data_dir.exists()
     home = open_page(url=HOSTED)
     assert EN["home.review_invite"] in [link.proto.label for link in home.main.get("page_link")]
@@ -402,6 +410,7 @@ def test_a_retrospective_entry_can_be_deleted():
 
 
 def upload(at, raw: bytes):
+    open_tab(at, "rv.tab_backup")
     at.tabs[3].file_uploader[0].set_value(("progress.json", raw, "application/json"))
     at.run()
     assert not at.exception
@@ -415,7 +424,7 @@ def test_export_then_import_restores_everything_in_a_new_session(lang):
     card_id = answer_current(at, right=True)
     at.tabs[2].text_area(key="rv_note_rnn").input("tanh squashes").run()
     exported = export_json(at.session_state["rv_progress"], datetime.now().date())
-    assert at.tabs[3].get("download_button")
+    assert open_tab(at, "rv.tab_backup").tabs[3].get("download_button")
     fresh = upload(open_page(PAGE, lang=lang), exported)
     assert texts["rv.import_ready"].format(cards=1, notes=1, retro=0) in [s.value for s in fresh.success]
     fresh.tabs[3].button[0].click().run()
