@@ -137,11 +137,14 @@ def _migrate_leitner(con: sqlite3.Connection) -> None:
     the old table stays, renamed, so nothing is lost even if a conversion were wrong."""
     if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cards'").fetchone():
         return
-    rows = con.execute("SELECT id, box, due, right, wrong, last FROM cards").fetchall()
-    con.executemany("INSERT OR IGNORE INTO review_cards VALUES (?, ?)",
-                    [(card_id, json.dumps(from_leitner({"box": box, "due": due, "right": right, "wrong": wrong,
-                                                         "last": last})))
-                     for card_id, box, due, right, wrong, last in rows])
+    converted = []
+    for card_id, box, due, right, wrong, last in con.execute("SELECT id, box, due, right, wrong, last FROM cards"):
+        try:  # a damaged row stays in the kept table, unconverted, rather than stop the app
+            card = _leitner_card({"box": box, "due": due, "right": right, "wrong": wrong, "last": last}, card_id)
+        except BadImportError:
+            continue
+        converted.append((card_id, json.dumps(from_leitner(card))))
+    con.executemany("INSERT OR IGNORE INTO review_cards VALUES (?, ?)", converted)
     if con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leitner_cards'").fetchone():
         con.execute("INSERT INTO leitner_cards SELECT * FROM cards")  # an older app wrote to the file again
         con.execute("DROP TABLE cards")

@@ -255,6 +255,17 @@ def test_a_leitner_database_migrates_with_nothing_lost(tmp_path):
     assert SqliteProgress(db).load() == doc  # opening it again changes nothing
 
 
+def test_a_damaged_leitner_row_stays_in_the_kept_table_and_the_rest_migrates(tmp_path):
+    db = tmp_path / "progress.db"
+    shutil.copy(LEITNER / "progress.db", db)
+    with sqlite3.connect(db) as con:
+        con.execute("INSERT INTO cards VALUES ('bad', 'five', 'someday', -1, 0.5, 3)")
+    doc = SqliteProgress(db).load()
+    assert "bad" not in doc["cards"] and len(doc["cards"]) == 8
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT box FROM leitner_cards WHERE id = 'bad'").fetchone() == ("five",)
+
+
 def test_a_leitner_export_imports_as_the_same_fsrs_cards(tmp_path):
     db = tmp_path / "progress.db"
     shutil.copy(LEITNER / "progress.db", db)
