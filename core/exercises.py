@@ -146,8 +146,8 @@ def most_weight_exercise(seed: int, sentences: list[str]) -> dict:
     which key gets the most weight? softmax is increasing, so it is the key with the top score.
 
     Returns tokens, query (its position), scaled (n,) = q·kⱼ/√d_k, weights (n,), options (four key
-    positions: the top one, the runner-up, the query itself or the lowest score, in key order)
-    and answer (the top key's position).
+    positions: the top one, the runner-up, the query itself or the lowest score, in key order),
+    answer (the top key's position) and random (n,): which tokens GloVe lacks (random vectors).
     """
     from core.embeddings import tokenize  # a heavy module's light function, kept beside its use
 
@@ -155,7 +155,8 @@ def most_weight_exercise(seed: int, sentences: list[str]) -> dict:
     for _ in range(100):
         tokens = tokenize(sentences[int(rng.integers(len(sentences)))])[:12]
         W_q, W_k, W_v = random_projections(50, D_K, int(rng.integers(2**31)))
-        steps = self_attention(embed(tokens).X, W_q, W_k, W_v)
+        emb = embed(tokens)
+        steps = self_attention(emb.X, W_q, W_k, W_v)
         i = int(rng.integers(len(tokens)))
         scaled = steps["scaled_scores"][i]  # (n,)
         order = np.argsort(-scaled)
@@ -165,7 +166,7 @@ def most_weight_exercise(seed: int, sentences: list[str]) -> dict:
     # the misconceptions: the runner-up bar, the query's own key, the bar furthest from zero below it
     options = sorted(list(dict.fromkeys([top, runner_up, i, int(order[-1]), int(order[2])]))[:4])
     return {"tokens": tokens, "query": i, "scaled": scaled.tolist(), "weights": steps["weights"][i].tolist(),
-            "options": options, "answer": top}
+            "options": options, "answer": top, "random": [src == "fallback" for src in emb.sources]}
 
 
 VANISH, KEEP, EXPLODE = "vanishes", "neither", "explodes"
@@ -179,12 +180,13 @@ def vanishing_exercise(seed: int, sentence: str) -> dict:
 
     Returns tokens, radius, seed_weights, distance (T − 1,) = T − t and norms (T − 1,) for the
     states h_1 … h_(T−1) after each word, ratio (h_1's / h_(T−1)'s) and answer (one of VANISH,
-    KEEP, EXPLODE).
+    KEEP, EXPLODE), and random (T,): which tokens GloVe lacks (random vectors).
     """
     from core.embeddings import tokenize
 
     tokens = tokenize(sentence)[:40]
-    X = embed(tokens).X  # (T, 50)
+    emb = embed(tokens)
+    X = emb.X  # (T, 50)
     rng = np.random.default_rng(seed)
     for _ in range(100):
         radius, w_seed = float(rng.choice(RADII)), int(rng.integers(1000))
@@ -197,4 +199,5 @@ def vanishing_exercise(seed: int, sentence: str) -> dict:
             break
     T = len(tokens)
     return {"tokens": tokens, "radius": radius, "seed_weights": w_seed, "distance": list(range(T - 1, 0, -1)),
-            "norms": norms.tolist(), "ratio": ratio, "answer": answer}
+            "norms": norms.tolist(), "ratio": ratio, "answer": answer,
+            "random": [src == "fallback" for src in emb.sources]}

@@ -269,6 +269,15 @@ def test_live_charts_draw_the_pages_computation_with_new_numbers(lang):
         vanishing_exercise(current(at)["seed"], examples()["long"][lang])["norms"])
 
 
+def test_a_token_with_a_random_vector_is_marked_where_it_is_drawn():
+    at = ask(open_page(PAGE, lang="ko"), "rnn_vanish")  # the long Korean example has words GloVe lacks
+    ex = vanishing_exercise(current(at)["seed"], examples()["long"]["ko"])
+    count = sum(ex["random"])
+    assert count > 0
+    assert KO["rv.chart_random"].format(count=count, mark="*") in [c.value for c in at.caption]
+    assert at.text[0].value.count("*") == count
+
+
 def test_mastery_moves_from_the_first_right_answer():
     at = open_tab(open_page(PAGE), "rv.tab_progress")
     bars = [p.proto.text for p in at.tabs[1].get("progress")]

@@ -394,3 +394,19 @@ def test_no_two_options_of_a_question_read_the_same(lang):
     for card_id in CHOICE:
         shown = list(option_texts(card_id, texts).values())
         assert len(set(shown)) == len(shown), card_id
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_bold_in_the_review_texts_renders(lang):
+    # CommonMark closes ** after punctuation only before a space or punctuation: "**보존(…)**할까요"
+    # would show its asterisks. Every closing ** must be one Markdown closes.
+    bad = []
+    for key, text in catalog(lang).items():
+        if not key.startswith("rv.q."):
+            continue
+        parts = text.split("**")
+        for k in range(1, len(parts) - 1, 2):  # parts[k] is bold, parts[k + 1] follows the closing **
+            after = parts[k + 1][:1]
+            if parts[k][-1:] and not parts[k][-1].isalnum() and parts[k][-1] not in "}" and after.isalnum():
+                bad.append(key)
+    assert not bad

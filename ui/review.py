@@ -98,8 +98,12 @@ def chart_of(card_id: str, seed: int) -> dict:
     return live_chart(questions()[card_id]["chart"], seed, lang())
 
 
-def key_label(tokens: list[str], k: int) -> str:
-    return f"{k + 1} · {charts.short(tokens[k])}"
+RANDOM_MARK = "*"  # a token GloVe lacks, with a random vector
+
+
+def key_label(ex: dict, k: int) -> str:
+    """A token of a live chart as the learner reads it: its position, and * for a random vector."""
+    return f"{k + 1} · {charts.short(ex['tokens'][k])}" + (RANDOM_MARK if ex["random"][k] else "")
 
 
 def _num(x: float) -> str:

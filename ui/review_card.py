@@ -29,20 +29,27 @@ def _table(card_id: str) -> None:
     st.table(charts.table(**rows))  # as on the comparison page, wrapped
 
 
+def _random_notice(ex: dict) -> None:
+    if count := sum(ex["random"]):
+        st.caption(t("rv.chart_random", count=count, mark=rv.RANDOM_MARK))
+
+
 def _chart(card_id: str, seed: int) -> tuple[list, dict]:
     """Draw a live-chart question's chart; returns its options and their labels."""
     ex = rv.chart_of(card_id, seed)
     if rv.questions()[card_id]["chart"] == "most_weight":
-        labels = [rv.key_label(ex["tokens"], k) for k in range(len(ex["tokens"]))]
+        labels = [rv.key_label(ex, k) for k in range(len(ex["tokens"]))]
         charts.bar_chart(labels, ex["scaled"], x_title=t("rv.chart_keys"), y_title=t("rv.chart_scaled"),
                          diverging=True)
+        _random_notice(ex)
         return ex["options"], {k: labels[k] for k in ex["options"]}
     frame = charts.curves(t("rv.chart_distance"), ex["distance"], t("rv.chart_norm"),
                           {t("rv.chart_series", radius=ex["radius"]): ex["norms"]})
     charts.line_chart(frame, x=t("rv.chart_distance"), y=t("rv.chart_norm"), series="series",
                       x_title=t("rv.chart_distance"), y_title=t("rv.chart_norm"), log_y=True)
     st.caption(t("rv.chart_sentence", n=len(ex["tokens"]), seed=ex["seed_weights"]))
-    st.text(" ".join(ex["tokens"]))  # the learner's language's example, as plain text
+    st.text(" ".join(tok + (rv.RANDOM_MARK if r else "") for tok, r in zip(ex["tokens"], ex["random"], strict=True)))
+    _random_notice(ex)
     return list(CHART_OPTIONS), {o: t(f"rv.vanish_{o}") for o in CHART_OPTIONS}
 
 
@@ -53,7 +60,7 @@ def _prompt_values(card_id: str, seed: int) -> dict:
     if q["kind"] == "chart":
         ex = rv.chart_of(card_id, seed)
         if q["chart"] == "most_weight":
-            return {"query": rv.key_label(ex["tokens"], ex["query"])}
+            return {"query": rv.key_label(ex, ex["query"])}
         return {"radius": f"{ex['radius']:g}"}
     return {}
 
@@ -88,7 +95,7 @@ def _answer_shown(card_id: str, seed: int) -> str:
         return " → ".join(rv.option_text(card_id, s) for s in right)
     if q["kind"] == "chart":
         ex = rv.chart_of(card_id, seed)
-        return rv.key_label(ex["tokens"], right) if q["chart"] == "most_weight" else t(f"rv.vanish_{right}")
+        return rv.key_label(ex, right) if q["chart"] == "most_weight" else t(f"rv.vanish_{right}")
     return rv.option_text(card_id, right)
 
 
@@ -102,11 +109,11 @@ def _explain(card_id: str, seed: int) -> None:
     values = {}
     if q["kind"] == "chart":
         ex = rv.chart_of(card_id, seed)
-        values = ({"answer": rv.key_label(ex["tokens"], ex["answer"])} if q["chart"] == "most_weight"
+        values = ({"answer": rv.key_label(ex, ex["answer"])} if q["chart"] == "most_weight"
                   else {"ratio": f"{ex['ratio']:.1e}"})
     st.markdown(t(f"rv.q.{card_id}.explain", **values))
     if q["kind"] == "chart" and q["chart"] == "most_weight":
-        labels = [rv.key_label(ex["tokens"], k) for k in range(len(ex["tokens"]))]
+        labels = [rv.key_label(ex, k) for k in range(len(ex["tokens"]))]
         charts.bar_chart(labels, np.asarray(ex["weights"]), x_title=t("rv.chart_keys"), y_title=t("rv.chart_weight"))
 
 
