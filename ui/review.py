@@ -211,6 +211,7 @@ def check(store, card_id: str, seed: int, step: int, now: datetime, retention: f
     before = store.load()["cards"].get(card_id)
     rating = SUGGESTED[correct]
     store.put_card(card_id, schedule.review(before, card_id, correct, rating, now, retention))
+    st.session_state.rv_log.append((card_id, correct, rating))
     st.session_state.rv_feedback = {"id": card_id, "correct": correct, "given": given, "before": before,
                                     "rating": rating}
 
@@ -224,7 +225,7 @@ def rate(store, rating: str, now: datetime, retention: float) -> None:
         store.put_card(card_id, schedule.review(feedback["before"], card_id, feedback["correct"], rating, now,
                                                 retention))
     card = store.load()["cards"][card_id]
-    st.session_state.rv_log.append((card_id, feedback["correct"], rating))
+    st.session_state.rv_log[-1] = (card_id, feedback["correct"], rating)
     st.session_state.rv_queue = review.requeue(st.session_state.rv_queue, card_id, card, now)
     st.session_state.rv_feedback = None
     st.session_state.rv_step += 1

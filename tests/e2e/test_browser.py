@@ -199,7 +199,8 @@ def test_answering_a_review_question_gives_feedback(tabs, key):
         f"{tab.where}: no 'right' feedback after choosing {right!r}; alerts: "
         f"{page.locator('[data-testid^=stAlertContent]').all_inner_texts()}")
     assert answered.inner_text().split()[-1] == "1", f"{tab.where}: {answered.inner_text()!r} after one answer"
-    assert page.get_by_role("button", name=texts["rv.next"]).count() == 1, f"{tab.where}: no 'next' button"
+    good = texts["rv.rate_good"].format(wait=texts["rv.in_days"].format(n=2))  # FSRS's first interval for Good
+    assert page.get_by_role("button", name=good).count() == 1, f"{tab.where}: no {good!r} rating button"
 
 
 def submit(page, box, is_area: bool) -> None:
