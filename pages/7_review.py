@@ -11,7 +11,7 @@ from ui.review_card import question_card
 
 page("rv.title", "📝")
 st.title(t("rv.title"))
-st.markdown(t("rv.intro"))
+st.markdown(t("rv.intro", n=len(rv.questions())))
 
 store, mode, problem = storage.open_store()
 now, today = storage.now(), storage.today()
