@@ -19,7 +19,7 @@ with path:
     st.caption(t("home.path_caption"))
 
     st.subheader(t("home.review_title"))
-    progress, now = storage.read_progress(), storage.now()
+    progress, now = review.in_bank(storage.read_progress()), storage.now()
     if progress["cards"]:
         reviews, new = review.due_today(progress, now)
         st.markdown(t("home.review_due", reviews=reviews, new=new, total=len(review.questions())))

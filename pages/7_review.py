@@ -16,7 +16,7 @@ st.markdown(t("rv.intro", n=len(rv.questions())))
 store, mode, problem = storage.open_store()
 now, today = storage.now(), storage.today()
 retention = remember("rv_retention", schedule.DEFAULT_RETENTION, options=schedule.RETENTION_CHOICES)
-doc = store.load()
+doc = rv.in_bank(store.load())
 for key, default in (("rv_log", []), ("rv_step", 0), ("rv_feedback", None), ("rv_queue", None)):
     st.session_state.setdefault(key, default)
 st.session_state.setdefault("rv_seed", rv.new_seed())

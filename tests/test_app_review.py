@@ -359,6 +359,18 @@ def test_a_leitner_database_opens_on_the_page_with_its_progress(private_data_dir
     assert at.tabs[2].text_area(key="rv_note_gru").value == "업데이트 게이트 z가 기억을 조절한다"
 
 
+def test_a_card_of_a_question_no_longer_in_the_bank_is_kept_but_not_asked():
+    at = open_page(PAGE)
+    old = json.loads(json.dumps(at.session_state["rv_progress"]))
+    card_id = answer_current(at, right=True)
+    gone = at.session_state["rv_progress"]["cards"][card_id]
+    at.session_state["rv_progress"]["cards"]["a_question_since_removed"] = gone
+    open_tab(at, "rv.tab_progress")
+    assert "a_question_since_removed" in at.session_state["rv_progress"]["cards"]  # still stored
+    assert list(charts(at.tabs[1])[0][1]["value"])[2] == 1  # only the real one is due in 2 days
+    assert old["cards"] == {}
+
+
 def test_hosted_sessions_never_see_each_others_progress_and_write_nothing(private_data_dir):
     alice = open_page(PAGE, url=HOSTED)
     answer_current(alice, right=True)

@@ -47,6 +47,12 @@ def new_order() -> tuple[str, ...]:
     return tuple(i for i in chain.from_iterable(zip_longest(*by_concept)) if i is not None)
 
 
+def in_bank(doc: dict) -> dict:
+    """The progress document with only the cards of questions in the bank: a card of a question
+    since removed stays stored (nothing saved is lost) but is neither asked nor counted."""
+    return {**doc, "cards": {i: c for i, c in doc["cards"].items() if i in questions()}}
+
+
 def concept_of() -> dict[str, str]:
     return {i: q["concept"] for i, q in questions().items()}
 
