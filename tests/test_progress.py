@@ -128,6 +128,23 @@ def test_both_stores_behave_the_same(tmp_path, kind):
     assert len(store.load()["notes"]["rnn"]) == MAX_TEXT
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_update_card_reads_changes_and_writes_one_card(tmp_path, kind):
+    store = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+    seen = []
+    first = store.update_card("a", lambda card: seen.append(card) or answer(card, True))
+    again = store.update_card("a", lambda card: seen.append(card) or answer(card, True, NOW + timedelta(days=2)))
+    assert seen == [None, first] and store.load()["cards"] == {"a": again} and again["right"] == 2
+
+
+def test_two_stores_on_one_file_lose_no_answer(tmp_path):
+    # two browser tabs, each with its own store on the same database, answering the same card
+    a, b = SqliteProgress(tmp_path / "p.db"), SqliteProgress(tmp_path / "p.db")
+    for k in range(6):
+        (a if k % 2 else b).update_card("q", lambda card, k=k: answer(card, True, NOW + timedelta(days=3 * k)))
+    assert a.load()["cards"]["q"]["right"] == 6
+
+
 def full_doc():
     doc = empty()
     doc["cards"] = {"sqrt_dk": answer(None, True), "rnn_long": answer(None, False),

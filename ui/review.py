@@ -214,11 +214,15 @@ def check(store, card_id: str, seed: int, step: int, now: datetime, retention: f
             st.session_state.rv_missing = "pick_first"
             return
         correct = given == right_option(card_id, seed)
-    before = store.load()["cards"].get(card_id)
-    rating = SUGGESTED[correct]
-    store.put_card(card_id, schedule.review(before, card_id, correct, rating, now, retention))
+    rating, seen = SUGGESTED[correct], []
+
+    def answered(card):  # read, change and write in one transaction: two tabs lose no answer
+        seen.append(card)
+        return schedule.review(card, card_id, correct, rating, now, retention)
+
+    store.update_card(card_id, answered)
     st.session_state.rv_log.append((card_id, correct, rating))
-    st.session_state.rv_feedback = {"id": card_id, "correct": correct, "given": given, "before": before,
+    st.session_state.rv_feedback = {"id": card_id, "correct": correct, "given": given, "before": seen[-1],
                                     "rating": rating}
 
 
@@ -227,10 +231,11 @@ def rate(store, rating: str, now: datetime, retention: float) -> None:
     from the one it was saved with, then on to the next card."""
     feedback = st.session_state.rv_feedback
     card_id = feedback["id"]
-    if rating != feedback["rating"]:
-        store.put_card(card_id, schedule.review(feedback["before"], card_id, feedback["correct"], rating, now,
-                                                retention))
-    card = store.load()["cards"][card_id]
+    if rating != feedback["rating"]:  # this answer's review again, from the card as it was before it
+        card = store.update_card(card_id, lambda _: schedule.review(feedback["before"], card_id, feedback["correct"],
+                                                                     rating, now, retention))
+    else:
+        card = store.load()["cards"][card_id]
     st.session_state.rv_log[-1] = (card_id, feedback["correct"], rating)
     st.session_state.rv_queue = review.requeue(st.session_state.rv_queue, card_id, card, now)
     st.session_state.rv_feedback = None
