@@ -306,8 +306,10 @@ def test_the_progress_tab_charts_what_is_due_and_how_recall_fades():
 
 def test_the_desired_retention_setting_shortens_the_intervals_and_lives_in_the_url():
     at = open_tab(open_page(PAGE), "rv.tab_progress")
-    at.select_slider(key="rv_retention").set_value(0.95).run()
+    at.select_slider(key="rv_retention_pick").set_value(0.95).run()
     assert at.query_params["rv_retention"] in ("0.95", ["0.95"])
+    open_tab(at, "rv.tab_review")  # the setting's tab closed: the value holds
+    at.run()
     answer_current(at, right=True)
     good = rating_buttons(at)["good"].label
     assert good == EN["rv.rate_good"].format(wait=EN["rv.in_days"].format(n=1))  # 2 days at 90%
@@ -503,3 +505,10 @@ def test_an_answered_card_is_not_listed_twice_in_what_comes_back():
     listed = [t for cell in schedule(at, EN).values() for t in cell.split(", ")]
     assert listed.count(title) == 1  # at its next date, no longer in this round
     assert metrics(at)[3] == "19"
+
+
+def test_a_link_with_a_desired_retention_opens_with_it():
+    at = open_tab(open_page(PAGE, params={"rv_retention": "0.85"}), "rv.tab_progress")
+    assert at.select_slider(key="rv_retention_pick").value == 0.85
+    bad = open_page(PAGE, params={"rv_retention": "0.5"})  # not one of the choices: ignored with a notice
+    assert bad.session_state["rv_retention"] == 0.9

@@ -380,11 +380,18 @@ def progress_tab(doc: dict, now: datetime, retention: float) -> None:
     st.caption(t("rv.mastery_explain"))
     mastery_bars(doc, now)
     progress_charts(doc, now, retention)
-    st.select_slider(t("rv.retention_setting"), schedule.RETENTION_CHOICES, key="rv_retention",
-                     format_func=lambda r: f"{r:.0%}", help=t("rv.retention_help"))
+    # Its own key, not the remembered one: this tab runs only when open, and Streamlit resets a
+    # widget's state on the run after one that did not draw it. `value` redraws it as it was.
+    st.select_slider(t("rv.retention_setting"), schedule.RETENTION_CHOICES, value=retention,
+                     key="rv_retention_pick", on_change=_set_retention, format_func=lambda r: f"{r:.0%}",
+                     help=t("rv.retention_help"))
     st.subheader(t("rv.cards_title"))
     st.caption(t("rv.cards_explain"))
     st.dataframe(cards_table(doc, now), hide_index=True, width="stretch")
+
+
+def _set_retention() -> None:
+    st.session_state.rv_retention = st.session_state.rv_retention_pick  # remember() keeps it and puts it in the URL
 
 
 def backup_tab(store, mode: str, today) -> None:
