@@ -17,7 +17,7 @@ import unicodedata
 import numpy as np
 
 from core.attention import random_projections, scaled_dot_product_attention, self_attention, softmax
-from core.embeddings import embed
+from core.embeddings import embed, tokenize
 from core.memory import with_spectral_radius
 from core.recurrent import count_parameters, gradient_norms, init_weights, sigmoid
 
@@ -149,8 +149,6 @@ def most_weight_exercise(seed: int, sentences: list[str]) -> dict:
     positions: the top one, the runner-up, the query itself or the lowest score, in key order),
     answer (the top key's position) and random (n,): which tokens GloVe lacks (random vectors).
     """
-    from core.embeddings import tokenize  # a heavy module's light function, kept beside its use
-
     rng = np.random.default_rng(seed)
     for _ in range(100):
         tokens = tokenize(sentences[int(rng.integers(len(sentences)))])[:12]
@@ -182,8 +180,6 @@ def vanishing_exercise(seed: int, sentence: str) -> dict:
     states h_1 … h_(T−1) after each word, ratio (h_1's / h_(T−1)'s) and answer (one of VANISH,
     KEEP, EXPLODE), and random (T,): which tokens GloVe lacks (random vectors).
     """
-    from core.embeddings import tokenize
-
     tokens = tokenize(sentence)[:40]
     emb = embed(tokens)
     X = emb.X  # (T, 50)
