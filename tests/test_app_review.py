@@ -274,7 +274,7 @@ def test_a_token_with_a_random_vector_is_marked_where_it_is_drawn():
     ex = vanishing_exercise(current(at)["seed"], examples()["long"]["ko"])
     count = sum(ex["random"])
     assert count > 0
-    assert KO["rv.chart_random"].format(count=count, mark="*") in [c.value for c in at.caption]
+    assert KO["rv.chart_random"].format(count=count, mark="\\*") in [c.value for c in at.caption]
     assert at.text[0].value.count("*") == count
 
 

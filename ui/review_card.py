@@ -31,7 +31,7 @@ def _table(card_id: str) -> None:
 
 def _random_notice(ex: dict) -> None:
     if count := sum(ex["random"]):
-        st.caption(t("rv.chart_random", count=count, mark=rv.RANDOM_MARK))
+        st.caption(t("rv.chart_random", count=count, mark="\\" + rv.RANDOM_MARK))  # escaped: not a Markdown list
 
 
 def _chart(card_id: str, seed: int) -> tuple[list, dict]:
