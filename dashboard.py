@@ -23,10 +23,12 @@ with path:
     if problem:
         st.warning(t("home.progress_problem"), icon=":material/database_off:")
         st.text(problem)
+    progress, now = review.in_bank(progress), storage.now()
     if progress["cards"]:
-        review.mastery_bars(progress)
-        st.caption(t("home.review_due", due=review.due_count(progress, storage.today()),
-                     total=len(review.questions())))
+        reviews, new = review.due_today(progress, now)
+        st.markdown(t("home.review_due", reviews=reviews, new=new, total=len(review.questions())))
+        st.caption(t("home.review_mastery"))
+        review.mastery_bars(progress, now)
         st.page_link("pages/7_review.py", label=t("home.review_continue"), icon=":material/quiz:",
                      query_params={"lang": lang})
     else:

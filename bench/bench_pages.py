@@ -93,7 +93,7 @@ def choose_answer(at: AppTest, i: int) -> None:
     from ui.review import questions
 
     options = questions()[at.session_state["rv_current"]["id"]]["options"]
-    at.radio(key=f"rv_choice_{at.session_state['rv_step']}").set_value(options[i % len(options)])
+    at.radio(key=f"rv_answer_{at.session_state['rv_step']}").set_value(options[i % len(options)])
 
 
 def session(page: str | None, params: dict | None = None) -> AppTest:

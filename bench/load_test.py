@@ -56,7 +56,7 @@ CONTROLS = {
     "seq2seq_attention": "s2s_temperature",
     "self_attention": "sa_temperature",
     "attention_vs_self_attention": "cmp_radius",
-    "review": "rv_choice_",  # the answer to the question on screen
+    "review": "rv_answer_",  # the answer to the question on screen
     # the loss curves' gap, outside the settings form; pressing Train (seconds of training per run)
     # is a different load from a classroom moving sliders, and is left out
     "memory_lab": "lab_loss_lag",

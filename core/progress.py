@@ -3,7 +3,7 @@
 What is kept, as one JSON-able document (the export format, too):
 
     {"app": APP, "version": VERSION,
-     "cards": {card id: {"box", "due", "right", "wrong", "last"}},   # core/review.py's cards
+     "cards": {card id: {"fsrs": {...}, "right", "wrong"}},          # core/review.py's FSRS cards
      "notes": {concept: text},
      "retro": [{"date": "YYYY-MM-DD", "text": ...}, ...]}             # oldest first
 
@@ -19,24 +19,30 @@ ids and note concepts the app does not know (given by the caller) are dropped an
 left out (and listed), never raised, so no stored value can stop the page that reads it. Card
 shape lives in one function, `_card`. `fits` says whether a document's export stays importable.
 The standard library only.
+
+Version 1 kept Leitner boxes, {"box", "due", "right", "wrong", "last"} per card: its exports are
+still read, and a database written by it is converted when it is opened (its `cards` table is
+kept, renamed `leitner_cards`), both through core/review.py's `from_leitner`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
 import sys
 from collections.abc import Callable, Collection
 from contextlib import closing
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-from core.review import BOXES
+from core.review import LEARNING, LEITNER_INTERVALS, RELEARNING, REVIEW, from_leitner
 
 APP = "seq-models-dashboard"
-VERSION = 1
+VERSION = 2  # 1: Leitner boxes, 2: FSRS cards
+LEITNER_VERSION = 1
 DB_NAME = "progress.db"
 MAX_IMPORT_BYTES = 1_000_000
 MAX_TEXT = 20_000  # characters in one note or retrospective entry
@@ -46,8 +52,7 @@ MAX_RETRO = 2_000
 ID = re.compile(r"[a-z0-9_]{1,64}")
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS cards (id TEXT PRIMARY KEY, box INTEGER NOT NULL, due TEXT NOT NULL,
-                                  right INTEGER NOT NULL, wrong INTEGER NOT NULL, last TEXT);
+CREATE TABLE IF NOT EXISTS review_cards (id TEXT PRIMARY KEY, card TEXT NOT NULL);  -- card: JSON
 CREATE TABLE IF NOT EXISTS notes (concept TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS retro (id INTEGER PRIMARY KEY AUTOINCREMENT, date TEXT NOT NULL,
                                   text TEXT NOT NULL);
@@ -84,6 +89,8 @@ class SqliteProgress:
         new = not self.path.exists()
         with self._transaction() as con:
             con.executescript(SCHEMA)  # also fails here, not later, if the file is not a database
+        with self._transaction() as con:
+            _migrate_leitner(con)
         if new:  # a file that exists keeps the permissions its owner gave it (read-only, say)
             os.chmod(self.path, 0o600)
 
@@ -98,9 +105,8 @@ class SqliteProgress:
     def load(self) -> dict:
         doc = empty()
         with self._transaction() as con:
-            for card_id, box, due, right, wrong, last in con.execute(
-                    "SELECT id, box, due, right, wrong, last FROM cards"):
-                doc["cards"][card_id] = {"box": box, "due": due, "right": right, "wrong": wrong, "last": last}
+            for card_id, card in con.execute("SELECT id, card FROM review_cards"):
+                doc["cards"][card_id] = _json_or_none(card)  # `clean` drops what is not a card
             doc["notes"] = dict(con.execute("SELECT concept, text FROM notes"))
             doc["retro"] = [{"date": d, "text": text}
                             for d, text in con.execute("SELECT date, text FROM retro ORDER BY date, id")]
@@ -108,8 +114,7 @@ class SqliteProgress:
 
     def put_card(self, card_id: str, card: dict) -> None:
         with self._transaction() as con:
-            con.execute("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?)",
-                        (card_id, card["box"], card["due"], card["right"], card["wrong"], card["last"]))
+            con.execute("INSERT OR REPLACE INTO review_cards VALUES (?, ?)", (card_id, json.dumps(card)))
 
     def update_card(self, card_id: str, change: Callable[[dict | None], dict]) -> dict:
         """Read a card, `change(card or None)` it and write the result, in one transaction.
@@ -119,10 +124,9 @@ class SqliteProgress:
         breaks `_card`'s rules counts as never answered."""
         with self._transaction() as con:
             con.execute("BEGIN IMMEDIATE")
-            row = con.execute("SELECT box, due, right, wrong, last FROM cards WHERE id = ?", (card_id,)).fetchone()
-            card = change(None if row is None else _card_or_none(dict(zip(CARD_FIELDS, row, strict=True))))
-            con.execute("INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?)",
-                        (card_id, card["box"], card["due"], card["right"], card["wrong"], card["last"]))
+            row = con.execute("SELECT card FROM review_cards WHERE id = ?", (card_id,)).fetchone()
+            card = change(None if row is None else _card_or_none(_json_or_none(row[0])))
+            con.execute("INSERT OR REPLACE INTO review_cards VALUES (?, ?)", (card_id, json.dumps(card)))
         return card
 
     def put_note(self, concept: str, text: str) -> None:
@@ -142,15 +146,41 @@ class SqliteProgress:
     def replace(self, doc: dict) -> None:
         """Replace everything with a checked document (parse_import's), all or nothing."""
         with self._transaction() as con:
-            con.execute("DELETE FROM cards")
+            con.execute("DELETE FROM review_cards")
             con.execute("DELETE FROM notes")
             con.execute("DELETE FROM retro")
-            con.executemany("INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?)",
-                            [(i, c["box"], c["due"], c["right"], c["wrong"], c["last"])
-                             for i, c in doc["cards"].items()])
+            con.executemany("INSERT INTO review_cards VALUES (?, ?)",
+                            [(i, json.dumps(c)) for i, c in doc["cards"].items()])
             con.executemany("INSERT INTO notes VALUES (?, ?)", list(doc["notes"].items()))
             con.executemany("INSERT INTO retro (date, text) VALUES (?, ?)",
                             [(e["date"], e["text"]) for e in doc["retro"]])
+
+
+def _migrate_leitner(con: sqlite3.Connection) -> None:
+    """Convert a version-1 database's Leitner cards to FSRS cards, in the caller's transaction;
+    the old table stays, renamed, so nothing is lost even if a conversion were wrong."""
+    if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cards'").fetchone():
+        return
+    converted = []
+    for card_id, box, due, right, wrong, last in con.execute("SELECT id, box, due, right, wrong, last FROM cards"):
+        try:  # a damaged row stays in the kept table, unconverted, rather than stop the app
+            card = _leitner_card({"box": box, "due": due, "right": right, "wrong": wrong, "last": last}, card_id)
+        except BadImportError:
+            continue
+        converted.append((card_id, json.dumps(from_leitner(card))))
+    con.executemany("INSERT OR IGNORE INTO review_cards VALUES (?, ?)", converted)
+    if con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leitner_cards'").fetchone():
+        con.execute("INSERT INTO leitner_cards SELECT * FROM cards")  # an older app wrote to the file again
+        con.execute("DROP TABLE cards")
+    else:
+        con.execute("ALTER TABLE cards RENAME TO leitner_cards")
+
+
+def _json_or_none(text):
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 class _Transaction:
@@ -177,13 +207,13 @@ class MemoryProgress:
         return json.loads(json.dumps(self.doc))  # a copy: callers cannot change the store by accident
 
     def put_card(self, card_id: str, card: dict) -> None:
-        self.doc["cards"][card_id] = dict(card)
+        self.doc["cards"][card_id] = {**card, "fsrs": dict(card["fsrs"])}
 
     def update_card(self, card_id: str, change: Callable[[dict | None], dict]) -> dict:
         """`change` the card (None if never answered, or if it breaks `_card`'s rules) and keep the result."""
         card = self.doc["cards"].get(card_id)
-        card = self.doc["cards"][card_id] = dict(change(None if card is None else _card_or_none(card)))
-        return card
+        self.put_card(card_id, change(None if card is None else _card_or_none(card)))
+        return self.doc["cards"][card_id]
 
     def put_note(self, concept: str, text: str) -> None:
         self.doc["notes"][concept] = text[:MAX_TEXT]
@@ -242,7 +272,7 @@ def read_import(raw: bytes, cards: Collection[str] | None = None,
         raise BadImportError("not_json")
     if data.get("app") != APP:
         raise BadImportError("wrong_app")
-    if type(data.get("version")) is not int or data["version"] != VERSION:
+    if type(data.get("version")) is not int or data["version"] not in (LEITNER_VERSION, VERSION):
         raise BadImportError("wrong_version")
     doc, dropped = _checked(data, cards, concepts, strict=True)
     if not fits(doc):  # compact JSON under the cap whose own export would not be: it could not come back
@@ -270,6 +300,7 @@ def _checked(data: dict, cards, concepts, strict: bool) -> tuple[dict, list[str]
     BadImportError if `strict`, else is dropped (and its text repaired)."""
     doc, dropped = empty(), []
     text = _text if strict else _repaired_text
+    card_of = _from_leitner_card if data.get("version") == LEITNER_VERSION else _card
 
     def entries(field: str, kind: type, limit: int):
         value = data.get(field, kind())
@@ -293,7 +324,7 @@ def _checked(data: dict, cards, concepts, strict: bool) -> tuple[dict, list[str]
 
     for card_id, card in entries("cards", dict, MAX_CARDS).items():
         field = f"cards.{card_id}"
-        if (checked := check(field, _id_then, card_id, _card, card)) is not None:
+        if (checked := check(field, _id_then, card_id, card_of, card)) is not None:
             if cards is None or card_id in cards:
                 doc["cards"][card_id] = checked
             else:
@@ -362,9 +393,6 @@ def _repaired_text(value, field: str) -> str:
     return value[:MAX_TEXT].encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-CARD_FIELDS = ("box", "due", "right", "wrong", "last")  # the cards table's columns after the id
-
-
 def _card_or_none(card) -> dict | None:
     try:
         return _card(card, "card")
@@ -372,12 +400,62 @@ def _card_or_none(card) -> dict | None:
         return None
 
 
-def _card(card, field: str) -> dict:
-    """A card checked field by field (core/review.py's shape), or BadImportError naming the field."""
-    keys = set(CARD_FIELDS)
+def _leitner_card(card, field: str) -> dict:
+    keys = {"box", "due", "right", "wrong", "last"}
     if not isinstance(card, dict) or set(card) != keys:
         raise BadImportError("bad_field", field)
-    return {"box": _int(card["box"], f"{field}.box", 1, BOXES), "due": _date(card["due"], f"{field}.due"),
+    return {"box": _int(card["box"], f"{field}.box", 1, len(LEITNER_INTERVALS)),
+            "due": _date(card["due"], f"{field}.due"),
             "right": _int(card["right"], f"{field}.right", 0, 10**9),
             "wrong": _int(card["wrong"], f"{field}.wrong", 0, 10**9),
             "last": None if card["last"] is None else _date(card["last"], f"{field}.last")}
+
+
+def _from_leitner_card(card, field: str) -> dict:
+    """A version-1 (Leitner) card checked, then converted to an FSRS card."""
+    return from_leitner(_leitner_card(card, field))
+
+
+def _number(value, field: str, low: float, high: float) -> float:
+    if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
+        raise BadImportError("bad_field", field)  # json reads 1e999 as inf
+    return float(value)
+
+
+def _datetime(value, field: str) -> str:
+    """An ISO date and time with its time zone, as fsrs writes them (UTC)."""
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if when.tzinfo is not None:
+                return when.isoformat()
+    raise BadImportError("bad_field", field)
+
+
+def _card(card, field: str) -> dict:
+    """An FSRS card (core/review.py): fsrs.Card.to_dict() with the learner's counts. The memory
+    state must fit the learning state, or fsrs could not review it: a card in review has no
+    step, a card being learned or relearned has one, and only a new card lacks stability."""
+    if not isinstance(card, dict) or set(card) != {"fsrs", "right", "wrong"}:
+        raise BadImportError("bad_field", field)
+    f, where = card["fsrs"], f"{field}.fsrs"
+    if not isinstance(f, dict) or set(f) != {"card_id", "state", "step", "stability", "difficulty", "due",
+                                             "last_review"}:
+        raise BadImportError("bad_field", where)
+    state = _int(f["state"], f"{where}.state", LEARNING, RELEARNING)
+    step = None if f["step"] is None else _int(f["step"], f"{where}.step", 0, 100)
+    new = f["stability"] is None and f["difficulty"] is None
+    if (step is None) != (state == REVIEW) or (new and state != LEARNING):
+        raise BadImportError("bad_field", where)
+    return {"fsrs": {"card_id": _int(f["card_id"], f"{where}.card_id", 0, 2**63),
+                     "state": state, "step": step,
+                     "stability": None if new else _number(f["stability"], f"{where}.stability", 0.001, 36500.0),
+                     "difficulty": None if new else _number(f["difficulty"], f"{where}.difficulty", 1.0, 10.0),
+                     "due": _datetime(f["due"], f"{where}.due"),
+                     "last_review": None if f["last_review"] is None else _datetime(f["last_review"],
+                                                                                    f"{where}.last_review")},
+            "right": _int(card["right"], f"{field}.right", 0, 10**9),
+            "wrong": _int(card["wrong"], f"{field}.wrong", 0, 10**9)}

@@ -9,17 +9,17 @@ import json
 import shutil
 import sqlite3
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from test_app_review import PAGE, answer_current, from_this_machine, metrics, upload  # noqa: F401
+from test_app_review import PAGE, answer_current, from_this_machine, metrics, open_tab, rate, upload  # noqa: F401
 
 from conftest import open_page
 from core.progress import SqliteProgress, export_json
-from core.review import answer
 from ui import storage
 from ui.i18n import catalog
 from ui.review import questions
+from ui.schedule import review
 from ui.widgets import MAX_CHARS
 
 EN, KO = catalog("en"), catalog("ko")
@@ -39,6 +39,11 @@ class FullDisk(sqlite3.Connection):
         return self.execute(sql, *args)
 
 
+def answered(card_id: str = "rnn_long") -> dict:
+    """A card answered right once, now (FSRS, rated Good)."""
+    return review(None, card_id, True, "good", datetime.now(UTC), 0.9)
+
+
 def warnings_of(at) -> list[str]:
     return [w.value for w in at.warning]
 
@@ -49,13 +54,13 @@ def texts_of(at) -> list[str]:
 
 def db_rows(path) -> list:
     with contextlib.closing(_connect(path)) as con:
-        return con.execute("SELECT id, box, right, wrong FROM cards ORDER BY id").fetchall()
+        return con.execute("SELECT id, card FROM review_cards ORDER BY id").fetchall()
 
 
 def saved_before(data_dir) -> list:
     """A database with one answered card, as an earlier visit left it."""
     store = SqliteProgress(data_dir / "progress.db")
-    store.put_card("rnn_long", answer(None, True, date.today()))
+    store.put_card("rnn_long", answered())
     store.put_note("rnn", "saved before")
     return db_rows(store.path)
 
@@ -67,7 +72,7 @@ def assert_answers_kept_in_the_session(at, answered: int) -> None:
     assert metrics(at)[0] == str(answered)
     exported = json.loads(export_json(at.session_state[storage.STATE_KEY], date.today()))
     assert "rnn_long" in exported["cards"]  # what was read from the file before it failed
-    assert {card_id for card_id, _ in at.session_state["rv_log"]} <= set(exported["cards"])
+    assert {card_id for card_id, *_ in at.session_state["rv_log"]} <= set(exported["cards"])
 
 
 def test_a_full_disk_keeps_the_answer_in_the_session_and_the_file_as_it_was(private_data_dir, monkeypatch,
@@ -78,7 +83,7 @@ def test_a_full_disk_keeps_the_answer_in_the_session_and_the_file_as_it_was(priv
     answer_current(at, right=True)
     assert_answers_kept_in_the_session(at, answered=1)
     assert "OperationalError: database or disk is full" in texts_of(at)
-    answer_current(at.button(key=f"rv_next_{at.session_state['rv_step']}").click().run(), right=False)
+    answer_current(rate(at), right=False)
     assert_answers_kept_in_the_session(at, answered=2)
     at.tabs[2].text_area(key="rv_note_gru").input("kept in the session").run()
     assert at.session_state[storage.STATE_KEY]["notes"]["gru"] == "kept in the session"
@@ -157,20 +162,20 @@ def test_a_corrupted_database_is_reported_and_left_as_it_is(private_data_dir, fr
 def test_stored_progress_the_app_never_wrote_cannot_stop_the_review(private_data_dir, from_this_machine):  # noqa: F811
     saved_before(private_data_dir)
     with contextlib.closing(_connect(private_data_dir / "progress.db")) as con, con:
-        con.execute("INSERT INTO cards VALUES ('a_question_since_removed', 3, '2000-01-01', 2, 0, NULL)")
-        con.execute("INSERT INTO cards VALUES ('sqrt_dk', 'five', 'someday', -1, 0.5, 3)")
+        con.execute("INSERT INTO review_cards VALUES ('a_question_since_removed', ?)",
+                    (json.dumps(answered()),))
+        con.execute("INSERT INTO review_cards VALUES ('sqrt_dk', '{\"fsrs\": \"five\", \"right\": -1}')")
         con.execute("INSERT INTO notes VALUES ('attention', CAST(X'41EDA080' AS TEXT))")  # a lone surrogate's bytes
         con.execute("INSERT INTO retro (date, text) VALUES ('not a date', 'x')")
     at = open_page(PAGE)
     assert EN["rv.skipped"].format(count=3) in warnings_of(at)
     assert "cards.a_question_since_removed, cards.sqrt_dk, retro[0]" in texts_of(at)
-    assert at.tabs[3].get("file_uploader")  # the import tab draws: a fix can come in
+    assert open_tab(at, "rv.tab_backup").tabs[3].get("file_uploader")  # the import tab draws: a fix can come in
     note = at.tabs[2].text_area(key="rv_note_attention").value
     assert note[0] == "A" and set(note[1:]) == {"\ufffd"}  # the bytes that are not UTF-8 shown as �
     for _ in range(3):  # answering, and the page after it, never meet the broken rows
         answer_current(at, right=True)
-        at.button(key=f"rv_next_{at.session_state['rv_step']}").click().run()
-        assert not at.exception
+        rate(at)
     assert open_page().get("progress")  # the home page's mastery bars too
 
 
@@ -180,7 +185,7 @@ def test_an_import_with_unknown_ids_and_a_lone_surrogate_never_locks_the_learner
     answer_current(at, right=True)
     before = db_rows(private_data_dir / "progress.db")
     doc = json.loads(export_json(at.session_state[storage.STATE_KEY], date.today()))
-    doc["cards"]["a_question_since_removed"] = answer(None, True, date.today())
+    doc["cards"]["a_question_since_removed"] = answered()
     upload(at, ("\ufeff" + json.dumps(doc)).encode())  # with Notepad's byte-order mark
     assert EN["rv.import_dropped"].format(count=1) in [i.value for i in at.info]
     assert "cards.a_question_since_removed" in texts_of(at)
@@ -220,15 +225,15 @@ def test_a_rebinding_page_that_claims_localhost_gets_session_storage(private_dat
     at = open_page(PAGE, url="http://localhost:8501/review")
     answer_current(at, right=True)
     at.tabs[2].text_area(key="rv_note_rnn").input("notes stay private").run()
-    assert EN["rv.mode_session"] in [i.value for i in at.info]
+    assert EN["rv.mode_session"] in [i.value for i in open_tab(at, "rv.tab_backup").info]
     assert not private_data_dir.exists()
     monkeypatch.setattr(storage, "request_host", lambda: "localhost:8501")  # the learner's own tab
-    assert EN["rv.mode_local"] in [i.value for i in open_page(PAGE).info]
+    assert EN["rv.mode_local"] in [i.value for i in open_tab(open_page(PAGE), "rv.tab_backup").info]
 
 
 def test_a_url_that_says_localhost_is_not_enough():
     # AppTest's client is a mock with no headers, so no Host: the URL the browser reports is not trusted
-    at = open_page(PAGE, url="http://localhost:8501/review")
+    at = open_tab(open_page(PAGE, url="http://localhost:8501/review"), "rv.tab_backup")
     assert EN["rv.mode_session"] in [i.value for i in at.info]
 
 
@@ -257,7 +262,7 @@ def test_every_question_id_is_a_valid_stored_id():
 
 
 @pytest.mark.parametrize("held", [
-    {"cards": {"gone": answer(None, True, date.today()), "rnn_long": "x", "sqrt_dk": {1, 2}},
+    {"cards": {"gone": answered(), "rnn_long": "x", "sqrt_dk": {1, 2}},
      "notes": {"rnn": "\ud800", "gru": None}, "retro": [{"date": 5, "text": "x"}]},
     {"cards": [], "notes": "?", "retro": {}},
     "not even a document",

@@ -1,16 +1,19 @@
 """Progress that lasts and never leaks: SQLite across restarts, export/import, hostile files,
-and how the app picks where to keep it (core/progress.py, ui/storage.py)."""
+the migration of Leitner progress to FSRS, and how the app picks where to keep it
+(core/progress.py, ui/storage.py)."""
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fsrs import Card
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,11 +32,19 @@ from core.progress import (
     parse_import,
     read_import,
 )
-from core.review import answer
+from core.review import LEITNER_INTERVALS, REVIEW, due_at
+from ui.schedule import recall, review, scheduler
 from ui.storage import storage_mode
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2025, 3, 1)
+NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+LEITNER = ROOT / "tests" / "data" / "leitner_v1"  # written by the Leitner version (its README says how)
+
+
+def answer(card, correct, when=NOW, card_id="q"):
+    """The card after one answer, rated as the page suggests (Good if right, Again if wrong)."""
+    return review(card, card_id, correct, "good" if correct else "again", when, 0.9)
 
 
 def run_python(code: str, data_dir: Path) -> str:
@@ -48,10 +59,12 @@ def run_python(code: str, data_dir: Path) -> str:
 def test_progress_survives_a_process_restart(tmp_path):
     write = """
 from datetime import date
+from datetime import date, datetime, timezone
 from core.progress import SqliteProgress, default_data_dir
-from core.review import answer
+from ui.schedule import review
 store = SqliteProgress(default_data_dir() / "progress.db")
-store.put_card("gru_gate", answer(None, True, date(2025, 3, 1)))
+when = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+store.put_card("gru_gate", review(None, "gru_gate", True, "good", when, 0.9))
 store.put_note("rnn", "hidden state = memory <script>alert(1)</script>")
 store.add_retro(date(2025, 3, 2), "데이터 엔지니어링이 중요하다")
 """
@@ -63,7 +76,9 @@ print(json.dumps(SqliteProgress(default_data_dir() / "progress.db").load()))
     run_python(write, tmp_path)
     assert (tmp_path / "progress.db").is_file()
     doc = json.loads(run_python(read, tmp_path))
-    assert doc["cards"] == {"gru_gate": {"box": 2, "due": "2025-03-02", "right": 1, "wrong": 0, "last": "2025-03-01"}}
+    card = doc["cards"]["gru_gate"]
+    assert card == answer(None, True, card_id="gru_gate")  # the whole FSRS state, after a restart
+    assert card["fsrs"]["state"] == REVIEW and card["fsrs"]["due"] == "2025-03-03T09:30:00+00:00"  # Good: 2 days
     assert doc["notes"] == {"rnn": "hidden state = memory <script>alert(1)</script>"}
     assert doc["retro"] == [{"date": "2025-03-02", "text": "데이터 엔지니어링이 중요하다"}]
 
@@ -73,13 +88,14 @@ def test_a_killed_writer_loses_at_most_the_change_in_flight(tmp_path):
     crash = """
 import os, sqlite3
 from datetime import date
+from datetime import datetime, timezone
 from core.progress import SqliteProgress, default_data_dir
-from core.review import answer
+from ui.schedule import review
 store = SqliteProgress(default_data_dir() / "progress.db")
-store.put_card("rnn_long", answer(None, True, date(2025, 3, 1)))
+store.put_card("rnn_long", review(None, "rnn_long", True, "good", datetime(2025, 3, 1, tzinfo=timezone.utc), 0.9))
 con = sqlite3.connect(store.path)
-con.execute("DELETE FROM cards")
-con.execute("INSERT INTO cards VALUES ('half', 1, '2025-03-01', 0, 0, NULL)")
+con.execute("DELETE FROM review_cards")
+con.execute("INSERT INTO review_cards VALUES ('half', '{}')")
 os._exit(0)  # no commit, no cleanup
 """
     run_python(crash, tmp_path)
@@ -102,8 +118,8 @@ def test_a_file_that_is_not_a_database_fails_when_opened(tmp_path):
 @pytest.mark.parametrize("kind", ["sqlite", "memory"])
 def test_both_stores_behave_the_same(tmp_path, kind):
     store = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
-    store.put_card("a", answer(None, False, DAY))
-    store.put_card("a", answer(store.load()["cards"]["a"], True, DAY))
+    store.put_card("a", answer(None, False))
+    store.put_card("a", answer(store.load()["cards"]["a"], True, NOW + timedelta(minutes=12)))
     store.put_note("gru", "z keeps, 1 − z writes")
     store.put_note("gru", "updated")
     store.add_retro(date(2025, 3, 5), "later")
@@ -111,16 +127,34 @@ def test_both_stores_behave_the_same(tmp_path, kind):
     store.add_retro(date(2025, 3, 5), "later")
     store.delete_retro({"date": "2025-03-05", "text": "later"})
     doc = store.load()
-    assert doc["cards"]["a"]["box"] == 2 and doc["cards"]["a"]["wrong"] == 1
+    assert doc["cards"]["a"]["fsrs"]["state"] == REVIEW and doc["cards"]["a"]["wrong"] == 1
     assert doc["notes"] == {"gru": "updated"}
     assert doc["retro"] == [{"date": "2025-03-01", "text": "earlier"}, {"date": "2025-03-05", "text": "later"}]
     store.put_note("rnn", "x" * (MAX_TEXT + 10))
     assert len(store.load()["notes"]["rnn"]) == MAX_TEXT
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_update_card_reads_changes_and_writes_one_card(tmp_path, kind):
+    store = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+    seen = []
+    first = store.update_card("a", lambda card: seen.append(card) or answer(card, True))
+    again = store.update_card("a", lambda card: seen.append(card) or answer(card, True, NOW + timedelta(days=2)))
+    assert seen == [None, first] and store.load()["cards"] == {"a": again} and again["right"] == 2
+
+
+def test_two_stores_on_one_file_lose_no_answer(tmp_path):
+    # two browser tabs, each with its own store on the same database, answering the same card
+    a, b = SqliteProgress(tmp_path / "p.db"), SqliteProgress(tmp_path / "p.db")
+    for k in range(6):
+        (a if k % 2 else b).update_card("q", lambda card, k=k: answer(card, True, NOW + timedelta(days=3 * k)))
+    assert a.load()["cards"]["q"]["right"] == 6
+
+
 def full_doc():
     doc = empty()
-    doc["cards"] = {"sqrt_dk": answer(None, True, DAY), "rnn_long": answer(None, False, DAY)}
+    doc["cards"] = {"sqrt_dk": answer(None, True), "rnn_long": answer(None, False),
+                    "gru_gate": answer(answer(None, True), True, NOW + timedelta(days=3))}
     doc["notes"] = {"attention": "Q from the decoder\n**not bold**", "rnn": "한국어 노트"}
     doc["retro"] = [{"date": "2025-02-01", "text": "first"}, {"date": "2025-03-01", "text": "<b>second</b>"}]
     return doc
@@ -132,9 +166,15 @@ def test_export_then_import_round_trips(tmp_path, kind):
     exported = export_json(source.load(), DAY)
     assert json.loads(exported)["app"] == APP and json.loads(exported)["exported"] == "2025-03-01"
     target = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
-    target.put_card("gru_gate", answer(None, True, DAY))  # replaced, not merged
+    target.put_card("lstm_cell", answer(None, True))  # replaced, not merged
     target.replace(parse_import(exported))
     assert target.load() == full_doc()
+
+
+def fsrs_card(**changes) -> dict:
+    """A valid card in review, with some of its FSRS fields changed."""
+    card = answer(None, True)
+    return {**card, "fsrs": {**card["fsrs"], **changes}}
 
 
 def upload(doc) -> bytes:
@@ -157,21 +197,39 @@ def with_(**changes):
     (b'{"app": "seq-models-dashboard", "version": NaN}', "not_json"),
     (upload({"cards": {}}), "wrong_app"),
     (upload(with_(app="some-other-app")), "wrong_app"),
-    (upload(with_(version=2)), "wrong_version"),
+    (upload(with_(version=3)), "wrong_version"),
     (upload(with_(version="1")), "wrong_version"),
     (upload(with_(version=True)), "wrong_version"),
     (b" " * (MAX_IMPORT_BYTES + 1), "too_large"),
     (upload(with_(notes={"rnn": "x" * 2_000_000})), "too_large"),
     (upload(with_(notes={"rnn": "x" * (MAX_TEXT + 1)})), "too_long"),
     (upload(with_(cards=[])), "bad_field"),
-    (upload(with_(cards={"a": {"box": "2", "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})), "bad_field"),
-    (upload(with_(cards={"a": {"box": 9, "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})), "bad_field"),
-    (upload(with_(cards={"a": {"box": True, "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})), "bad_field"),
-    (upload(with_(cards={"a": {"box": 1, "due": "yesterday", "right": 0, "wrong": 0, "last": None}})), "bad_field"),
-    (upload(with_(cards={"a": {"box": 1, "due": "2025-03-01", "right": -1, "wrong": 0, "last": None}})), "bad_field"),
-    (upload(with_(cards={"a": {"box": 1, "due": "2025-03-01"}})), "bad_field"),
-    (upload(with_(cards={"'; DROP TABLE cards; --": {"box": 1, "due": "2025-03-01", "right": 0, "wrong": 0,
-                                                     "last": None}})), "bad_field"),
+    (upload(with_(cards={"a": fsrs_card(state=4)})), "bad_field"),
+    (upload(with_(cards={"a": fsrs_card(state=True)})), "bad_field"),
+    (upload(with_(cards={"a": fsrs_card(step=0)})), "bad_field"),  # a card in review has no step
+    (upload(with_(cards={"a": fsrs_card(stability=None, difficulty=None)})), "bad_field"),  # nor no memory
+    (upload(with_(cards={"a": fsrs_card(stability=-1.0)})), "bad_field"),
+    (upload(with_(cards={"a": fsrs_card(stability="2")})), "bad_field"),
+    (b'{"app": "seq-models-dashboard", "version": 2, "cards": {"a": {"fsrs": {"card_id": 1, "state": 2, '
+     b'"step": null, "stability": 1e999, "difficulty": 5, "due": "2025-03-01T00:00:00+00:00", '
+     b'"last_review": null}, "right": 0, "wrong": 0}}}', "bad_field"),  # json reads 1e999 as inf
+    (upload(with_(cards={"a": fsrs_card(difficulty=11.0)})), "bad_field"),
+    (upload(with_(cards={"a": fsrs_card(due="2025-03-01")})), "bad_field"),  # no time zone
+    (upload(with_(cards={"a": fsrs_card(due="yesterday")})), "bad_field"),
+    (upload(with_(cards={"a": fsrs_card(last_review="2025-03-01T25:00:00+00:00")})), "bad_field"),
+    (upload(with_(cards={"a": {**fsrs_card(), "right": -1}})), "bad_field"),
+    (upload(with_(cards={"a": {**fsrs_card(), "box": 2}})), "bad_field"),
+    (upload(with_(cards={"a": {"right": 0, "wrong": 0}})), "bad_field"),
+    (upload(with_(cards={"a": {"box": 2, "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})),
+     "bad_field"),  # a Leitner card in a version-2 file
+    (upload(with_(version=1, cards={"a": {"box": "2", "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})),
+     "bad_field"),
+    (upload(with_(version=1, cards={"a": {"box": 9, "due": "2025-03-01", "right": 0, "wrong": 0, "last": None}})),
+     "bad_field"),
+    (upload(with_(version=1, cards={"a": {"box": 1, "due": "yesterday", "right": 0, "wrong": 0, "last": None}})),
+     "bad_field"),
+    (upload(with_(version=1, cards={"a": {"box": 1, "due": "2025-03-01"}})), "bad_field"),
+    (upload(with_(cards={"'; DROP TABLE cards; --": fsrs_card()})), "bad_field"),
     (upload(with_(notes={"rnn": 42})), "bad_field"),
     (upload(with_(notes={"x" * 100: "long key"})), "bad_field"),
     (upload(with_(retro={"date": "2025-03-01"})), "bad_field"),
@@ -187,6 +245,94 @@ def test_a_bad_import_is_refused_with_its_reason_and_changes_nothing(tmp_path, r
         store.replace(parse_import(raw))
     assert problem.value.code == code
     assert store.load() == full_doc()
+
+
+# --- the Leitner version's progress, migrated -------------------------------------------------
+
+def leitner_export() -> dict:
+    return json.loads((LEITNER / "export.json").read_bytes())
+
+
+def test_a_leitner_database_migrates_with_nothing_lost(tmp_path):
+    db = tmp_path / "progress.db"
+    shutil.copy(LEITNER / "progress.db", db)
+    with sqlite3.connect(db) as con:
+        old = {row[0]: row[1:] for row in con.execute("SELECT id, box, due, right, wrong, last FROM cards")}
+    doc = SqliteProgress(db).load()
+    assert set(doc["cards"]) == set(old) and len(old) == 8
+    for card_id, (box, due, right, wrong, last) in old.items():
+        card = doc["cards"][card_id]
+        assert (card["right"], card["wrong"]) == (right, wrong)
+        assert due_at(card) == datetime.fromisoformat(due).replace(tzinfo=UTC)  # due the same day
+        assert card["fsrs"]["last_review"].startswith(last)
+        if box == 1:  # not learned yet: no memory state, FSRS starts it afresh
+            assert card["fsrs"]["state"] == 1 and card["fsrs"]["stability"] is None
+        else:  # in review: recall falls to 90% after the box's interval, as the boxes scheduled it
+            assert card["fsrs"]["state"] == REVIEW and card["fsrs"]["stability"] == LEITNER_INTERVALS[box - 1]
+    assert doc["notes"] == {"rnn": "tanh squashes <script>alert(1)</script>",
+                            "gru": "업데이트 게이트 z가 기억을 조절한다"}
+    assert doc["retro"] == [{"date": "2026-11-25", "text": "RNN은 단기 기억에 강하다"}]
+    with sqlite3.connect(db) as con:  # the old table is kept, renamed, untouched
+        kept = {row[0]: row[1:] for row in con.execute("SELECT id, box, due, right, wrong, last FROM leitner_cards")}
+    assert kept == old
+    assert SqliteProgress(db).load() == doc  # opening it again changes nothing
+
+
+def test_a_damaged_leitner_row_stays_in_the_kept_table_and_the_rest_migrates(tmp_path):
+    db = tmp_path / "progress.db"
+    shutil.copy(LEITNER / "progress.db", db)
+    with sqlite3.connect(db) as con:
+        con.execute("INSERT INTO cards VALUES ('bad', 'five', 'someday', -1, 0.5, 3)")
+    doc = SqliteProgress(db).load()
+    assert "bad" not in doc["cards"] and len(doc["cards"]) == 8
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT box FROM leitner_cards WHERE id = 'bad'").fetchone() == ("five",)
+
+
+def test_a_leitner_export_imports_as_the_same_fsrs_cards(tmp_path):
+    db = tmp_path / "progress.db"
+    shutil.copy(LEITNER / "progress.db", db)
+    from_db = SqliteProgress(db).load()
+    imported = parse_import((LEITNER / "export.json").read_bytes())
+    assert imported == from_db
+    assert leitner_export()["version"] == 1
+
+
+def test_migrated_cards_schedule_with_fsrs(tmp_path):
+    cards = parse_import((LEITNER / "export.json").read_bytes())["cards"]
+    when = datetime(2026, 12, 8, 10, tzinfo=UTC)
+    for card_id, card in cards.items():
+        after = review(card, card_id, True, "good", when, 0.9)
+        assert after["fsrs"]["state"] == REVIEW and due_at(after) > when
+        assert after["right"] == card["right"] + 1
+
+
+# --- FSRS state through every store and JSON ---------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory", "json"])
+def test_fsrs_state_round_trips_exactly(tmp_path, kind):
+    cards = {}
+    for k, rating in enumerate(("again", "hard", "good", "easy")):  # every state FSRS can be in
+        first = review(None, f"q{k}", rating != "again", rating, NOW, 0.9)
+        cards[f"q{k}"] = first
+        cards[f"r{k}"] = review(first, f"r{k}", rating != "again", "again", NOW + timedelta(days=3), 0.85)
+    doc = {**empty(), "cards": cards}
+    if kind == "json":
+        back = parse_import(export_json(doc, DAY))
+    else:
+        store = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+        for card_id, card in cards.items():
+            store.put_card(card_id, card)
+        back = store.load()
+    assert back["cards"] == cards
+    assert {c["fsrs"]["state"] for c in back["cards"].values()} == {1, 2, 3}
+    later = NOW + timedelta(days=5)
+    s = scheduler(0.9)
+    for card_id, card in cards.items():  # the same numbers come out of the stored state
+        assert review(back["cards"][card_id], card_id, True, "good", later, 0.9) == review(card, card_id, True, "good",
+                                                                                         later, 0.9)
+        assert s.get_card_retrievability(Card.from_dict(back["cards"][card_id]["fsrs"]), later) == \
+            s.get_card_retrievability(Card.from_dict(card["fsrs"]), later)
 
 
 def test_markup_in_an_import_stays_text():
@@ -231,7 +377,7 @@ def test_data_dir_follows_the_override_and_the_platform(tmp_path):
 
 # ---------------------------------------------------------------- hardening: what no file or failure may do
 
-KNOWN_CARDS, KNOWN_CONCEPTS = ("rnn_long", "sqrt_dk"), ("rnn", "attention")
+KNOWN_CARDS, KNOWN_CONCEPTS = ("rnn_long", "sqrt_dk", "gru_gate"), ("rnn", "attention")
 
 
 def exported(**changes) -> bytes:
@@ -241,10 +387,10 @@ def exported(**changes) -> bytes:
 
 def test_an_import_keeps_the_known_ids_and_names_the_ones_it_drops():
     doc = full_doc()
-    doc["cards"]["obsolete_question"] = answer(None, True, DAY)
+    doc["cards"]["obsolete_question"] = answer(None, True)
     doc["notes"]["transformer"] = "a concept of a later version"
     incoming, dropped = read_import(export_json(doc, DAY), KNOWN_CARDS, KNOWN_CONCEPTS)
-    assert set(incoming["cards"]) == {"sqrt_dk", "rnn_long"}
+    assert set(incoming["cards"]) == {"sqrt_dk", "rnn_long", "gru_gate"}
     assert set(incoming["notes"]) == {"attention", "rnn"}
     assert dropped == ["cards.obsolete_question", "notes.transformer"]
     assert read_import(export_json(full_doc(), DAY), KNOWN_CARDS, KNOWN_CONCEPTS)[1] == []
@@ -253,7 +399,7 @@ def test_an_import_keeps_the_known_ids_and_names_the_ones_it_drops():
 @pytest.mark.parametrize("where", ["note", "retro"])
 def test_a_lone_surrogate_in_an_import_is_refused(where):
     # valid JSON ("\ud800" is a legal escape) that decodes to a str no UTF-8 encoder, SQLite or page takes
-    raw = (b'{"app": "seq-models-dashboard", "version": 1, '
+    raw = (b'{"app": "seq-models-dashboard", "version": 2, '
            + (b'"notes": {"rnn": "a\\ud800b"}}' if where == "note" else
               b'"retro": [{"date": "2025-03-01", "text": "\\udfff"}]}'))
     with pytest.raises(BadImportError) as refused:
@@ -284,7 +430,7 @@ def test_a_file_whose_own_export_would_be_too_large_is_refused():
     # never leaves progress that cannot be exported and imported again.
     doc = full_doc()
     doc["retro"] = [{"date": "2025-03-02", "text": "x" * 480}] * 1_900  # ~32 bytes more an entry when indented
-    raw = json.dumps({"app": APP, "version": 1, **{k: doc[k] for k in ("cards", "notes", "retro")}},
+    raw = json.dumps({"app": APP, "version": 2, **{k: doc[k] for k in ("cards", "notes", "retro")}},
                      separators=(",", ":")).encode()
     assert len(raw) <= MAX_IMPORT_BYTES < len(export_json(doc, DAY))
     with pytest.raises(BadImportError) as refused:
@@ -297,12 +443,12 @@ JSON_VALUES = st.recursive(
     | st.text(st.characters(codec=None, exclude_categories=()), max_size=8)  # lone surrogates too
     | st.sampled_from(["2025-03-01", "not a date", "rnn_long", "\ud800"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["box", "due", "right", "wrong", "last", "date", "text", "rnn_long", "sqrt_dk", "rnn",
-                         "\ud800", "<b>x</b>"]), inner, max_size=5),
+        st.sampled_from(["fsrs", "state", "step", "due", "right", "wrong", "last_review", "date", "text",
+                         "rnn_long", "sqrt_dk", "rnn", "\ud800", "<b>x</b>"]), inner, max_size=5),
     max_leaves=12,
 )
 STORED = st.fixed_dictionaries({}, optional={"cards": JSON_VALUES | st.dictionaries(
-    st.sampled_from(["rnn_long", "sqrt_dk", "gone", "\ud800"]), JSON_VALUES | st.just(answer(None, True, DAY))),
+    st.sampled_from(["rnn_long", "sqrt_dk", "gone", "\ud800"]), JSON_VALUES | st.just(answer(None, True))),
     "notes": JSON_VALUES, "retro": JSON_VALUES})
 
 
@@ -315,14 +461,14 @@ def test_whatever_a_store_holds_cleans_into_what_the_review_can_draw(stored):
     assert set(doc["cards"]) <= set(KNOWN_CARDS) and set(doc["notes"]) <= set(KNOWN_CONCEPTS)
     parse_import(export_json(doc, DAY))  # it is a valid document: its export imports
     json.dumps(doc, ensure_ascii=False).encode("utf-8")  # no lone surrogate left
-    review.due_queue(doc["cards"], list(KNOWN_CARDS), DAY)  # the page's own uses of it
-    review.upcoming(doc["cards"], DAY)
-    review.mastery(doc["cards"], {"rnn_long": "rnn", "sqrt_dk": "attention"})
+    review.due_queue(doc["cards"], list(KNOWN_CARDS), NOW)  # the page's own uses of it
+    review.upcoming(doc["cards"], NOW)
+    review.mastery(recall(doc["cards"], NOW), {"rnn_long": "rnn", "sqrt_dk": "attention", "gru_gate": "gru"})
     assert all(isinstance(field, str) for field in skipped)
 
 
 def test_clean_keeps_good_entries_beside_bad_ones_and_repairs_text():
-    stored = {"cards": {"rnn_long": answer(None, True, DAY), "sqrt_dk": {"box": "five"}, "gone": {}},
+    stored = {"cards": {"rnn_long": answer(None, True), "sqrt_dk": {"box": "five"}, "gone": {}},
               "notes": {"rnn": "a\ud800b", "attention": 7},
               "retro": [{"date": "2025-03-01", "text": "ok"}, {"date": "yesterday", "text": "x"}, "?"]}
     doc, skipped = clean(stored, KNOWN_CARDS, KNOWN_CONCEPTS)
@@ -334,25 +480,26 @@ def test_clean_keeps_good_entries_beside_bad_ones_and_repairs_text():
 
 def test_a_database_holding_wrong_types_and_broken_text_reads_cleanly(tmp_path):
     store = SqliteProgress(tmp_path / "progress.db")
-    store.put_card("rnn_long", answer(None, True, DAY))
+    store.put_card("rnn_long", answer(None, True))
     with sqlite3.connect(store.path) as con:  # what another program or a damaged page could leave
-        con.execute("INSERT INTO cards VALUES ('sqrt_dk', 'abc', 'never', -1, 2.5, 7)")
-        con.execute("INSERT INTO cards VALUES ('unknown_card', 2, '2025-03-01', 1, 0, NULL)")
+        con.execute("INSERT INTO review_cards VALUES ('sqrt_dk', '{\"fsrs\": 7, \"right\": -1}')")
+        con.execute("INSERT INTO review_cards VALUES ('lstm_gates', 'not json {')")
+        con.execute("INSERT INTO review_cards VALUES ('unknown_card', ?)", (json.dumps(answer(None, True)),))
         con.execute("INSERT INTO notes VALUES ('rnn', CAST(X'61EDA08062' AS TEXT))")  # a lone surrogate's bytes
         con.execute("INSERT INTO retro (date, text) VALUES (20250301, X'00FF')")
     doc, skipped = clean(store.load(), KNOWN_CARDS, KNOWN_CONCEPTS)
     assert list(doc["cards"]) == ["rnn_long"]
     assert doc["notes"]["rnn"].startswith("a") and doc["notes"]["rnn"].endswith("b")
     assert "\ufffd" in doc["notes"]["rnn"]
-    assert skipped == ["cards.sqrt_dk", "cards.unknown_card", "retro[0]"]
+    assert sorted(skipped) == ["cards.lstm_gates", "cards.sqrt_dk", "cards.unknown_card", "retro[0]"]
 
 
 def test_a_broken_stored_card_is_answered_as_a_new_one(tmp_path):
     store = SqliteProgress(tmp_path / "progress.db")
     with sqlite3.connect(store.path) as con:
-        con.execute("INSERT INTO cards VALUES ('rnn_long', 'abc', 'never', -1, 2.5, 7)")
-    card = store.update_card("rnn_long", lambda card: answer(card, True, DAY))
-    assert card == answer(None, True, DAY)
+        con.execute("INSERT INTO review_cards VALUES ('rnn_long', '{\"box\": 1, \"due\": \"never\"}')")
+    card = store.update_card("rnn_long", lambda card: answer(card, True))
+    assert card == answer(None, True)
     assert store.load()["cards"]["rnn_long"] == card
 
 
@@ -366,7 +513,7 @@ def test_concurrent_writers_on_one_card_lose_no_answer(tmp_path, kind):
     def writer(k: int) -> None:
         store = SqliteProgress(path) if kind == "sqlite" else shared  # a connection of its own, as a tab has
         for i in range(answers):
-            store.update_card("rnn_long", lambda card, right=(i + k) % 3 != 0: answer(card, right, DAY))
+            store.update_card("rnn_long", lambda card, right=(i + k) % 3 != 0: answer(card, right))
 
     pool = [threading.Thread(target=writer, args=(k,)) for k in range(threads)]
     for thread in pool:

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from core.progress import DB_NAME, MemoryProgress, SqliteProgress, clean, default_data_dir, empty, fits
-from ui.review import CONCEPTS, questions
+from ui import review  # (module, not names: ui/review.py imports this one too)
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 STATE_KEY = "rv_progress"  # the session's document in session mode, and after a failure
@@ -84,7 +84,7 @@ def db_path():
 
 def known_ids() -> tuple[dict, tuple]:
     """The card ids and note concepts the app has (the review's question set)."""
-    return questions(), CONCEPTS
+    return review.questions(), review.CONCEPTS
 
 
 def session_doc() -> dict:
@@ -198,6 +198,15 @@ def today() -> date:
         return datetime.now(ZoneInfo(st.context.timezone)).date() if st.context.timezone else date.today()
     except (KeyError, ValueError):
         return date.today()
+
+
+def now() -> datetime:
+    """The time now in the learner's time zone when the browser says which, else the server's
+    (as `today`): the review compares it with due times, and "today" is the learner's day."""
+    try:
+        return datetime.now(ZoneInfo(st.context.timezone)) if st.context.timezone else datetime.now().astimezone()
+    except (KeyError, ValueError):
+        return datetime.now().astimezone()
 
 
 def read_progress() -> tuple[dict, str | None]:

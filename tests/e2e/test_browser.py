@@ -199,7 +199,22 @@ def test_answering_a_review_question_gives_feedback(tabs, key):
         f"{tab.where}: no 'right' feedback after choosing {right!r}; alerts: "
         f"{page.locator('[data-testid^=stAlertContent]').all_inner_texts()}")
     assert answered.inner_text().split()[-1] == "1", f"{tab.where}: {answered.inner_text()!r} after one answer"
-    assert page.get_by_role("button", name=texts["rv.next"]).count() == 1, f"{tab.where}: no 'next' button"
+    good = texts["rv.rate_good"].format(wait=texts["rv.in_days"].format(n=2))  # FSRS's first interval for Good
+    assert page.get_by_role("button", name=good).count() == 1, f"{tab.where}: no {good!r} rating button"
+
+    runs = messages_received(page)
+    page.get_by_role("button", name=good).click()
+    wait_for_rerun(page, runs)
+    tab.assert_healthy("rating the answer Good")
+    # the progress tab runs when opened: its two charts drawn, and gone again once it is left
+    for name, charts in ((texts["rv.tab_progress"], 2), (texts["rv.tab_review"], 0)):
+        runs = messages_received(page)
+        page.get_by_role("tab", name=name).click()
+        wait_for_rerun(page, runs)
+        drawn = page.evaluate(SNAPSHOT)["charts"]
+        visible = page.locator("[data-testid='stVegaLiteChart']:visible").count()
+        assert visible == charts and "not drawn" not in drawn, f"{tab.where}: {name} tab shows {visible} charts {drawn}"
+    tab.assert_healthy("opening the progress tab")
 
 
 def submit(page, box, is_area: bool) -> None:
