@@ -33,6 +33,7 @@ import os
 import re
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Collection
 from contextlib import closing
 from datetime import date, datetime
@@ -202,6 +203,7 @@ class MemoryProgress:
 
     def __init__(self, doc: dict):
         self.doc = doc
+        self._lock = threading.Lock()  # update_card reads and writes as one step, like SQLite's transaction
 
     def load(self) -> dict:
         return json.loads(json.dumps(self.doc))  # a copy: callers cannot change the store by accident
@@ -211,9 +213,10 @@ class MemoryProgress:
 
     def update_card(self, card_id: str, change: Callable[[dict | None], dict]) -> dict:
         """`change` the card (None if never answered, or if it breaks `_card`'s rules) and keep the result."""
-        card = self.doc["cards"].get(card_id)
-        self.put_card(card_id, change(None if card is None else _card_or_none(card)))
-        return self.doc["cards"][card_id]
+        with self._lock:
+            card = self.doc["cards"].get(card_id)
+            self.put_card(card_id, change(None if card is None else _card_or_none(card)))
+            return self.doc["cards"][card_id]
 
     def put_note(self, concept: str, text: str) -> None:
         self.doc["notes"][concept] = text[:MAX_TEXT]
