@@ -180,8 +180,8 @@ def _check_trace(kind: str, trace: dict, weights: dict, dh_T: ArrayLike):
     dh_T = _as_float(dh_T)
     if dh_T.shape != H.shape[1:]:
         raise ValueError(f"H has shape {H.shape} so dh_T must be {H.shape[1:]} = (batch, hidden), got {dh_T.shape}")
-    H_prev = np.concatenate([trace["h0"][None], H[:-1]])  # (T, batch, hidden): H_prev[t - 1] = h_{t-1}
-    return W_hh, H_prev, dh_T
+    H_prev = np.concatenate([trace["h0"][None].astype(H.dtype), H[:-1]])  # (T, batch, hidden): H_prev[t-1] = h_{t-1}
+    return W_hh.astype(H.dtype, copy=False), H_prev, dh_T.astype(H.dtype, copy=False)
 
 
 def _weight_grads(trace: dict, H_prev: np.ndarray, dA_x: np.ndarray, dA_h: np.ndarray) -> dict:
@@ -250,24 +250,26 @@ def lstm_backward(trace: dict, weights: dict, dh_T: ArrayLike) -> dict:
     Returns:
         dict W_ih, W_hh, b_ih, b_hh of gradients, each of its weight's shape.
     """
-    W_hh, _, dh = _check_trace("lstm", trace, weights, dh_T)
+    W_hh, H_prev, dh = _check_trace("lstm", trace, weights, dh_T)
     i, f, g, o, C = (trace[k] for k in ("i", "f", "g", "o", "C"))  # each (T, batch, hidden)
-    C_prev = np.concatenate([trace["c0"][None], C[:-1]])  # (T, batch, hidden): C_prev[t - 1] = c_{t-1}
-    H_prev = np.concatenate([trace["h0"][None], trace["H"][:-1]])  # (T, batch, hidden)
+    C_prev = np.concatenate([trace["c0"][None].astype(C.dtype), C[:-1]])  # (T, batch, hidden): C_prev[t - 1] = c_{t-1}
     tanh_C = np.tanh(C)  # (T, batch, hidden)
     T, batch, hidden = C.shape
-    dA = np.empty((T, batch, 4, hidden))  # (T, batch, 4, hidden): the gate blocks i, f, g, o of δa
-    dc = np.zeros((batch, hidden))  # c_T feeds nothing after the last step
+    # Everything but δh and δc is known from the forward pass: the local factors, for all steps at once.
+    K_o = tanh_C * o * (1.0 - o)  # δa_o = δh ⊙ tanh(c) ⊙ σ'(a_o)
+    K_c = o * (1.0 - tanh_C**2)  # δc += δh ⊙ o ⊙ tanh'(c)
+    K_ifg = np.stack([g * i * (1.0 - i), C_prev * f * (1.0 - f), i * (1.0 - g**2)], axis=2)  # (T, batch, 3, hidden)
+    dA = np.empty((T, batch, 4, hidden), C.dtype)  # the gate blocks i, f, g, o of δa
+    dc = np.zeros((batch, hidden), C.dtype)  # c_T feeds nothing after the last step
+    W_hh = W_hh.astype(C.dtype, copy=False)
     for t in range(T - 1, -1, -1):
         # h_t = o ⊙ tanh(c_t): to the output gate, and to the cell (added to what step t+1 sent).
-        do = dh * tanh_C[t]  # (batch, hidden)
-        dc = dc + dh * o[t] * (1.0 - tanh_C[t] ** 2)  # (batch, hidden)
-        # c_t = f ⊙ c_{t-1} + i ⊙ g: each factor gets δc times the other one.
-        dA[t, :, 0] = dc * g[t] * i[t] * (1.0 - i[t])  # δa_i = δi ⊙ σ'
-        dA[t, :, 1] = dc * C_prev[t] * f[t] * (1.0 - f[t])  # δa_f = δf ⊙ σ'
-        dA[t, :, 2] = dc * i[t] * (1.0 - g[t] ** 2)  # δa_g = δg ⊙ tanh'
-        dA[t, :, 3] = do * o[t] * (1.0 - o[t])  # δa_o = δo ⊙ σ'
-        dc = dc * f[t]  # into c_{t-1}: the direct cell path
+        dc += dh * K_c[t]  # (batch, hidden)
+        # c_t = f ⊙ c_{t-1} + i ⊙ g: each factor gets δc times the other one, then its gate's derivative.
+        # δa_i = δc ⊙ g ⊙ σ', δa_f = δc ⊙ c_{t-1} ⊙ σ', δa_g = δc ⊙ i ⊙ tanh'
+        np.multiply(dc[:, None], K_ifg[t], out=dA[t, :, :3])
+        np.multiply(dh, K_o[t], out=dA[t, :, 3])  # δa_o
+        dc *= f[t]  # into c_{t-1}: the direct cell path
         dh = dA[t].reshape(batch, 4 * hidden) @ W_hh  # (batch, 4·hidden) x (4·hidden, hidden) -> (batch, hidden)
     dA = dA.reshape(T, batch, 4 * hidden)  # (T, batch, 4·hidden), blocks in PyTorch's order
     return _weight_grads(trace, H_prev, dA, dA)
@@ -294,21 +296,23 @@ def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike) -> dict:
     W_hh, H_prev, dh = _check_trace("gru", trace, weights, dh_T)
     r, z, n = trace["r"], trace["z"], trace["n"]  # each (T, batch, hidden)
     T, batch, hidden = r.shape
-    b_hn = _as_float(weights["b_hh"])[2 * hidden:]  # (hidden,)
+    b_hn = _as_float(weights["b_hh"])[2 * hidden:].astype(r.dtype)  # (hidden,)
     M = H_prev @ W_hh[2 * hidden:].T + b_hn  # (T, batch, hidden) x (hidden, hidden) -> (T, batch, hidden)
-    dA_x = np.empty((T, batch, 3, hidden))  # (T, batch, 3, hidden): blocks r, z, n of the input side
-    dA_h = np.empty((T, batch, 3, hidden))  # the same for the hidden side
+    # Everything but δh is known from the forward pass: the local factors, for all steps at once.
+    K_n = (1.0 - z) * (1.0 - n**2)  # δa_n = δh ⊙ (1 − z) ⊙ tanh'    (through h_t's share of n, then tanh)
+    K_z = (H_prev - n) * z * (1.0 - z)  # δa_z = δh ⊙ (h_{t-1} − n) ⊙ σ'
+    K_r = M * r * (1.0 - r)  # δa_r = δa_n ⊙ m ⊙ σ'                  (r multiplies m)
+    dA_h = np.empty((T, batch, 3, hidden), r.dtype)  # (T, batch, 3, hidden): blocks r, z, n of the hidden side
+    dA_n = np.empty((T, batch, hidden), r.dtype)  # δa_n, the input side's n block
     for t in range(T - 1, -1, -1):
-        # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}: a convex mix, each side weighted by its share.
-        dn = dh * (1.0 - z[t])  # (batch, hidden)
-        dz = dh * (H_prev[t] - n[t])  # (batch, hidden)
-        da_n = dn * (1.0 - n[t] ** 2)  # through tanh
-        da_r = da_n * M[t] * r[t] * (1.0 - r[t])  # r multiplies m, then σ'
-        da_z = dz * z[t] * (1.0 - z[t])  # σ'
-        dA_x[t, :, 0], dA_x[t, :, 1], dA_x[t, :, 2] = da_r, da_z, da_n
-        dA_h[t, :, 0], dA_h[t, :, 1], dA_h[t, :, 2] = da_r, da_z, da_n * r[t]
+        np.multiply(dh, K_n[t], out=dA_n[t])
+        np.multiply(dA_n[t], K_r[t], out=dA_h[t, :, 0])  # δa_r
+        np.multiply(dh, K_z[t], out=dA_h[t, :, 1])  # δa_z
+        np.multiply(dA_n[t], r[t], out=dA_h[t, :, 2])  # δm = δa_n ⊙ r: b_hn and W_hn sit inside the reset product
         # h_{t-1} is used twice: directly in the mix (δh ⊙ z), and through every gate's h W_hhᵀ.
         dh = dh * z[t] + dA_h[t].reshape(batch, 3 * hidden) @ W_hh  # (batch, hidden)
+    dA_x = dA_h.copy()  # the input side: [δa_r, δa_z, δa_n]
+    dA_x[:, :, 2] = dA_n
     return _weight_grads(trace, H_prev, dA_x.reshape(T, batch, 3 * hidden), dA_h.reshape(T, batch, 3 * hidden))
 
 
