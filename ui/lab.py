@@ -26,14 +26,19 @@ from core.training import train
 threadpool_limits(1, user_api="blas")
 
 PRECOMPUTED = Path(__file__).resolve().parents[1] / "data" / "lab_default.json"
-KINDS = ("rnn", "lstm", "gru")
-LAG_CHOICES = (0, 2, 5, 10, 20, 30, 40, 60, 80)
+KINDS = ("rnn", "lstm", "gru", "attention")
+LAG_CHOICES = (0, 2, 5, 10, 20, 30, 40, 60, 80, 120)
 HIDDEN_CHOICES = (1, 2, 4, 8, 16, 32, 64)
 STEP_CHOICES = (50, 100, 200, 400, 600, 800, 1000, 1500, 2000)
 MAX_RUNS = 3  # seeds per setting
-GATE_BIAS = (0.0, 4.0)
-# Fixed for every experiment, and said on the page: the task and the optimiser.
+# How the recurrent cells start (core.training.init_params' init, and a memory-gate bias), the
+# same for every cell; the page explains each. Attention always starts from PyTorch's initialisation.
+PROTOCOLS = {"chrono": ("chrono", None), "bias1": ("orthogonal", 1.0), "pytorch": ("pytorch", None)}
+# Fixed for every experiment, and said on the page: the task and the optimiser (Adam at one
+# constant learning rate for every model, gradients clipped to global norm 1), float32 training.
 NUM_SYMBOLS, NOISE, BATCH, LR, CLIP = 4, 1.0, 32, 0.01, 1.0
+DTYPE = "float32"
+PROBE_EVERY = 50  # steps between looks inside a model during training (core.training.probe)
 # Stop an experiment after this many seconds, so one learner's run never holds a shared
 # server for long; SEQDASH_LAB_SECONDS changes it (0: no cap, for your own machine).
 TIME_CAP = float(os.environ.get("SEQDASH_LAB_SECONDS", "120"))
@@ -44,12 +49,12 @@ class Experiment:
     """What the learner chooses. The defaults are the experiment the page opens on."""
 
     kinds: tuple = KINDS
-    lags: tuple = (5, 10, 20, 40)
+    lags: tuple = (5, 10, 20, 40, 80)
     hidden: int = 32
     steps: int = 600
     seed: int = 0
     runs: int = 2
-    gate_bias: float = 2.0
+    protocol: str = "chrono"
 
     def plan(self) -> list[tuple[int, str, int]]:
         """Every run, (lag, kind, seed), shortest lag first so that the chart fills from the left."""
@@ -58,21 +63,24 @@ class Experiment:
 
     def key(self, lag: int, kind: str, seed: int) -> tuple:
         """Everything a run's result depends on."""
-        return (kind, lag, self.hidden, self.steps, seed, self.gate_bias if kind != "rnn" else None,
-                NUM_SYMBOLS, NOISE, BATCH, LR, CLIP)
+        return (kind, lag, self.hidden, self.steps, seed, self.protocol if kind != "attention" else None,
+                NUM_SYMBOLS, NOISE, BATCH, LR, CLIP, DTYPE)
 
 
-def train_run(experiment: Experiment, lag: int, kind: str, seed: int, callback=None) -> dict:
-    """Train one cell at one lag: {"accuracy", "loss" (per step), "steps", "seconds"}.
+def train_run(experiment: Experiment, lag: int, kind: str, seed: int, callback=None, keep_params=False) -> dict:
+    """Train one model at one lag: {"accuracy", "loss" (per step), "grad_norm" (per step),
+    "probes" (core.training.probe every PROBE_EVERY steps), "steps", "seconds"}, and "params" if keep_params.
 
     `callback(step, loss)` is core.training.train's: returning True stops the run early.
     """
+    init, gate_bias = PROTOCOLS[experiment.protocol] if kind != "attention" else ("pytorch", None)
     start = time.perf_counter()
     result = train(kind, lag, experiment.hidden, experiment.steps, seed, batch=BATCH, lr=LR, clip=CLIP,
-                   num_symbols=NUM_SYMBOLS, noise=NOISE, callback=callback,
-                   gate_bias=experiment.gate_bias if kind != "rnn" else None)
-    return {"accuracy": result["accuracy"], "loss": result["loss"], "steps": result["steps"],
-            "seconds": time.perf_counter() - start}
+                   num_symbols=NUM_SYMBOLS, noise=NOISE, callback=callback, init=init, gate_bias=gate_bias,
+                   dtype=DTYPE, probe_every=PROBE_EVERY)
+    run = {"accuracy": result["accuracy"], "loss": result["loss"], "grad_norm": result["grad_norm"],
+           "probes": result["probes"], "steps": result["steps"], "seconds": time.perf_counter() - start}
+    return run | ({"params": result["params"]} if keep_params else {})
 
 
 class Results:
@@ -102,8 +110,8 @@ RESULTS = Results()
 
 
 def label(kind: str) -> str:
-    """A cell's name as the pages write it, the same in every language: RNN, LSTM, GRU."""
-    return kind.upper()
+    """A model's name as the pages write it, the same in every language: RNN, LSTM, GRU, Self-attention."""
+    return "Self-attention" if kind == "attention" else kind.upper()
 
 
 def smooth(values, window: int) -> np.ndarray:
