@@ -567,6 +567,7 @@ def train(
     clip: float | None = 1.0, callback: Callable[[int, float], bool | None] | None = None,
     num_symbols: int = 4, noise: float = 1.0, eval_every: int | None = None, eval_batch: int = 512,
     gate_bias: float | None = None, init: str = "pytorch", dtype: str = "float64", probe_every: int | None = None,
+    solved_below: float | None = None, solved_window: int = 50,
 ) -> dict:
     """Train a model + head on memory_task with Adam and global-norm clipping, a fresh batch every step.
 
@@ -589,7 +590,9 @@ def train(
             None, or any value for the RNN and attention, which have no such gate: init's bias unchanged.
         dtype: "float64", or "float32" (about twice as fast; the gradient checks are made in float64).
         probe_every: also record probe() on the first 64 held-out sequences at step 0 (before training)
-            and every this many steps.
+            and every this many steps;
+        solved_below: stop once the training loss averaged over the last solved_window steps is below
+            this (the task is solved: 0.01 is a probability of about 99% on the right symbol); None: never.
     Returns:
         dict with
             loss (steps_done,) float64, the training loss at each step (before its update);
@@ -597,7 +600,8 @@ def train(
             accuracy: float, held-out accuracy after the last step done;
             history: list of (step, accuracy) every eval_every steps (empty when eval_every is None);
             probes: list of (step, probe dict) every probe_every steps (empty when None);
-            steps: steps done (< steps if the callback stopped training); params: the final parameters (float64);
+            steps: steps done; stopped: None (every step done), "solved" (solved_below) or "callback";
+            params: the final parameters (float64);
             chance: 1 / num_symbols.
     """
     _check_model(kind)
@@ -613,21 +617,33 @@ def train(
     params = init_params(kind, X_eval.shape[2], hidden_size, num_symbols, seed, init=init, t_max=lag + 2)
     if gate_bias is not None and kind in MEMORY_GATE:
         params.update(with_gate_bias(kind, {k: params[k] for k in CELL_KEYS}, MEMORY_GATE[kind], gate_bias))
-    params = {k: v.astype(dt) for k, v in params.items()}
-    state = adam_init(params)
+    # Every parameter is a view into one flat vector θ, so that clipping and Adam each run a few
+    # operations on θ instead of a few per array (the same arithmetic, element by element).
+    keys, shapes = list(params), [params[k].shape for k in params]
+    ends = np.cumsum([math.prod(shape) for shape in shapes]).tolist()
+
+    def views(theta: np.ndarray) -> dict:
+        return {k: theta[end - math.prod(shape):end].reshape(shape)
+                for k, shape, end in zip(keys, shapes, ends, strict=True)}
+
+    theta = np.concatenate([params[k].astype(dt).ravel() for k in keys])  # (number of parameters,)
+    params, state = views(theta), adam_init({"θ": theta})
     data = np.random.default_rng([seed, 2])
-    losses, norms, history, probes = [], [], [], []
+    losses, norms, history, probes, stopped = [], [], [], [], None
     X_probe, y_probe = X_eval[:, :64], y_eval[:64]  # (T, 64, input_size): a look inside costs about two steps
     if probe_every is not None:
         probes.append((0, probe(kind, params, X_probe, y_probe)))
     for step in range(1, steps + 1):
         X, y = memory_task(lag, batch, num_symbols, noise, seed=data)
         loss, grads = loss_and_grads(kind, params, X.astype(dt), y)
+        grad = {"θ": np.concatenate([grads[k].ravel() for k in keys])}  # (number of parameters,)
         if clip is not None:
-            grads, norm = clip_by_global_norm(grads, clip)
+            grad, norm = clip_by_global_norm(grad, clip)
         else:
-            norm = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values()))
-        params, state = adam_step(params, grads, state, lr)
+            norm = float(np.linalg.norm(grad["θ"]))
+        theta = adam_step({"θ": theta}, grad, state, lr)
+        theta, state = theta[0]["θ"], theta[1]
+        params = views(theta)
         losses.append(loss)
         norms.append(norm)
         if eval_every is not None and step % eval_every == 0:
@@ -635,10 +651,16 @@ def train(
         if probe_every is not None and step % probe_every == 0:
             probes.append((step, probe(kind, params, X_probe, y_probe)))
         if callback is not None and callback(step, loss):
+            stopped = "callback"
             break
+        if solved_below is not None and step >= solved_window and np.mean(losses[-solved_window:]) < solved_below:
+            stopped = "solved"
+            break
+    if probe_every is not None and probes[-1][0] != len(losses):
+        probes.append((len(losses), probe(kind, params, X_probe, y_probe)))  # the last look: after training
     return {
         "loss": np.array(losses), "grad_norm": np.array(norms),
         "accuracy": evaluate(kind, params, X_eval, y_eval), "history": history, "probes": probes,
-        "steps": len(losses), "params": {k: v.astype(np.float64) for k, v in params.items()},
+        "steps": len(losses), "stopped": stopped, "params": {k: v.astype(np.float64) for k, v in params.items()},
         "chance": 1.0 / num_symbols,
     }
