@@ -33,8 +33,9 @@ with st.form("lab_settings", border=True):
         remember("lab_lags", list(DEFAULTS.lags), options=lab.LAG_CHOICES)
         lags = st.pills(t("lab.lags"), lab.LAG_CHOICES, selection_mode="multi", key="lab_lags")
         remember("lab_protocol", DEFAULTS.protocol, options=tuple(lab.PROTOCOLS))
-        protocol = st.radio(t("lab.protocol"), tuple(lab.PROTOCOLS), key="lab_protocol",
-                            format_func=lambda p: t(f"lab.protocol_{p}"), help=t("lab.protocol_help"))
+        protocol = st.radio(t("lab.protocol"), tuple(lab.PROTOCOLS), key="lab_protocol", help=t("lab.protocol_help"),
+                            format_func=lab.PROTOCOL_NAMES.get,
+                            captions=[t(f"lab.protocol_{p}") for p in lab.PROTOCOL_NAMES])
     with right:
         remember("lab_hidden", DEFAULTS.hidden, options=lab.HIDDEN_CHOICES)
         hidden = st.select_slider(t("lab.hidden"), lab.HIDDEN_CHOICES, key="lab_hidden")

@@ -36,6 +36,9 @@ MAX_RUNS = 3  # seeds per setting
 # How the recurrent cells start (core.training.init_params' init, and a memory-gate bias), the
 # same for every cell; the page explains each. Attention always starts from PyTorch's initialisation.
 PROTOCOLS = {"chrono": ("chrono", None), "bias1": ("orthogonal", 1.0), "pytorch": ("pytorch", None)}
+# Their names, technical terms written the same in every language (the page adds a translated caption).
+PROTOCOL_NAMES = {"chrono": "chrono + orthogonal W_hh", "bias1": "bias 1 + orthogonal W_hh",
+                  "pytorch": "PyTorch default"}
 # Fixed for every experiment, and said on the page: the task and the optimiser (Adam at one
 # constant learning rate for every model, gradients clipped to global norm 1), float32 training.
 NUM_SYMBOLS, NOISE, BATCH, LR, CLIP = 4, 1.0, 32, 0.01, 1.0
