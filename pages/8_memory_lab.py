@@ -97,9 +97,7 @@ view.results_table(experiment, by_lag)
 # Learning curves, and what training did inside the models, at one lag
 st.subheader(t("lab.loss_title"))
 lags_with_runs = sorted({lag for lag, _, _ in finished})
-remember("lab_loss_lag", lags_with_runs[-1], options=lags_with_runs)
-if st.session_state.lab_loss_lag not in lags_with_runs:
-    st.session_state.lab_loss_lag = lags_with_runs[-1]
+view.choose("lab_loss_lag", lags_with_runs, lags_with_runs[-1])
 loss_lag = st.segmented_control(t("lab.loss_lag"), lags_with_runs, key="lab_loss_lag", required=True)
 view.loss_chart(experiment, finished, loss_lag)
 view.probe_charts(experiment, finished, loss_lag)
@@ -114,9 +112,7 @@ if not models:
 else:
     st.markdown(t("lab.inside_explain", seed=experiment.seed))
     opening = view.inside_default(experiment, finished, models)
-    remember("lab_inside_lag", opening, options=tuple(models))
-    if st.session_state.lab_inside_lag not in models:
-        st.session_state.lab_inside_lag = opening
+    view.choose("lab_inside_lag", tuple(models), opening)
     inside_lag = st.segmented_control(t("lab.loss_lag"), tuple(models), key="lab_inside_lag", required=True)
     st.button(t("lab.redraw"), icon=":material/casino:", on_click=view.redraw)
     remember("lab_example", 0, bounds=SEEDS)

@@ -221,7 +221,9 @@ def test_the_forms_settings_go_into_the_link_and_the_link_reproduces_them():
                                  "lab_protocol")} == {"lab_cells": "gru,lstm", "lab_lags": "2", "lab_hidden": "2",
                                                       "lab_steps": "50", "lab_runs": "1", "lab_seed": "7",
                                                       "lab_protocol": "bias1"}
+    assert link.get("lab_loss_lag", "2") == "2"  # not the lag the defaults' curves showed: lag 2 is all there is
     receiver = open_page(PAGE, params=link)
+    assert not receiver.toast  # every value in the link is usable
     for key in ("lab_hidden", "lab_steps", "lab_runs", "lab_seed", "lab_protocol"):
         assert receiver.session_state[key] == at.session_state[key], key
     assert sorted(receiver.session_state["lab_cells"]) == ["gru", "lstm"]
@@ -277,3 +279,15 @@ def test_the_time_cap_stops_training_and_keeps_no_unfinished_run(monkeypatch):
     train(at)
     assert [w.value for w in at.warning] == [EN["lab.capped"].format(cap=1e-9, done=0)]
     assert not lab.done(lab.Experiment(kinds=("lstm",), lags=(30,), hidden=8, steps=400, runs=1))
+
+
+@pytest.mark.parametrize("params", [
+    {"lab_protocol": "orthogonal"}, {"lab_example": "-3"}, {"lab_example": "1e9"}, {"lab_inside_lag": "7"},
+    {"lab_loss_lag": "120"}, {"lab_cells": "rnn,transformer"}, {"lab_lags": "5,999"}, {"lab_hidden": "3"},
+])
+def test_odd_values_in_a_link_are_ignored_and_the_page_still_works(params):
+    at = open_page(PAGE, params={"lang": "en", **params})
+    assert not at.exception
+    assert chart_with(at, "accuracy") is not None  # the defaults, from the saved results
+    key = next(iter(params))
+    assert key not in at.query_params  # the unusable value is gone from the address bar

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from ui import charts, compute, lab
-from ui.layout import t
+from ui.layout import remember, t
 
 SMOOTHING = 20  # steps in the loss curves' moving average
 COLORS = {"RNN": "#d62728", "LSTM": "#1f77b4", "GRU": "#2ca02c", "Self-attention": "#9467bd"}  # one per model
@@ -22,6 +22,7 @@ SHADES = {"RNN": ("#d62728", "#ff9896", "#f7c6c5"), "LSTM": ("#1f77b4", "#6baed6
           "LSTM i": ("#ff7f0e", "#fdae6b", "#fdd0a2")}  # the LSTM's input gate, drawn beside its forget gate
 CHANCE = 1 / lab.NUM_SYMBOLS
 LEARNED, FAILED = 0.9, CHANCE + 0.1  # held-out accuracy above which a model has learned a lag, below which it has not
+UNITS_HEIGHT = 352  # a unit-by-step heatmap: 11 px a unit at the default hidden width of 32
 KEEP_OPEN = 0.95  # a gate above this at every distractor step keeps its unit's memory (LSTM f, GRU z)
 
 
@@ -81,6 +82,15 @@ def train_with_progress(experiment: lab.Experiment, runs: list) -> None:
         if "params" in result:
             lab.MODELS.put(experiment.key(lag, kind, run_seed), result.pop("params"))
         lab.RESULTS.put(experiment.key(lag, kind, run_seed), result)
+
+
+def choose(key: str, options, default) -> None:
+    """remember() for a control whose options depend on the results shown: a value kept from
+    other settings that is not among them falls back to `default`, in the state and in the link."""
+    remember(key, default, options=options)
+    if st.session_state[key] not in options:
+        st.session_state[key] = default
+        remember(key, default, options=options)  # the link drops the stale value too
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -160,7 +170,7 @@ def loss_chart(experiment: lab.Experiment, runs: dict, lag: int) -> None:
               for name, loss in lab.loss_curves(experiment, runs, lag).items()}
     charts.line_chart(_long(curves, "step", "loss"), x="step", y="loss", series="series",
                       x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"), y_rule_at=math.log(lab.NUM_SYMBOLS),
-                      colors=_shades(experiment, curves), points=False)
+                      colors=_shades(experiment, curves), points=False, legend_columns=4)
     st.caption(t("lab.loss_caption", window=SMOOTHING, symbols=lab.NUM_SYMBOLS,
                  chance_loss=math.log(lab.NUM_SYMBOLS), solved=lab.SOLVED, steps=experiment.steps))
 
@@ -174,7 +184,7 @@ def probe_charts(experiment: lab.Experiment, runs: dict, lag: int) -> None:
         if signal:
             charts.line_chart(_long(signal, "step", "ratio"), x="step", y="ratio", series="series",
                               x_title=t("lab.axis_step"), y_title=t("lab.axis_signal"), log_y=True,
-                              colors=_shades(experiment, signal), points=False)
+                              colors=_shades(experiment, signal), points=False, legend_columns=2)
             st.caption(t("lab.signal_caption"))
     with right:
         named = {"keep": "f", "write": "i"}  # the LSTM's gates; the GRU's keep is z
@@ -188,7 +198,8 @@ def probe_charts(experiment: lab.Experiment, runs: dict, lag: int) -> None:
             colors = {**_shades(experiment, gates, "f"), **_shades(experiment, gates, "i"),
                       **_shades(experiment, gates, "z"), **_shades(experiment, gates)}
             charts.line_chart(_long(gates, "step", "value"), x="step", y="value", series="series",
-                              x_title=t("lab.axis_step"), y_title=t("lab.axis_gate"), colors=colors, points=False)
+                              x_title=t("lab.axis_step"), y_title=t("lab.axis_gate"), colors=colors, points=False,
+                              legend_columns=2)
             st.caption(t("lab.gates_caption"))
 
 
@@ -239,14 +250,14 @@ def inside(kind: str, params: dict, lag: int, example: int) -> None:
     if kind == "rnn":
         H = seen["H"]  # (T, hidden)
         charts.heatmap(H.T, units, _steps(T), x_title=t("lab.axis_time"), y_title=t("lab.axis_unit"),
-                       value_title="h", diverging=True, title=t("lab.inside_chart_rnn"))
+                       value_title="h", diverging=True, title=t("lab.inside_chart_rnn"), height=UNITS_HEIGHT)
         cos = H @ H[0] / np.maximum(np.linalg.norm(H, axis=1) * np.linalg.norm(H[0]), 1e-12)  # (T,)
         st.caption(verdict + " " + t("lab.inside_rnn", at_cue=float(cos[-1]), lowest=float(cos.min())))
         return
     gate = "f" if kind == "lstm" else "z"
     G = seen[gate]  # (T, hidden)
     charts.heatmap(G.T, units, _steps(T), x_title=t("lab.axis_time"), y_title=t("lab.axis_unit"),
-                   value_title=gate, title=t(f"lab.inside_chart_{gate}"))
+                   value_title=gate, title=t(f"lab.inside_chart_{gate}"), height=UNITS_HEIGHT)
     kept = int(np.sum(G[distract].min(axis=0) > KEEP_OPEN)) if T > 2 else 0
     mean_keep = float(G[distract].mean()) if T > 2 else float("nan")
     if kind == "gru":
@@ -255,7 +266,7 @@ def inside(kind: str, params: dict, lag: int, example: int) -> None:
         return
     i = seen["i"]  # (T, hidden)
     charts.heatmap(i.T, units, _steps(T), x_title=t("lab.axis_time"), y_title=t("lab.axis_unit"),
-                   value_title="i", title=t("lab.inside_chart_i"))
+                   value_title="i", title=t("lab.inside_chart_i"), height=UNITS_HEIGHT)
     write = float(i[distract].mean()) if T > 2 else float("nan")
     st.caption(verdict + " " + t("lab.inside_lstm", keep=_gate(mean_keep), kept=kept, hidden=hidden,
                                  threshold=KEEP_OPEN, write=_gate(write), at_symbol=_gate(float(i[0].mean()))))
