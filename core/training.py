@@ -1,7 +1,8 @@
-"""Training recurrent cells by hand: a long-term memory task, backpropagation through time, Adam.
+"""Training sequence models by hand: a long-term memory task, backpropagation through time, Adam.
 
-The model is one recurrent cell (core.recurrent, PyTorch's layout and gate order) read out by
-a linear head on its last hidden state, trained with softmax cross-entropy:
+A model is one recurrent cell (core.recurrent, PyTorch's layout and gate order) read out by a
+linear head on its last hidden state, or ("attention") one Transformer encoder layer
+(core.transformer) read out at the last position, the recall cue; trained with softmax cross-entropy:
 
     H = cell(X)                       forward pass of core.recurrent, its trace reused here
     logits = h_T W_outᵀ + b_out       (batch, num_symbols), W_out in torch.nn.Linear's layout
@@ -9,19 +10,23 @@ a linear head on its last hidden state, trained with softmax cross-entropy:
 
 Parameters are a dict (what init_params returns; train and loss_and_grads take it):
     W_ih, W_hh, b_ih, b_hh   the cell's weights, as core.recurrent.init_weights
+                             ("attention": core.transformer's parameter names instead)
     W_out (num_symbols, hidden), b_out (num_symbols,)   the head
 Gradients are a dict with the SAME keys and shapes (grads["W_hh"] is ∂loss/∂W_hh), so an
-optimiser can zip them; *_backward functions return the cell's four keys only.
+optimiser can zip them; *_backward functions return the cell's four keys only (and ∂loss/∂X
+under "X" when asked). train() keeps every parameter as a view of one flat vector θ, so that
+clipping and Adam run a few operations per step instead of a few per array.
 
 Backpropagation through time runs over a batched trace (time-major, (T, batch, hidden));
 only time is a Python loop. The weight gradients are summed over steps after the loop, as
 one product of the stacked pre-activation gradients with the stacked inputs and states.
+Everything runs in the dtype it is given: float32 for speed, float64 for the gradient checks.
 
 Dimensions:
     T            sequence length, lag + 2 for memory_task
     batch        sequences processed side by side
     input_size   width of x_t: num_symbols + 2 for memory_task
-    hidden       width of h (and of the LSTM cell c)
+    hidden       width of h (and of the LSTM cell c); d_model for "attention"
     gates        1 (RNN), 4 (LSTM), 3 (GRU)
 """
 

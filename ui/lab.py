@@ -72,7 +72,7 @@ class Experiment:
     def key(self, lag: int, kind: str, seed: int) -> tuple:
         """Everything a run's result depends on."""
         return (kind, lag, self.hidden, self.steps, seed, self.protocol if kind != "attention" else None,
-                NUM_SYMBOLS, NOISE, BATCH, LR, CLIP, DTYPE)
+                NUM_SYMBOLS, NOISE, BATCH, LR, CLIP, DTYPE, PROBE_EVERY, SOLVED)
 
 
 def train_run(experiment: Experiment, lag: int, kind: str, seed: int, callback=None, keep_params=False) -> dict:

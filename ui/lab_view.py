@@ -124,7 +124,8 @@ def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
             continue
         lag, acc = failed[0]
         outcome = "failed" if acc < FAILED else "partly"
-        lines.append(t(f"lab.{outcome}", cell=lab.label(kind), lag=lag, accuracy=acc, steps=experiment.steps)
+        lines.append(t(f"lab.{outcome}", cell=lab.label(kind), lag=lag, accuracy=acc, steps=experiment.steps,
+                       chance=CHANCE)
                      + " " + t(f"lab.why_{kind}", **values))
     return lines
 
