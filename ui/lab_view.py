@@ -182,6 +182,8 @@ def probe_charts(experiment: lab.Experiment, runs: dict, lag: int) -> None:
     left, right = st.columns(2)
     with left:
         signal = lab.probe_curves(experiment, runs, lag, "symbol_gradient")
+        # A ratio of exactly 0 underflowed in float32: a log scale has no place for it, so it is left out.
+        signal = {name: (steps, np.where(ratio > 0, ratio, np.nan)) for name, (steps, ratio) in signal.items()}
         if signal:
             charts.line_chart(_long(signal, "step", "ratio"), x="step", y="ratio", series="series",
                               x_title=t("lab.axis_step"), y_title=t("lab.axis_signal"), log_y=True,
