@@ -242,6 +242,8 @@ def inside(kind: str, params: dict, lag: int, example: int) -> None:
     verdict = t("lab.inside_right" if seen["prediction"] == seen["symbol"] else "lab.inside_wrong",
                 cell=lab.label(kind), prediction=seen["prediction"] + 1, symbol=seen["symbol"] + 1,
                 p=float(seen["p"][seen["prediction"]]))
+    if seen["p"][seen["prediction"]] < 0.5:  # right or wrong, hardly more than a guess
+        verdict += " " + t("lab.inside_unsure", chance=CHANCE)
     distract = slice(1, T - 1)  # the distractor steps 2..T-1 (none at lag 0)
     if kind == "attention":
         w = seen["weights"]  # (T,)
