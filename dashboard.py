@@ -19,7 +19,10 @@ with path:
     st.caption(t("home.path_caption"))
 
     st.subheader(t("home.review_title"))
-    progress = storage.read_progress()
+    progress, problem = storage.read_progress()
+    if problem:
+        st.warning(t("home.progress_problem"), icon=":material/database_off:")
+        st.text(problem)
     if progress["cards"]:
         review.mastery_bars(progress)
         st.caption(t("home.review_due", due=review.due_count(progress, storage.today()),

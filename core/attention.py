@@ -184,9 +184,23 @@ def _check_tokens(X: ArrayLike) -> np.ndarray:
     return X
 
 
+def weighted_values(weights: ArrayLike, V: ArrayLike) -> np.ndarray:
+    """Step 6 of self-attention, unsummed: each value vector scaled by its weight.
+
+        weighted_values[..., j, :] = weights[..., j] · V[j]
+
+    Args:
+        weights: (..., n) attention weights, e.g. one query's row (n,) or all of them (n, n).
+        V: (n, d_v) value vectors.
+    Returns:
+        (..., n, d_v); summed over its second-last axis it is the output, weights V.
+    """
+    return np.asarray(weights)[..., :, None] * np.asarray(V)  # (..., n, 1) * (n, d_v) -> (..., n, d_v)
+
+
 def self_attention(
     X: ArrayLike, W_q: ArrayLike, W_k: ArrayLike, W_v: ArrayLike,
-    mask: ArrayLike | None = None, temperature: float = 1.0,
+    mask: ArrayLike | None = None, temperature: float = 1.0, unsummed: bool = True,
 ) -> dict:
     """Self-attention of a sequence with itself, returning every intermediate by name.
 
@@ -206,9 +220,11 @@ def self_attention(
         W_q, W_k: (d_model, d_k) projections; W_v: (d_model, d_v).
         mask: bool, broadcastable to (n, n); True = may attend (e.g. causal_mask(n)).
         temperature: finite, > 0.
+        unsummed: also return step 6's weighted_values, n² · d_v numbers (26 MB at 256 tokens
+            and d_v = 50); False leaves it out: `weighted_values(weights[i], V)` gives one query's.
     Returns:
-        dict with keys X, Q, K, V, scores, scaled_scores, weights, weighted_values,
-        output (arrays, shapes above) and d_k (int).
+        dict with keys X, Q, K, V, scores, scaled_scores, weights, weighted_values (unless
+        unsummed is False), output (arrays, shapes above) and d_k (int).
     """
     X = _check_tokens(X)
     Q = _project(X, W_q, "W_q")  # (n, d_k)
@@ -220,12 +236,11 @@ def self_attention(
             "queries and keys need the same width d_k"
         )
     scores, scaled_scores, weights, output = _attend(Q, K, V, mask, temperature)
-    # Kept unsummed so the app can show how much each key contributes to each output.
-    weighted_values = weights[:, :, None] * V[None, :, :]  # (n, n, 1) * (1, n, d_v) -> (n, n, d_v)
-    return {
-        "X": X, "Q": Q, "K": K, "V": V, "scores": scores, "scaled_scores": scaled_scores,
-        "weights": weights, "weighted_values": weighted_values, "output": output, "d_k": int(Q.shape[1]),
-    }
+    steps = {"X": X, "Q": Q, "K": K, "V": V, "scores": scores, "scaled_scores": scaled_scores,
+             "weights": weights, "output": output, "d_k": int(Q.shape[1])}
+    if unsummed:  # kept unsummed so a learner can see how much each key contributes to each output
+        steps["weighted_values"] = weighted_values(weights, V)  # (n, n, d_v)
+    return steps
 
 
 def self_attention_jacobian(

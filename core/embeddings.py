@@ -1,16 +1,28 @@
 """From text to vectors: split a sentence into tokens and give each token a 50-number vector.
 
+Text with Hangul in it is split into morphemes by a Korean morphological analyser, injected
+by the caller (`tokenize(text, korean=...)`, or once for the process with
+`set_korean_analyser`; the app installs kiwipiepy's in ui/korean.py): "dependency를" becomes
+"dependency" and the particle "를" (core/korean.py). Other text is split as it always was.
+
 Every token gets a row of X, found in this order:
     1. "glove":    the lowercased token is one of GloVe's 20,000 most frequent words;
-    2. "gloss":    the token is a Korean word of the small built-in lexicon, and takes the
-                   GloVe vector of its English gloss (GloVe itself is English only);
-    3. "fallback": otherwise a fixed random vector derived from the token's own bytes,
+    2. "gloss":    a Korean word, looked up by lemma (a verb's stem + 다) in the Korean ->
+                   English lexicon, takes the GloVe vector of its English gloss (GloVe itself
+                   is English only);
+    3. "function": a Korean particle or ending (를, 은, -었-, -지만, ...) carries grammar, not a
+                   word's meaning. One with a plain English counterpart takes that word's
+                   vector (FUNCTION_GLOSS: 의 -> "of", 도 -> "also", 지만 -> "but", ...); every
+                   other one the function-morpheme vector, FUNCTION_VECTOR_WORDS' mean GloVe
+                   vector (a fixed, named choice: never random);
+    4. "fallback": otherwise a fixed random vector derived from the token's own bytes,
                    identical in every process and on every machine.
 
-Data (built by scripts/build_glove_subset.py; GloVe 6B vectors, PDDL-1.0, by Pennington,
-Socher and Manning, Stanford NLP):
+Data (built by scripts/build_glove_subset.py, GloVe 6B vectors, PDDL-1.0, by Pennington,
+Socher and Manning, Stanford NLP; and scripts/build_gloss_ko.py, which checks every gloss):
     data/glove_50d_top20k.npz   words (20000,) str, vectors (20000, 50) float32
-    data/gloss_ko.json          {"고양이가": "cat", ...}
+    data/gloss_ko.json          {"고양이": "cat", "높다": "high", "개/NNB": "piece", ...}
+                                (lemma, or lemma/tag for one sense of a homonym -> English word)
 """
 
 from __future__ import annotations
@@ -24,7 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GloVe", "Embedding", "tokenize", "load_glove", "load_gloss", "fallback_vector", "embed"]
+from .korean import Analyser, Morpheme, has_hangul, is_function_tag, split
+
+__all__ = ["GloVe", "Embedding", "tokenize", "load_glove", "load_gloss", "fallback_vector", "embed",
+           "token_sources", "set_korean_analyser", "function_vector", "FUNCTION_GLOSS", "SOURCES"]
+
+SOURCES = ("glove", "gloss", "function", "fallback")
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GLOVE_PATH = DATA / "glove_50d_top20k.npz"
@@ -61,7 +78,31 @@ def _is_invisible(ch: str, category: str) -> bool:
     return category in ("Cf", "Cs") or any(lo <= cp <= hi for lo, hi in _IGNORABLE)
 
 
-def tokenize(text: str) -> list[str]:
+_korean: Analyser | None = None  # the analyser `tokenize` uses when none is passed
+
+
+def set_korean_analyser(analyse: Analyser | None) -> None:
+    """Install the Korean analyser `tokenize` uses by default (None: split Korean on spaces)."""
+    global _korean
+    _korean = analyse
+
+
+def tokenize(text: str, korean: Analyser | None = None) -> list[str]:
+    """Split text into tokens: Korean morphemes where it has Hangul, else words, marks, emoji.
+
+    With Hangul in `text` and an analyser (`korean`, else the one `set_korean_analyser`
+    installed), Korean stretches become core.korean.Morpheme tokens (str with .tag and .lemma)
+    and the rest is split as below ("RNN은" -> "RNN", "은"). Without an analyser, and for all
+    other text, `plain_tokenize`.
+    """
+    text = unicodedata.normalize("NFC", text)
+    analyse = korean or _korean
+    if analyse is not None and has_hangul(text):
+        return split(text, analyse, plain_tokenize)
+    return plain_tokenize(text)
+
+
+def plain_tokenize(text: str) -> list[str]:
     """Split text into words, punctuation marks and emoji.
 
     - a word is a run of letters and digits in any script (Hangul included), with
@@ -147,8 +188,9 @@ class GloVe:
 class Embedding:
     """Vectors for a token sequence: X (n, dim) float64, one row per token.
 
-    sources[i] is "glove", "gloss" or "fallback"; glosses[i] is the English word whose
-    GloVe vector row i is, for "gloss" tokens, else None.
+    sources[i] is "glove", "gloss", "function" or "fallback" (module docstring); glosses[i] is
+    the English word whose GloVe vector row i is, for "gloss" tokens and for "function" tokens
+    with an English counterpart, else None.
     """
 
     X: np.ndarray
@@ -178,7 +220,7 @@ def load_gloss(path: str | Path | None = None) -> dict[str, str]:
     """Load the Korean -> English gloss lexicon once per process.
 
     Args:
-        path: a JSON object of NFC Korean word -> English word; default data/gloss_ko.json.
+        path: a JSON object of NFC Korean lemma -> English word; default data/gloss_ko.json.
     Returns:
         dict[str, str]; keys NFC-normalised (the file's are already; this guards hand edits).
     """
@@ -208,40 +250,99 @@ def fallback_vector(token: str, dim: int = 50, scale: float = GLOVE_STD) -> np.n
     return vector
 
 
+# Korean particles and endings with a plain English counterpart, (form, Sejong tag) -> word.
+# Only one-to-one cases: 를 (object), 은/는 (topic), -다 (sentence end) have none, and take the
+# function-morpheme vector. The tag tells the particle 와 "and" (JC) from 와 "with" (JKB).
+FUNCTION_GLOSS = {
+    ("의", "JKG"): "of", ("도", "JX"): "also", ("만", "JX"): "only", ("부터", "JX"): "from",
+    ("까지", "JX"): "until", ("마다", "JX"): "every", ("보다", "JKB"): "than", ("처럼", "JKB"): "like",
+    ("에게", "JKB"): "to", ("한테", "JKB"): "to", ("께", "JKB"): "to", ("에", "JKB"): "at",
+    ("에서", "JKB"): "at", ("와", "JC"): "and", ("과", "JC"): "and", ("하고", "JC"): "and",
+    ("랑", "JC"): "and", ("이랑", "JC"): "and", ("와", "JKB"): "with", ("과", "JKB"): "with",
+    ("하고", "JKB"): "with", ("랑", "JKB"): "with", ("이랑", "JKB"): "with", ("이나", "JC"): "or",
+    ("나", "JC"): "or", ("지만", "EC"): "but", ("면", "EC"): "if", ("으면", "EC"): "if",
+    ("니까", "EC"): "because", ("으니까", "EC"): "because", ("겠", "EP"): "will",
+    ("이", "VCP"): "is", ("아니", "VCN"): "not",
+}
+# The function-morpheme vector: the mean GloVe vector of these English function words, scaled to
+# their mean length (a plain mean is shorter than any of them and would score low everywhere).
+FUNCTION_VECTOR_WORDS = ("the", "of", "to", "and", "a", "in", "for", "that", "on", "is", "with", "as",
+                         "by", "at", "from")
+
+
+@lru_cache(maxsize=4)
+def function_vector(glove: GloVe | None = None) -> np.ndarray:
+    """The vector of a Korean particle or ending without an English counterpart: (dim,) float64.
+
+    mean of GloVe(w) for w in FUNCTION_VECTOR_WORDS, rescaled to the mean of their norms.
+    """
+    glove = load_glove() if glove is None else glove
+    V = glove.vectors[[glove.index[w] for w in FUNCTION_VECTOR_WORDS]].astype(np.float64)  # (15, dim)
+    mean = V.mean(axis=0)
+    vector = mean * (np.linalg.norm(V, axis=1).mean() / np.linalg.norm(mean))
+    vector.flags.writeable = False
+    return vector
+
+
+def _lookup(token: str, glove: GloVe, gloss: dict[str, str]) -> tuple[str, int | None, str | None]:
+    """(source, GloVe row or None, English gloss or None) of one token."""
+    nfc = unicodedata.normalize("NFC", token)
+    if isinstance(token, Morpheme):
+        if is_function_tag(token.tag):
+            english = FUNCTION_GLOSS.get((nfc, token.tag))
+            row = glove.index.get(english) if english else None
+            return "function", row, english if row is not None else None
+        lemma = unicodedata.normalize("NFC", token.lemma)
+        # "개/NNB" (the counter) before "개" (dog): a key with a tag names one sense of a homonym.
+        for key in (f"{lemma}/{token.tag}", lemma, nfc):
+            english = gloss.get(key)
+            if english is not None and (row := glove.index.get(english)) is not None:
+                return "gloss", row, english
+        return "fallback", None, None
+    if (row := glove.index.get(nfc.lower())) is not None:
+        return "glove", row, None
+    english = gloss.get(nfc)
+    if english is not None and (row := glove.index.get(english)) is not None:
+        return "gloss", row, english
+    return "fallback", None, None
+
+
+def token_sources(tokens: list[str], glove: GloVe | None = None, gloss: dict[str, str] | None = None) -> list[str]:
+    """Where each token's vector comes from ("glove", "gloss", "function", "fallback"),
+    without building the vectors: what a chart label needs to mark a random vector."""
+    glove = load_glove() if glove is None else glove
+    gloss = load_gloss() if gloss is None else gloss
+    return [_lookup(token, glove, gloss)[0] for token in tokens]
+
+
 def embed(tokens: list[str], glove: GloVe | None = None, gloss: dict[str, str] | None = None) -> Embedding:
-    """Give every token its vector: GloVe, else the GloVe of its Korean gloss, else a fallback.
+    """Give every token its vector: GloVe, the GloVe of its Korean gloss, a particle's or
+    ending's function vector, else a fallback (module docstring).
 
     Args:
-        tokens: n tokens (from `tokenize`, or any strs).
+        tokens: n tokens (from `tokenize`, or any strs; Korean morphemes as core.korean.Morpheme).
         glove: word vectors; default `load_glove()`.
-        gloss: Korean -> English lexicon; default `load_gloss()`.
+        gloss: Korean lemma -> English lexicon; default `load_gloss()`.
     Returns:
         Embedding with X (n, glove.dim) float64; X is (0, dim) when n = 0.
     """
     glove = load_glove() if glove is None else glove
     gloss = load_gloss() if gloss is None else gloss
     tokens = list(tokens)
-    rows = np.zeros(len(tokens), dtype=np.intp)  # GloVe row of each token; fallbacks fixed below
+    rows = np.zeros(len(tokens), dtype=np.intp)  # GloVe row of each token; the others fixed below
     sources: list[str] = []
     glosses: list[str | None] = []
     for i, token in enumerate(tokens):
-        nfc = unicodedata.normalize("NFC", token)
-        english = gloss.get(nfc)
-        if (row := glove.index.get(nfc.lower())) is not None:
-            sources.append("glove")
-            glosses.append(None)
-        elif english is not None and (row := glove.index.get(english)) is not None:
-            sources.append("gloss")
-            glosses.append(english)
-        else:
-            row = 0
-            sources.append("fallback")
-            glosses.append(None)
-        rows[i] = row
+        source, row, english = _lookup(token, glove, gloss)
+        sources.append(source)
+        glosses.append(english)
+        rows[i] = 0 if row is None else row
 
-    # One fancy-indexing gather for all GloVe rows, then overwrite the few fallback rows.
+    # One fancy-indexing gather for all GloVe rows, then overwrite the few rows without one.
     X = glove.vectors[rows].astype(np.float64)
-    for i, source in enumerate(sources):
+    for i, (source, english) in enumerate(zip(sources, glosses, strict=True)):
         if source == "fallback":
             X[i] = fallback_vector(tokens[i], glove.dim)
+        elif source == "function" and english is None:
+            X[i] = function_vector(glove)
     return Embedding(X=X, tokens=tokens, sources=sources, glosses=glosses)

@@ -3,15 +3,16 @@
 import numpy as np
 import streamlit as st
 
+from core.attention import weighted_values
 from core.embeddings import tokenize
 from ui import charts, compute
-from ui.compute import D_MODEL, SATURATION_TRIALS, SEEDS
+from ui import self_attention as sections
+from ui.compute import D_MODEL, SEEDS
 from ui.layout import page, remember, t
-from ui.widgets import fallback_notice, matrix_download, most_attended, sentence_input, step_header
+from ui.widgets import fallback_notice, most_attended, sentence_input, step_header
 
 MAX_TOKENS = 256
-HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
-PROJECTIONS = ("identity", "random")
+PROJECTIONS = ("identity", "random", "trained")
 TEMPERATURE = (0.1, 5.0)
 
 page("sa.title", "🔍")
@@ -38,30 +39,40 @@ with st.sidebar:
     remember("sa_projection", "identity", options=PROJECTIONS)
     projection = st.radio(
         t("sa.projection"), PROJECTIONS, key="sa_projection", help=t("sa.projection_help"),
+        on_change=sections.follow_it, args=(labels,),
         format_func=lambda p: t(f"sa.projection_{p}"),
     )
-    identity = projection == "identity"
+    identity, trained = projection == "identity", projection == "trained"
     remember("sa_dk", 8, bounds=(2, D_MODEL))
-    d_k = D_MODEL if identity else st.slider("d_k", 2, D_MODEL, key="sa_dk")
+    d_k = D_MODEL if projection != "random" else st.slider("d_k", 2, D_MODEL, key="sa_dk")
     if identity:
         st.caption(t("sa.identity_dk", d=D_MODEL))
     remember("sa_seed", 0, bounds=SEEDS)
-    seed = 0 if identity else st.number_input(t("sa.seed"), *SEEDS, key="sa_seed")
+    seed = st.number_input(t("sa.seed"), *SEEDS, key="sa_seed") if projection == "random" else 0
     remember("sa_causal", False)
-    causal = st.toggle(t("sa.causal"), key="sa_causal", help=t("sa.causal_help"))
+    causal = False if trained else st.toggle(t("sa.causal"), key="sa_causal", help=t("sa.causal_help"))
+    if trained:
+        st.caption(t("tf.trained_sidebar"))
     remember("sa_temperature", 1.0, bounds=TEMPERATURE)
     temperature = st.slider(
         t("sa.temperature"), *TEMPERATURE, step=0.1, key="sa_temperature", help=t("sa.temperature_help")
     )
 
-emb, r = compute.seven_steps(tuple(tokens), d_k, projection, int(seed), causal, float(temperature))
-dims = [str(i) for i in range(D_MODEL)]
+if trained:
+    emb, r, info = compute.trained_steps(tuple(tokens), float(temperature))
+    sections.trained_verdict(tokens, labels, r, info)
+else:
+    emb, r = compute.seven_steps(tuple(tokens), d_k, projection, int(seed), causal, float(temperature))
+    sections.mechanics_note(projection)
+dims = [str(i) for i in range(r["X"].shape[1])]
 k_dims = [str(i) for i in range(r["d_k"])]
 axes = {"x_title": t("sa.axis_key"), "y_title": t("sa.axis_query")}
 for_query = t("sa.for_query", token=labels[query])
 
 # Step 1: words to vectors
 step_header(1, "sa.step1", r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}")
+if trained:
+    st.markdown(t("tf.step1_trained", layer=sections.trained_head()[0] + 1, d_model=len(dims)))
 sources = charts.table(**{
     "#": np.arange(1, n + 1),
     t("sa.col_token"): tokens,
@@ -77,7 +88,7 @@ charts.heatmap(r["X"], labels, dims, x_title=t("sa.axis_dim"), y_title=t("sa.axi
 
 # Step 2: queries, keys and values
 step_header(2, "sa.step2", r"Q = XW_q,\quad K = XW_k,\quad V = XW_v")
-st.caption(t("sa.shapes", n=n, d_model=D_MODEL, d_k=r["d_k"]))
+st.caption(t("sa.shapes", n=n, d_model=len(dims), d_k=r["d_k"]))
 if identity:  # Q = K = V = X: the matrix of step 1, not drawn twice
     st.info(t("sa.identity_qkv"), icon=":material/equal:")
 else:
@@ -116,7 +127,7 @@ with right:
 
 # Step 6: weight each value vector
 step_header(6, "sa.step6", r"a_{ij}\, v_j \qquad j = 1, \dots, n")
-weighted = r["weighted_values"][query]  # (n_keys, d_v) for the chosen query
+weighted = weighted_values(r["weights"][query], r["V"])  # (n_keys, d_v): the chosen query's only
 charts.heatmap(weighted, labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_key"),
                value_title=t("sa.weighted_value"), diverging=True, title=for_query)
 
@@ -127,54 +138,13 @@ charts.bar_chart(k_dims, r["output"][query], x_title=t("sa.axis_dim"), y_title="
 charts.heatmap(r["output"], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
                value_title="z", highlight_row=query, diverging=True)
 
-# Every step's matrix, as CSV: (step, symbol, matrix, column labels, file name)
-st.subheader(t("sa.download_title"))
-downloads = [(1, "X", r["X"], dims, "X")]
-if not identity:
-    downloads += [(2, name, r[name], k_dims, name) for name in "QKV"]
-downloads += [(3, "S", r["scores"], labels, "scores"), (4, "S̃", r["scaled_scores"], labels, "scaled_scores"),
-              (5, "A", r["weights"], labels, "weights"), (6, "a·v", weighted, k_dims, "weighted_values"),
-              (7, "Z", r["output"], k_dims, "output")]
-matrix_download("sa_download", {
-    f'{t("common.step", number=i, title=t(f"sa.step{i}.title"))} ({symbol})': (M, labels, columns, f"step{i}_{name}")
-    for i, symbol, M, columns, name in downloads
-})
-
-
-@st.fragment
-def why_scale(n_keys: int, d_k: int) -> None:
-    """Why divide by the square root of d_k: its own control, so it reruns alone."""
-    st.subheader(t("sa.why_title"))
-    st.markdown(t("sa.why_explain"))
-    metric = st.radio(t("sa.why_metric"), ["max_weight", "entropy"], horizontal=True,
-                      key="sa_why_metric", format_func=lambda m: t(f"sa.why_{m}"))
-    sat = compute.saturation(n_keys)
-    curves = charts.table(
-        d_k=np.tile(sat["d_k"], 2),
-        value=np.concatenate([sat[f"{metric}_unscaled"], sat[f"{metric}_scaled"]]),
-        series=[t("sa.why_unscaled")] * len(sat["d_k"]) + [t("sa.why_scaled")] * len(sat["d_k"]),
-    )
-    charts.line_chart(curves, x="d_k", y="value", series="series", x_title="d_k",
-                      y_title=t(f"sa.why_{metric}"), log_x=True, rule_at=d_k)
-    st.caption(t("sa.why_caption", n=n_keys, trials=SATURATION_TRIALS))
-
-
-@st.fragment
-def many_heads(tokens: tuple, projection: str, seed: int, causal: bool, query: int) -> None:
-    """Multi-head attention: its own slider, so moving it reruns only this section."""
-    st.subheader(t("sa.heads_title"))
-    st.markdown(t("sa.heads_explain", d_model=D_MODEL))
-    remember("sa_heads", 2, options=HEAD_CHOICES)
-    heads = st.select_slider(t("sa.heads"), HEAD_CHOICES, key="sa_heads")
-    _, weights = compute.heads(tokens, heads, projection, seed, causal)
-    st.caption(t("sa.heads_shapes", h=heads, d_head=D_MODEL // heads, n=len(tokens),
-                 d_model=D_MODEL))
-    charts.heatmap_grid(weights, charts.token_labels(tokens), x_title=t("sa.axis_key"),
-                        y_title=t("sa.axis_query"), value_title=t("sa.weight"),
-                        panel_title=t("sa.head"), highlight_row=query)
-
+sections.downloads(r, labels, weighted, identity)
 
 st.divider()
-why_scale(max(n, 2), r["d_k"])
+sections.rest_of_layer(tuple(tokens), labels, query, trained)
 st.divider()
-many_heads(tuple(tokens), projection, int(seed), causal, query)
+sections.word_order(tuple(tokens), labels, query)
+st.divider()
+sections.why_scale(max(n, 2), r["d_k"])
+st.divider()
+sections.many_heads(tuple(tokens), projection, int(seed), causal, query)

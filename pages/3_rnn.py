@@ -8,7 +8,7 @@ from ui.compute import D_MODEL
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, fallback_notice, sentence_tokens
 
-MAX_TOKENS = 32
+MAX_TOKENS = 48  # a Korean sentence is about twice as many morphemes as it has words
 RADIUS = (0.3, 2.0)  # the spectral-radius slider's range
 
 page("rnn.title", "🔁")

@@ -8,7 +8,7 @@ from ui.compute import D_MODEL, GATE_BIAS
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
-MAX_TOKENS = 32
+MAX_TOKENS = 48  # a Korean sentence is about twice as many morphemes as it has words
 GATES = ("f", "i", "g", "o")  # the order the page explains them in (PyTorch stacks i, f, g, o)
 EQUATIONS = r"""\begin{aligned}
 f_t &= \sigma(W_{if} x_t + W_{hf} h_{t-1} + b_f) \\

@@ -8,7 +8,7 @@ from ui.compute import D_MODEL, GATE_BIAS, PARAM_HIDDEN_SIZES
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
-MAX_TOKENS = 32
+MAX_TOKENS = 48  # a Korean sentence is about twice as many morphemes as it has words
 KINDS = ("rnn", "gru", "lstm")
 EQUATIONS = r"""\begin{aligned}
 r_t &= \sigma(W_{ir} x_t + W_{hr} h_{t-1} + b_r) \\

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from core.embeddings import tokenize
-from ui import charts, compute
+from ui import charts, compute, time_steps
 from ui.compute import ALIGNMENT_TEMPERATURE as TEMPERATURE
 from ui.compute import SEEDS
 from ui.layout import page, remember, t
@@ -59,6 +59,9 @@ if source and target:
     st.caption(t("cmp.both_caption"))
 else:
     st.warning(t("s2s.empty"), icon=":material/edit_note:")
+
+# Row 2 as evidence: n dependent steps against one product for all positions
+time_steps.section()
 
 # Row 3 as evidence: how much the first word still shapes each later position
 st.subheader(t("cmp.memory_title"))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import review
-from core.progress import MAX_IMPORT_BYTES, MAX_TEXT, BadImportError, export_json, parse_import
+from core.progress import MAX_IMPORT_BYTES, MAX_TEXT, BadImportError, export_json, read_import
 from ui import review as rv
 from ui import storage
 from ui.layout import page, t
@@ -27,6 +27,11 @@ remaining = review.requeue(queue, feedback["id"], feedback["correct"]) if feedba
 if problem:
     st.warning(t("rv.db_problem"), icon=":material/database_off:")
     st.text(problem)
+if store.skipped:  # stored entries the checks left out: named as plain text, never as markup
+    st.warning(t("rv.skipped", count=len(store.skipped)), icon=":material/report:")
+    st.text(", ".join(store.skipped[:20]) + (" …" if len(store.skipped) > 20 else ""))
+if st.session_state.pop(storage.FULL_KEY, False):
+    st.warning(t("rv.storage_full", limit=MAX_IMPORT_BYTES // 1_000_000), icon=":material/save:")
 
 ask, progress, notes, backup = st.tabs([t("rv.tab_review"), t("rv.tab_progress"), t("rv.tab_notes"),
                                         t("rv.tab_backup")])
@@ -107,10 +112,13 @@ with backup:
                               key=f"rv_upload_{st.session_state.get('rv_upload_n', 0)}")
     if upload is not None:
         try:
-            incoming = parse_import(upload.read(MAX_IMPORT_BYTES + 1))
+            incoming, dropped = read_import(upload.read(MAX_IMPORT_BYTES + 1), rv.questions(), rv.CONCEPTS)
         except BadImportError as e:
             st.error(t(f"rv.import_{e.code}", field=e.detail), icon=":material/block:")
         else:
             st.success(t("rv.import_ready", cards=len(incoming["cards"]), notes=len(incoming["notes"]),
                          retro=len(incoming["retro"])), icon=":material/fact_check:")
+            if dropped:
+                st.info(t("rv.import_dropped", count=len(dropped)), icon=":material/filter_alt:")
+                st.text(", ".join(dropped))
             st.button(t("rv.import_confirm"), on_click=rv.replace_all, args=(store, incoming))

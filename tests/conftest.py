@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import ui.korean  # noqa: E402, F401  (Korean is split by kiwipiepy in every test, as in the app)
+
 SELF_ATTENTION = "pages/1_self_attention.py"
 
 

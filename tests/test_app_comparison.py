@@ -52,8 +52,10 @@ def test_both_ways_differ_only_in_where_the_queries_come_from():
                                alignment(H_d, H_e, temperature=0.1)["weights"], atol=1e-12)
     self_weights = heatmap_titled(at, EN["cmp.self_chart"])
     np.testing.assert_allclose(self_weights, alignment(H_e, H_e, temperature=0.1)["weights"], atol=1e-12)
-    assert self_weights.shape == (3, 3)
-    np.testing.assert_array_equal(self_weights.argmax(axis=1), [0, 1, 2])  # each word is most like itself
+    # 고양이 -가 생선 -을 먹 -었 -다: each word is most like itself; the particles and endings share
+    # the function-morpheme vector, so each of them is most like the first of them (-가).
+    assert self_weights.shape == (7, 7)
+    np.testing.assert_array_equal(self_weights.argmax(axis=1), [0, 1, 2, 1, 4, 1, 1])
 
 
 def test_the_recurrence_forgets_the_first_word_and_self_attention_does_not():
@@ -97,3 +99,34 @@ def test_an_empty_pair_keeps_the_rest_of_the_page():
     at.text_input(key="cmp_source").input("   ").run()
     assert EN["s2s.empty"] in [w.value for w in at.warning]
     assert influence(at)  # the memory section still draws
+
+
+def time_curves(at, y):
+    """The row-2 chart whose y column is `y`: {series: values by n}."""
+    for _, data in charts(at):
+        if y in data and "n" in data:
+            return {name: group.sort_values("n")[y].to_numpy() for name, group in data.groupby("series")}
+    raise AssertionError(f"no chart of {y}")
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_row_two_counts_n_dependent_steps_against_one(lang):
+    texts = catalog(lang)
+    at = open_page(PAGE, lang=lang)
+    steps = time_curves(at, "steps")
+    assert steps[texts["cmp.series_rnn"]].tolist() == [4, 8, 16, 32, 64, 128, 256]
+    assert steps[texts["cmp.series_self"]].tolist() == [1] * 7
+    ms = time_curves(at, "ms")
+    assert all(np.all(v > 0) for v in ms.values())
+    assert at.metric[0].label == texts["cmp_time.rnn_steps"].format(n=256) and at.metric[0].value == "256"
+    assert at.metric[1].value == "1"
+
+
+def test_row_two_slider_measures_longer_sequences():
+    at = open_page(PAGE)
+    at.select_slider(key="cmp_time_n").set_value(1024).run()
+    assert not at.exception
+    assert time_curves(at, "steps")[EN["cmp.series_rnn"]][-1] == 1024
+    assert at.metric[0].value == "1,024"
+    at = open_page(PAGE, lang="ko", params={"cmp_time_n": "64"})
+    assert time_curves(at, "steps")[catalog("ko")["cmp.series_rnn"]][-1] == 64

@@ -105,11 +105,11 @@ def test_table_follows_the_hidden_size_and_the_recurrent_weights_are_in_ratio_3_
     assert EN["gru.params_caption"].format(d=50, hidden=16, ratio=0.75) in [c.value for c in at.caption]
 
 
-def test_long_text_is_cut_to_32_tokens_with_a_notice():
-    at = sentence(open_page(PAGE), " ".join(["dog"] * 33))
-    assert EN["sa.cut"].format(n=33, limit=32) in [i.value for i in at.info]
+def test_long_text_is_cut_to_48_tokens_with_a_notice():
+    at = sentence(open_page(PAGE), " ".join(["dog"] * 49))
+    assert EN["sa.cut"].format(n=49, limit=48) in [i.value for i in at.info]
     z, _ = heatmap(at, "z")
-    assert z.shape[0] == 32
+    assert z.shape[0] == 48
 
 
 @pytest.mark.parametrize("text", ["<script>alert(1)</script>", "**bold** :red[x] $y$"])

@@ -129,10 +129,10 @@ def test_calculator_counts_equal_count_parameters_and_explain_the_difference():
     assert EN["lstm.params_why"].format(extra=160, hidden=20, layers=2) in [m.value for m in at.markdown]
 
 
-def test_long_text_is_cut_to_32_tokens_with_a_notice():
-    at = sentence(open_page(PAGE), " ".join(["cat"] * 40))
-    assert EN["sa.cut"].format(n=40, limit=32) in [i.value for i in at.info]
-    assert len(at.select_slider(key="lstm_step").options) == 32
+def test_long_text_is_cut_to_48_tokens_with_a_notice():
+    at = sentence(open_page(PAGE), " ".join(["cat"] * 50))
+    assert EN["sa.cut"].format(n=50, limit=48) in [i.value for i in at.info]
+    assert len(at.select_slider(key="lstm_step").options) == 48
 
 
 @pytest.mark.parametrize("text", ["<script>alert(1)</script>", "**bold** :red[x] $y$"])

@@ -140,8 +140,10 @@ def test_finishing_the_round_says_so_and_offers_to_practise_again():
 
 @pytest.fixture
 def from_this_machine(monkeypatch):
-    """A connection from localhost, as Streamlit reports it (AppTest's client has a mock address)."""
+    """A connection from localhost with `Host: localhost:8501`, as Streamlit reports it (AppTest's
+    client has a mock address and no headers)."""
     monkeypatch.setattr(storage, "client_ip", lambda: None)
+    monkeypatch.setattr(storage, "request_host", lambda: "localhost:8501")
 
 
 def test_local_progress_is_saved_to_sqlite_and_survives_a_new_session(private_data_dir, from_this_machine):

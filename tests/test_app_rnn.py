@@ -121,12 +121,12 @@ def test_hidden_size_and_seed_redraw_the_weights():
     assert not np.allclose(H, H3)
 
 
-def test_long_text_is_cut_to_32_tokens_with_a_notice():
+def test_long_text_is_cut_to_48_tokens_with_a_notice():
     at = sentence(open_page(PAGE), " ".join(["word"] * 50))
-    assert EN["sa.cut"].format(n=50, limit=32) in [i.value for i in at.info]
+    assert EN["sa.cut"].format(n=50, limit=48) in [i.value for i in at.info]
     H, _ = heatmap(at, EN["rnn.states_chart"])
-    assert H.shape[0] == 32
-    assert len(gradient_curve(at, EN["rnn.series_rnn"])) == 32
+    assert H.shape[0] == 48
+    assert len(gradient_curve(at, EN["rnn.series_rnn"])) == 48
 
 
 @pytest.mark.parametrize(("text", "markup"), [

@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 
 import ui.charts as charts_module
 from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, type_text
-from core.attention import identity_projections, self_attention
+from core.attention import identity_projections, random_projections, self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
 from ui.widgets import matrix_csv
@@ -45,8 +45,9 @@ def test_opens_on_an_english_example_with_the_seven_steps():
     at = open_page(SELF_ATTENTION)
     assert at.title[0].value == EN["sa.title"]
     steps = [m.value for m in at.markdown if m.value.startswith("### Step")]
-    assert [s.split(" · ")[0] for s in steps] == [f"### Step {i}" for i in range(1, 8)]
-    assert len(at.latex) == 7
+    # the seven steps, then the first step of the rest of the layer (one shown at a time)
+    assert [s.split(" · ")[0] for s in steps] == [f"### Step {i}" for i in range(1, 9)]
+    assert len(at.latex) == 9  # the seven steps', that layer step's, the positional encoding's
     table = tokens_table(at)
     assert list(table[EN["sa.col_token"]])[:3] == ["The", "cat", "sat"]
     assert set(table[EN["sa.col_source"]]) == {EN["sa.source_glove"]}
@@ -88,10 +89,23 @@ def test_heatmaps_draw_the_core_matrices():
     np.testing.assert_allclose(scaled[mask], expected["scaled_scores"][mask], atol=1e-9)
 
 
+def test_step_six_shows_the_chosen_querys_weighted_values_and_they_sum_to_its_output():
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    at.radio(key="sa_projection").set_value("random").run()
+    pick_query(at, 2)  # "sat"
+    X = embed(tokenize("the cat sat on the mat")).X
+    expected = self_attention(X, *random_projections(50, 8, 0))
+    shown = chart_titled(at, EN["sa.weighted_value"])  # (n_keys, d_k): built when drawn, not cached
+    assert_allclose(shown, expected["weighted_values"][2], atol=1e-12)
+    assert_allclose(shown.sum(axis=0), expected["output"][2], atol=1e-12)
+
+
 def test_heatmap_legends_mark_the_exact_value_range():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
     heatmaps = [(spec, data) for spec, data in charts(at) if "r" in data]
-    assert len(heatmaps) == 7  # X (= Q = K = V here), scores, scaled, weights, weighted values, output, heads
+    # X (= Q = K = V here), scores, scaled, weights, weighted values, output; the layer step; the
+    # positional encoding and the weights with and without it; heads
+    assert len(heatmaps) == 10
     for spec, data in heatmaps:
         layers = spec.get("layer") or spec["spec"]["layer"]
         marks = next(layer["encoding"]["color"]["legend"]["values"] for layer in layers
@@ -155,7 +169,7 @@ def test_picking_a_korean_example_loads_it_with_glosses():
     korean = at.selectbox(key="sa_example").options[-1]
     at.selectbox(key="sa_example").set_value(korean).run()
     assert at.text_area(key="sa_text").value == korean
-    assert set(tokens_table(at)[EN["sa.col_source"]]) == {EN["sa.source_gloss"]}
+    assert set(tokens_table(at)[EN["sa.col_source"]]) == {EN["sa.source_gloss"], EN["sa.source_function"]}
     assert EN["sa.gloss_notice"] in [i.value for i in at.info]
 
 
@@ -201,7 +215,7 @@ def test_unknown_tokens_are_named_as_random_vectors():
     table = tokens_table(at)
     assert list(table[EN["sa.col_source"]]) == [
         EN["sa.source_glove"], EN["sa.source_fallback"], EN["sa.source_glove"]]
-    assert EN["sa.fallback_notice"].format(count=1) in [i.value for i in at.info]
+    assert EN["common.fallback_marks"].format(count=1) in [i.value for i in at.info]
 
 
 def test_sentence_and_query_survive_a_visit_to_another_page():
@@ -253,3 +267,146 @@ def test_a_choice_that_disappears_falls_back_to_the_first_matrix():
     menu.set_value(menu.options[2]).run()  # step 2 (K)
     at.radio(key="sa_projection").set_value("identity").run()
     assert at.selectbox(key="sa_download").value.startswith("Step 1")
+
+
+# --- trained projections, the rest of the layer, word order ------------------------------------
+
+ILLUSTRATED = "The animal didn't cross the street because it was too {}"
+
+
+def trained(at):
+    at.radio(key="sa_projection").set_value("trained").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_trained(lang="en", **params):
+    """The page on trained projections, opened from a link with these controls. In Korean every
+    control goes through the link: AppTest cannot rerun a page with a radio in Korean (it formats
+    the options in the test's thread, where the page's language is unknown)."""
+    return open_page(SELF_ATTENTION, lang=lang, params={"sa_projection": "trained", **params})
+
+
+@pytest.mark.parametrize(("lang", "texts"), [("en", EN), ("ko", KO)])
+@pytest.mark.parametrize(("adjective", "referent"), [("tired", "2 animal"), ("wide", "6 street")])
+def test_trained_head_sends_it_to_the_noun_the_adjective_points_to(lang, texts, adjective, referent):
+    at = open_trained(lang, sa_text=ILLUSTRATED.format(adjective), sa_query="8 it")
+    assert metric(at, texts["tf.it_looks_at"]).value == referent
+    assert metric(at, texts["sa.top_key"]).value == referent
+    assert metric(at, texts["tf.answer"]).value == referent.split()[1]
+    assert metric(at, texts["tf.expected"]).value == referent.split()[1]
+    assert not at.warning  # inside the pattern: no warning
+    assert texts["tf.mechanics_identity"] not in [i.value for i in at.info]
+
+
+def test_trained_steps_are_the_models_own_head_on_its_layer_input():
+    from core.transformer import forward, head_projections
+    from ui.compute import coref_model
+
+    at = trained(sentence(open_page(SELF_ATTENTION), ILLUSTRATED.format("wide")))
+    cfg, params, meta = coref_model()
+    layer, head = meta["head"]
+    tokens = tokenize(ILLUSTRATED.format("wide"))
+    trace = forward(cfg, params, embed(tokens).X)
+    expected = self_attention(trace["layers"][layer]["input"][0], *head_projections(cfg, params, layer, head))
+    assert_allclose(chart_titled(at, EN["sa.weight"]), expected["weights"], atol=1e-12)
+    assert_allclose(expected["weights"], trace["layers"][layer]["weights"][0, head], atol=1e-12)
+    assert any(c.value.startswith("n = 11 tokens, d_model = 32, d_k = d_v = 16") for c in at.caption)
+    shown = metric(at, EN["tf.accuracy"])
+    assert shown.value == f"{meta['accuracy']['same_words/street']['pair']:.1%}"
+
+
+def test_trained_head_says_plainly_outside_its_pattern():
+    at = trained(open_page(SELF_ATTENTION))  # the default sentence: "The cat sat on the mat because it was tired"
+    assert [w.value for w in at.warning] == [EN["tf.outside"]]
+    sentence(at, "the cat sat on the mat")
+    assert [w.value for w in at.warning] == [EN["tf.no_it"]]
+    assert not [m for m in at.metric if m.label == EN["tf.answer"]]
+    at = open_trained("ko")
+    assert [w.value for w in at.warning] == [KO["tf.no_it"]]  # the Korean example has no "it"
+
+
+def test_identity_and_random_are_labelled_as_mechanics():
+    at = open_page(SELF_ATTENTION)
+    assert EN["tf.mechanics_identity"] in [i.value for i in at.info]
+    at.radio(key="sa_projection").set_value("random").run()
+    assert EN["tf.mechanics_random"] in [i.value for i in at.info]
+
+
+def test_trained_mode_fixes_d_k_and_the_mask_but_keeps_the_temperature():
+    at = trained(open_page(SELF_ATTENTION))
+    assert not [s for s in at.slider if s.label == "d_k"] and not at.toggle
+    assert EN["tf.trained_sidebar"] in [c.value for c in at.caption]
+    sentence(at, ILLUSTRATED.format("tired"))
+    pick_query(at, 7)
+    sharp = float(metric(at, EN["sa.top_key"]).delta.rstrip("%"))
+    answer = metric(at, EN["tf.answer"])
+    at.slider(key="sa_temperature").set_value(5.0).run()
+    assert float(metric(at, EN["sa.top_key"]).delta.rstrip("%")) < sharp
+    after = metric(at, EN["tf.answer"])
+    assert (after.value, after.delta) == (answer.value, answer.delta)  # the model's answer, not the drawing's
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_step_of_the_rest_of_the_layer_draws_the_models_matrix(lang):
+    from core.transformer import forward
+    from ui.compute import coref_model
+
+    texts = catalog(lang)
+    cfg, params, meta = coref_model()
+    layer_trace = forward(cfg, params, embed(tokenize(ILLUSTRATED.format("tired"))).X)["layers"][meta["head"][0]]
+    names = {"concat": "attn", "residual": "resid1", "norm": "norm1", "ffn": "ffn_hidden", "output": "output"}
+    headers = set()
+    for step, name in names.items():
+        at = open_page(SELF_ATTENTION, lang=lang,
+                       params={"sa_text": ILLUSTRATED.format("tired"), "sa_block_step": step})
+        assert_allclose(chart_titled(at, texts[f"tf.value_{step}"]), layer_trace[name][0], atol=1e-12)
+        headers |= {m.value for m in at.markdown if m.value.startswith("### ")}
+    assert {f"### {texts['common.step'].format(number=8 + i, title=texts[f'tf.step_{s}.title'])}"
+            for i, s in enumerate(names)} <= {h.split("\n")[0] for h in headers}
+    if lang == "en":  # and as a learner clicks it
+        at.segmented_control(key="sa_block_step").set_value("norm").run()
+        assert_allclose(chart_titled(at, texts["tf.value_norm"]), layer_trace["norm1"][0], atol=1e-12)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_shuffling_without_positions_only_moves_the_outputs(lang):
+    texts = catalog(lang)
+    shown = {}
+    for seed in (1, 2):
+        at = open_page(SELF_ATTENTION, lang=lang, params={"sa_text": ILLUSTRATED.format("tired"), "sa_shuffle": seed})
+        none = float(metric(at, texts["tf.order_none"]).value)
+        with_p = float(metric(at, texts["tf.order_sinusoidal"]).value)
+        rnn = float(metric(at, texts["tf.order_rnn"]).value)
+        assert none < 1e-12 and with_p > 1e-3 and rnn > 1e-3
+        shown[seed] = [t.value for t in at.text]
+    assert shown[1] != shown[2]  # another order of the same words
+    P, _ = heatmap(at, "P")
+    from core.transformer import sinusoidal_encoding
+    assert_allclose(P, sinusoidal_encoding(11, 32), atol=1e-12)
+    if lang == "en":  # and as a learner types a seed
+        at.number_input(key="sa_shuffle").set_value(1).run()
+        assert [t.value for t in at.text] == shown[1]
+
+
+def test_the_trained_models_heads_replace_the_slider():
+    at = trained(open_page(SELF_ATTENTION))
+    assert not [s for s in at.select_slider if s.key == "sa_heads"]
+    assert any(c.value == EN["tf.heads_trained"].format(layer=2, h=2) for c in at.caption)
+
+
+def test_switching_to_the_trained_head_follows_it():
+    at = sentence(open_page(SELF_ATTENTION), ILLUSTRATED.format("tired"))
+    assert at.selectbox(key="sa_query").value == "1 The"
+    trained(at)
+    assert at.selectbox(key="sa_query").value == "8 it"
+    assert metric(at, EN["sa.top_key"]).value == "2 animal"
+
+
+def test_a_layer_step_of_none_falls_back_to_the_first():
+    # A browser sent None for this required control once (the hostile-text browser test); it must not break.
+    at = open_page(SELF_ATTENTION)
+    at.segmented_control(key="sa_block_step").set_value(None).run()
+    assert not at.exception
+    assert any(m.value.startswith("### " + EN["common.step"].format(number=8, title=EN["tf.step_concat.title"]))
+               for m in at.markdown)

@@ -62,9 +62,10 @@ def test_moving_the_decoder_step_moves_the_highlight_and_the_numbers(lang):
         assert outline == [f"datum.r == {i}"]
         tops[at.select_slider(key="s2s_step").value] = at.metric[0].value
     # each English word looks at its Korean counterpart: the alignment crosses (SOV vs SVO)
-    assert tops["2 cat"] == "1 고양이가"
-    assert tops["3 ate"] == "3 먹었다"
-    assert tops["5 fish"] == "2 생선을"
+    # (morphemes: 1 고양이, 2 -가, 3 생선, 4 -을, 5 먹, 6 -었, 7 -다)
+    assert tops["2 cat"] == "1 고양이"
+    assert tops["3 ate"] == "5 먹"
+    assert tops["5 fish"] == "3 생선"
 
 
 def test_titles_follow_the_step():

@@ -21,6 +21,7 @@ from core.attention import (
     self_attention_jacobian,
     softmax,
     softmax_saturation,
+    weighted_values,
 )
 
 E = math.e
@@ -275,6 +276,21 @@ def test_self_attention_output_is_the_sum_of_weighted_values(inputs, causal):
     assert steps["weighted_values"].shape == (n, n, W_v.shape[1])
     assert_allclose(steps["output"], steps["weighted_values"].sum(axis=1), rtol=1e-12, atol=1e-12)
     assert_allclose(steps["output"], steps["weights"] @ steps["V"], rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(tokens_and_projections(), st.booleans())
+def test_one_querys_weighted_values_equal_its_row_of_the_full_array(inputs, causal):
+    X, W_q, W_k, W_v = inputs
+    n = X.shape[0]
+    mask = causal_mask(n) if causal else None
+    full = self_attention(X, W_q, W_k, W_v, mask=mask)
+    lean = self_attention(X, W_q, W_k, W_v, mask=mask, unsummed=False)
+    assert "weighted_values" not in lean  # the n x n x d_v array is not built
+    for i in range(n):
+        row = weighted_values(lean["weights"][i], lean["V"])  # (n, d_v)
+        assert_array_equal(row, full["weighted_values"][i])
+        assert_allclose(row.sum(axis=0), lean["output"][i], rtol=1e-12, atol=1e-12)
 
 
 @SETTINGS

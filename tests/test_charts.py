@@ -56,3 +56,22 @@ def test_blocks_fit_the_budget_and_preserve_the_mean_of_whole_blocks(M):
     if whole_r and whole_c:
         assert_allclose(out[: whole_r // b, : whole_c // b].mean(), M[:whole_r, :whole_c].mean(), atol=1e-6)
     assert out.min() >= M.min() - 1e-9 and out.max() <= M.max() + 1e-9
+
+
+# --- token labels: every chart marks where a token's vector comes from -----------------------
+
+
+def test_token_labels_mark_random_vectors_and_particles_and_never_cut_the_mark():
+    from core.korean import Morpheme
+    from ui.charts import FALLBACK_MARK, token_labels
+
+    tokens = ["the", Morpheme("를", "JKO"), "zzqxv", Morpheme("고양이", "NNG"), "x" * 40]
+    labels = token_labels(tokens)
+    assert labels[:4] == ["1 the", "2 -를", f"3 zzqxv{FALLBACK_MARK}", "4 고양이"]
+    assert labels[4].endswith("…" + FALLBACK_MARK) and len(labels[4]) == len("5 ") + 14 + 1
+
+
+def test_token_labels_take_given_sources():
+    from ui.charts import token_labels
+
+    assert token_labels(["a", "b"], sources=["fallback", "glove"]) == ["1 a†", "2 b"]

@@ -68,7 +68,8 @@ def test_every_text_box_takes_the_hostile_corpus(page, boxes):
 
 # (page, [(widget kind, key)]) for the controls with a range
 SLIDERS = [
-    ("pages/1_self_attention.py", [("slider", "sa_temperature"), ("select_slider", "sa_heads")]),
+    ("pages/1_self_attention.py", [("slider", "sa_temperature"), ("select_slider", "sa_heads"),
+                                   ("number_input", "sa_shuffle")]),
     ("pages/2_seq2seq_attention.py", [("slider", "s2s_temperature"), ("select_slider", "s2s_step")]),
     ("pages/3_rnn.py", [("slider", "rnn_radius"), ("select_slider", "rnn_hidden"), ("number_input", "rnn_seed")]),
     ("pages/4_lstm.py", [("slider", "lstm_forget_bias"), ("select_slider", "lstm_hidden"),
@@ -76,7 +77,7 @@ SLIDERS = [
                          ("number_input", "lstm_calc_layers")]),
     ("pages/5_gru.py", [("slider", "gru_update_bias"), ("select_slider", "gru_hidden")]),
     ("pages/6_attention_vs_self_attention.py", [("slider", "cmp_temperature"), ("slider", "cmp_radius"),
-                                                ("number_input", "cmp_seed")]),
+                                                ("number_input", "cmp_seed"), ("select_slider", "cmp_time_n")]),
 ]
 
 
@@ -106,3 +107,15 @@ def test_self_attention_with_random_projections_at_the_extremes():
             assert_sane(at, f"d_k = {d_k}, τ = {tau}")
     at.number_input(key="sa_seed").set_value(9999).run()
     assert_sane(at, "seed 9999")
+
+
+def test_the_trained_head_takes_the_hostile_corpus():
+    # Trained projections read the sentence differently (the pattern, "it", the model's answer).
+    at = open_page("pages/1_self_attention.py")
+    at.radio(key="sa_projection").set_value("trained").run()
+    for name, text in CORPUS.items():
+        set_text(at, "sa_text", text)
+        assert_sane(at, f"trained <- {name}")
+    for text in ("it", "it it it", "The animal didn't cross the street because it was too <script>"):
+        set_text(at, "sa_text", text)
+        assert_sane(at, f"trained <- {text}")

@@ -3,12 +3,16 @@ and how the app picks where to keep it (core/progress.py, ui/storage.py)."""
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.progress import (
     APP,
@@ -17,10 +21,13 @@ from core.progress import (
     BadImportError,
     MemoryProgress,
     SqliteProgress,
+    clean,
     default_data_dir,
     empty,
     export_json,
+    fits,
     parse_import,
+    read_import,
 )
 from core.review import answer
 from ui.storage import storage_mode
@@ -188,22 +195,28 @@ def test_markup_in_an_import_stays_text():
     assert parse_import(export_json(doc, DAY))["notes"]["rnn"] == "<script>alert('x')</script>"
 
 
-@pytest.mark.parametrize(("setting", "url", "ip", "expected"), [
-    ("local", "https://example.org/review", "203.0.113.9", "local"),
-    ("session", "http://localhost:8501/", None, "session"),
-    (" Session ", "http://localhost:8501/", None, "session"),
-    (None, "http://localhost:8501/review", None, "local"),
-    (None, "http://127.0.0.1:8501/", None, "local"),
-    (None, "http://[::1]:8501/", None, "local"),
-    (None, "https://seq-models.example.org/", "203.0.113.9", "session"),
-    (None, "http://localhost:8501/", "203.0.113.9", "session"),  # a remote client claiming localhost
-    (None, "https://seq-models.example.org/", None, "session"),  # behind a proxy on this machine
-    (None, "http://localhost.evil.example/", None, "session"),
+@pytest.mark.parametrize(("setting", "host", "ip", "expected"), [
+    ("local", "seq-models.example.org", "203.0.113.9", "local"),
+    ("session", "localhost:8501", None, "session"),
+    (" Session ", "localhost:8501", None, "session"),
+    (None, "localhost:8501", None, "local"),
+    (None, "LOCALHOST:8501", None, "local"),  # host names are case-insensitive
+    (None, "localhost", None, "local"),
+    (None, "127.0.0.1:8501", None, "local"),
+    (None, "[::1]:8501", None, "local"),
+    (None, "seq-models.example.org", "203.0.113.9", "session"),
+    (None, "localhost:8501", "203.0.113.9", "session"),  # a remote client claiming localhost
+    (None, "seq-models.example.org", None, "session"),  # behind a proxy on this machine
+    (None, "rebind.evil.example:8501", None, "session"),  # DNS rebinding: evil name -> 127.0.0.1
+    (None, "localhost.evil.example:8501", None, "session"),
+    (None, "127.0.0.1.nip.io:8501", None, "session"),
+    (None, "[::1", None, "session"),  # not a host at all
+    (None, "", None, "session"),
     (None, None, None, "session"),  # unknown: the safe choice
-    ("disk", "http://localhost:8501/", None, "local"),  # an unknown setting falls back to detection
+    ("disk", "localhost:8501", None, "local"),  # an unknown setting falls back to detection
 ])
-def test_storage_mode(setting, url, ip, expected):
-    assert storage_mode(setting, url, ip) == expected
+def test_storage_mode_trusts_the_host_header_and_the_peer(setting, host, ip, expected):
+    assert storage_mode(setting, host, ip) == expected
 
 
 def test_data_dir_follows_the_override_and_the_platform(tmp_path):
@@ -214,3 +227,152 @@ def test_data_dir_follows_the_override_and_the_platform(tmp_path):
     assert default_data_dir({}, "darwin", home) == home / "Library/Application Support/seq-models-dashboard"
     assert default_data_dir({"APPDATA": "C:/Users/l/AppData/Roaming"}, "win32", home) == \
         Path("C:/Users/l/AppData/Roaming/seq-models-dashboard")
+
+
+# ---------------------------------------------------------------- hardening: what no file or failure may do
+
+KNOWN_CARDS, KNOWN_CONCEPTS = ("rnn_long", "sqrt_dk"), ("rnn", "attention")
+
+
+def exported(**changes) -> bytes:
+    doc = {**full_doc(), **changes}
+    return export_json(doc, DAY)
+
+
+def test_an_import_keeps_the_known_ids_and_names_the_ones_it_drops():
+    doc = full_doc()
+    doc["cards"]["obsolete_question"] = answer(None, True, DAY)
+    doc["notes"]["transformer"] = "a concept of a later version"
+    incoming, dropped = read_import(export_json(doc, DAY), KNOWN_CARDS, KNOWN_CONCEPTS)
+    assert set(incoming["cards"]) == {"sqrt_dk", "rnn_long"}
+    assert set(incoming["notes"]) == {"attention", "rnn"}
+    assert dropped == ["cards.obsolete_question", "notes.transformer"]
+    assert read_import(export_json(full_doc(), DAY), KNOWN_CARDS, KNOWN_CONCEPTS)[1] == []
+
+
+@pytest.mark.parametrize("where", ["note", "retro"])
+def test_a_lone_surrogate_in_an_import_is_refused(where):
+    # valid JSON ("\ud800" is a legal escape) that decodes to a str no UTF-8 encoder, SQLite or page takes
+    raw = (b'{"app": "seq-models-dashboard", "version": 1, '
+           + (b'"notes": {"rnn": "a\\ud800b"}}' if where == "note" else
+              b'"retro": [{"date": "2025-03-01", "text": "\\udfff"}]}'))
+    with pytest.raises(BadImportError) as refused:
+        read_import(raw, KNOWN_CARDS, KNOWN_CONCEPTS)
+    assert refused.value.code == "bad_text"
+    assert refused.value.detail == ("notes.rnn" if where == "note" else "retro[0].text")
+
+
+def test_a_utf8_byte_order_mark_is_accepted():
+    raw = "\ufeff".encode() + exported()  # Notepad saves UTF-8 with a BOM by default
+    assert read_import(raw, KNOWN_CARDS, KNOWN_CONCEPTS)[0] == parse_import(exported())
+
+
+def test_every_export_imports_again():
+    # The largest progress the app lets a learner keep: `fits` is what put_note/add_retro check
+    doc = full_doc()
+    entry = "회고 " * 2_000  # 6,000 characters, 3 bytes each in UTF-8
+    while fits(doc):
+        doc["retro"].append({"date": "2025-03-02", "text": entry})
+    doc["retro"].pop()
+    raw = export_json(doc, DAY)
+    assert MAX_IMPORT_BYTES - 20_000 < len(raw) <= MAX_IMPORT_BYTES  # close to the cap, under it
+    assert read_import(raw, KNOWN_CARDS, KNOWN_CONCEPTS)[0]["retro"] == doc["retro"]
+
+
+def test_a_file_whose_own_export_would_be_too_large_is_refused():
+    # Compact JSON under the cap, whose indented re-export would not be: refused, so an import
+    # never leaves progress that cannot be exported and imported again.
+    doc = full_doc()
+    doc["retro"] = [{"date": "2025-03-02", "text": "x" * 480}] * 1_900  # ~32 bytes more an entry when indented
+    raw = json.dumps({"app": APP, "version": 1, **{k: doc[k] for k in ("cards", "notes", "retro")}},
+                     separators=(",", ":")).encode()
+    assert len(raw) <= MAX_IMPORT_BYTES < len(export_json(doc, DAY))
+    with pytest.raises(BadImportError) as refused:
+        read_import(raw)
+    assert refused.value.code == "too_large"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**10) | st.floats(allow_nan=False)
+    | st.text(st.characters(codec=None, exclude_categories=()), max_size=8)  # lone surrogates too
+    | st.sampled_from(["2025-03-01", "not a date", "rnn_long", "\ud800"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["box", "due", "right", "wrong", "last", "date", "text", "rnn_long", "sqrt_dk", "rnn",
+                         "\ud800", "<b>x</b>"]), inner, max_size=5),
+    max_leaves=12,
+)
+STORED = st.fixed_dictionaries({}, optional={"cards": JSON_VALUES | st.dictionaries(
+    st.sampled_from(["rnn_long", "sqrt_dk", "gone", "\ud800"]), JSON_VALUES | st.just(answer(None, True, DAY))),
+    "notes": JSON_VALUES, "retro": JSON_VALUES})
+
+
+@settings(max_examples=60, deadline=None)
+@given(STORED)
+def test_whatever_a_store_holds_cleans_into_what_the_review_can_draw(stored):
+    from core import review
+
+    doc, skipped = clean(stored, KNOWN_CARDS, KNOWN_CONCEPTS)
+    assert set(doc["cards"]) <= set(KNOWN_CARDS) and set(doc["notes"]) <= set(KNOWN_CONCEPTS)
+    parse_import(export_json(doc, DAY))  # it is a valid document: its export imports
+    json.dumps(doc, ensure_ascii=False).encode("utf-8")  # no lone surrogate left
+    review.due_queue(doc["cards"], list(KNOWN_CARDS), DAY)  # the page's own uses of it
+    review.upcoming(doc["cards"], DAY)
+    review.mastery(doc["cards"], {"rnn_long": "rnn", "sqrt_dk": "attention"})
+    assert all(isinstance(field, str) for field in skipped)
+
+
+def test_clean_keeps_good_entries_beside_bad_ones_and_repairs_text():
+    stored = {"cards": {"rnn_long": answer(None, True, DAY), "sqrt_dk": {"box": "five"}, "gone": {}},
+              "notes": {"rnn": "a\ud800b", "attention": 7},
+              "retro": [{"date": "2025-03-01", "text": "ok"}, {"date": "yesterday", "text": "x"}, "?"]}
+    doc, skipped = clean(stored, KNOWN_CARDS, KNOWN_CONCEPTS)
+    assert list(doc["cards"]) == ["rnn_long"]
+    assert doc["notes"] == {"rnn": "a\ufffdb"}  # the note kept, the lone surrogate replaced
+    assert doc["retro"] == [{"date": "2025-03-01", "text": "ok"}]
+    assert skipped == ["cards.sqrt_dk", "cards.gone", "notes.attention", "retro[1]", "retro[2]"]
+
+
+def test_a_database_holding_wrong_types_and_broken_text_reads_cleanly(tmp_path):
+    store = SqliteProgress(tmp_path / "progress.db")
+    store.put_card("rnn_long", answer(None, True, DAY))
+    with sqlite3.connect(store.path) as con:  # what another program or a damaged page could leave
+        con.execute("INSERT INTO cards VALUES ('sqrt_dk', 'abc', 'never', -1, 2.5, 7)")
+        con.execute("INSERT INTO cards VALUES ('unknown_card', 2, '2025-03-01', 1, 0, NULL)")
+        con.execute("INSERT INTO notes VALUES ('rnn', CAST(X'61EDA08062' AS TEXT))")  # a lone surrogate's bytes
+        con.execute("INSERT INTO retro (date, text) VALUES (20250301, X'00FF')")
+    doc, skipped = clean(store.load(), KNOWN_CARDS, KNOWN_CONCEPTS)
+    assert list(doc["cards"]) == ["rnn_long"]
+    assert doc["notes"]["rnn"].startswith("a") and doc["notes"]["rnn"].endswith("b")
+    assert "\ufffd" in doc["notes"]["rnn"]
+    assert skipped == ["cards.sqrt_dk", "cards.unknown_card", "retro[0]"]
+
+
+def test_a_broken_stored_card_is_answered_as_a_new_one(tmp_path):
+    store = SqliteProgress(tmp_path / "progress.db")
+    with sqlite3.connect(store.path) as con:
+        con.execute("INSERT INTO cards VALUES ('rnn_long', 'abc', 'never', -1, 2.5, 7)")
+    card = store.update_card("rnn_long", lambda card: answer(card, True, DAY))
+    assert card == answer(None, True, DAY)
+    assert store.load()["cards"]["rnn_long"] == card
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_concurrent_writers_on_one_card_lose_no_answer(tmp_path, kind):
+    threads, answers = 4, 50
+    shared = MemoryProgress(empty())
+    path = tmp_path / "progress.db"
+    SqliteProgress(path)
+
+    def writer(k: int) -> None:
+        store = SqliteProgress(path) if kind == "sqlite" else shared  # a connection of its own, as a tab has
+        for i in range(answers):
+            store.update_card("rnn_long", lambda card, right=(i + k) % 3 != 0: answer(card, right, DAY))
+
+    pool = [threading.Thread(target=writer, args=(k,)) for k in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    card = (SqliteProgress(path) if kind == "sqlite" else shared).load()["cards"]["rnn_long"]
+    assert card["right"] + card["wrong"] == threads * answers
+    assert card["right"] == sum((i + k) % 3 != 0 for k in range(threads) for i in range(answers))

@@ -27,7 +27,9 @@ def test_hosted_app_settings_stay_safe():
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["enableXsrfProtection"] is True
-    assert config["client"]["showErrorDetails"] is False  # no stack traces for viewers
+    # no message, type, stack trace or path for viewers ("none"; false means "stacktrace" in 1.67):
+    # tests/e2e/test_error_details.py checks what a browser shows
+    assert config["client"]["showErrorDetails"] == "none"
     assert config["server"]["maxUploadSize"] <= 1  # MB: the progress import is capped at 1 MB
     assert config["client"]["toolbarMode"] == "viewer"
     assert config["browser"]["gatherUsageStats"] is False
@@ -46,3 +48,18 @@ def test_the_dockerfile_follows_streamlits_pattern_and_ships_what_the_app_needs(
     # everything `streamlit run dashboard.py` reads goes into the image
     assert not ignored & {"core", "ui", "pages", "data", ".streamlit", "dashboard.py", "requirements.txt"}
     assert {"tests", "artifacts", ".git"} <= ignored
+
+
+def test_every_cache_is_bounded_in_entries_and_time():
+    import ast
+
+    unbounded = []
+    for path in [*ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py"), ROOT / "dashboard.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = {id(node.func): node for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("cache_data", "cache_resource"):
+                call = calls.get(id(node))  # a bare @st.cache_data has no call: unbounded
+                if call is None or not {"max_entries", "ttl"} <= {k.arg for k in call.keywords}:
+                    unbounded.append(f"{path.name}:{node.lineno}")
+    assert not unbounded, f"st.cache_data/cache_resource without max_entries and ttl: {unbounded}"

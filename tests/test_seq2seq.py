@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from core.attention import softmax
-from core.embeddings import embed, load_gloss, load_glove, tokenize
+from core.embeddings import embed, load_glove, tokenize
 from core.seq2seq import (
     SCORE_NAMES,
     additive_score,
@@ -268,19 +268,27 @@ def test_missing_params_mean_the_default_score_params():
 # ---------------------------------------------------------------- states and the built-in pairs
 
 
-def meaning(token: str, lang: str) -> str:
-    """The English word a token stands for: its gloss if Korean, else itself lowercased."""
-    return load_gloss()[token] if lang == "ko" else token.lower()
+# Korean verbs are glossed by lemma ("먹다" -> "eat"); the pairs' English verbs are inflected.
+ENGLISH_LEMMA = {"ate": "eat", "wrote": "write", "chased": "chase", "went": "go"}
+
+
+def meaning(token: str, lang: str) -> str | None:
+    """The English word a token stands for: its gloss if a Korean word (None for a particle or
+    ending), else itself lowercased."""
+    if lang != "ko":
+        return ENGLISH_LEMMA.get(token.lower(), token.lower())
+    emb = embed([token])
+    return emb.glosses[0] if emb.sources[0] == "gloss" else None
 
 
 def test_states_are_unit_glove_directions_and_a_word_matches_its_gloss():
     glove = load_glove()
-    H = encoder_states(["고양이가", "cat", "fish"])
+    H = encoder_states(["고양이", "cat", "fish"])
     assert H.shape == (3, 50) and H.dtype == np.float64
     assert_allclose(np.linalg.norm(H, axis=1), 1.0, rtol=1e-12)
     cat = glove.vectors[glove.index["cat"]].astype(np.float64)
     assert_allclose(H[0], cat / np.linalg.norm(cat), rtol=1e-12)
-    assert_array_equal(H[0], H[1])  # "고양이가" is glossed "cat": the same state
+    assert_array_equal(H[0], H[1])  # "고양이" is glossed "cat": the same state
     cosines = dot_score(H[0], H)  # unit states: the dot score is the cosine
     assert cosines[0] == pytest.approx(1.0) and cosines[1] == pytest.approx(1.0)
     assert -1.0 < cosines[2] < 1.0
@@ -302,8 +310,8 @@ def test_pairs_file_has_four_korean_to_english_pairs_or_more():
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: p["source"])
 def test_every_pair_token_is_glossed_korean_or_glove_english(pair):
     for side in ("source", "target"):
-        expected = "gloss" if pair[f"{side}_lang"] == "ko" else "glove"
-        assert set(embed(tokenize(pair[side])).sources) == {expected}, pair[side]
+        expected = {"gloss", "function"} if pair[f"{side}_lang"] == "ko" else {"glove"}
+        assert set(embed(tokenize(pair[side])).sources) == expected, pair[side]
 
 
 def argmax_alignment(pair):
@@ -320,16 +328,29 @@ def test_each_target_word_attends_most_to_its_translation(pair):
     source_meanings = [meaning(t, pair["source_lang"]) for t in source]
     checked = 0
     for i, word in enumerate(target):
-        if (m := meaning(word, pair["target_lang"])) in source_meanings:
+        if (m := meaning(word, pair["target_lang"])) is not None and m in source_meanings:
+            if (word, source[argmax[i]]) in GLOVE_PREFERS_ANOTHER:
+                continue
             assert source[argmax[i]] == source[source_meanings.index(m)], (word, source[argmax[i]])
             checked += 1
-    assert checked >= 3  # every built-in pair has subject, verb and object to align
+    assert checked >= 2 + (pair["source"] != "개가 공을 쫓았다")  # subject, verb and object, but the one below
+
+
+# Korean verbs are glossed by lemma (쫓다 -> "chase"), and GloVe puts "chased" nearer "ball"
+# (cosine 0.55) than "chase" (0.49): the page shows "chased" attending to 공 (ball), as the
+# dot score of these vectors does. This test fails if that changes, so the note stays true.
+GLOVE_PREFERS_ANOTHER = {("chased", "공")}
+
+
+def test_chased_attends_to_the_ball_because_glove_puts_them_closer():
+    source, target, argmax = argmax_alignment(PAIRS[4])
+    assert source[argmax[target.index("chased")]] == "공"
 
 
 def test_cat_ate_fish_align_to_their_korean_words():
     source, target, argmax = argmax_alignment(PAIRS[1])
-    assert (source, target) == (["고양이가", "생선을", "먹었다"], ["The", "cat", "ate", "the", "fish"])
-    assert [source[argmax[target.index(w)]] for w in ("cat", "ate", "fish")] == ["고양이가", "먹었다", "생선을"]
+    assert (source, target) == (["고양이", "가", "생선", "을", "먹", "었", "다"], ["The", "cat", "ate", "the", "fish"])
+    assert [source[argmax[target.index(w)]] for w in ("cat", "ate", "fish")] == ["고양이", "먹", "생선"]
 
 
 def test_sov_to_svo_alignment_crosses():
@@ -338,7 +359,8 @@ def test_sov_to_svo_alignment_crosses():
     for pair in PAIRS:
         source, target, argmax = argmax_alignment(pair)
         source_meanings = [meaning(t, pair["source_lang"]) for t in source]
-        aligned = [argmax[i] for i, w in enumerate(target) if meaning(w, pair["target_lang"]) in source_meanings]
+        aligned = [argmax[i] for i, w in enumerate(target)
+                   if (m := meaning(w, pair["target_lang"])) is not None and m in source_meanings]
         if np.any(np.diff(aligned) < 0):
             crossing.append(pair["source"])
     assert crossing, "no built-in pair has a crossing alignment"

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
+from core.embeddings import token_sources
 from ui.layout import t
 
 MAX_LABEL = 14
@@ -42,9 +43,28 @@ def short(label: str, limit: int = MAX_LABEL) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def token_labels(tokens) -> list[str]:
-    """Unique axis labels for tokens, numbered from 1 so repeated words stay apart."""
-    return [f"{i + 1} {short(tok)}" for i, tok in enumerate(tokens)]
+# How a token's label says where its vector came from, on every chart, table and picker that
+# shows tokens (the pages' notices say what the marks mean: common.marks_fallback / _function).
+FALLBACK_MARK = "†"  # after the token: a random vector (no GloVe vector, no gloss)
+FUNCTION_MARK = "-"  # before it, as grammar books write them: a particle or ending ("-를", "-지만")
+
+
+def mark(token: str, source: str, limit: int = MAX_LABEL) -> str:
+    """A token as a label shows it: cut to `limit`, "-를" for a particle or ending, "xyz†" for a
+    token with a random vector; the marks are never cut off."""
+    if source == "fallback":
+        return short(token, limit) + FALLBACK_MARK
+    if source == "function":
+        return FUNCTION_MARK + short(token, limit)
+    return short(token, limit)
+
+
+def token_labels(tokens, sources=None) -> list[str]:
+    """Unique axis labels for tokens, numbered from 1 so repeated words stay apart, and marked
+    by where their vectors come from (`mark`; `sources` as core.embeddings.token_sources gives
+    them, looked up when not given)."""
+    sources = token_sources(list(tokens)) if sources is None else sources
+    return [f"{i + 1} {mark(tok, source)}" for i, (tok, source) in enumerate(zip(tokens, sources, strict=True))]
 
 
 def table(**columns) -> pa.Table:

@@ -2,9 +2,17 @@
 
 The cache decorators live here, in a module imported once, not in page scripts: a
 decorator in a page is rebuilt on every rerun, and hashing its source costs ~2.5 ms.
+
+Every cache is bounded in entries and in time (CACHE_TTL), and keeps only what a page draws,
+so no stream of distinct inputs (links with a different `?sa_text=`) grows the server's memory
+without bound: bench/memory_test.py measures it.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -17,7 +25,9 @@ from core.attention import (
     self_attention,
     softmax_saturation,
 )
+from core.coreference import NOUNS, match_pattern, predict
 from core.embeddings import embed
+from core.korean import Morpheme
 from core.memory import attention_first_input_influence, rnn_first_input_influence, with_spectral_radius
 from core.recurrent import (
     count_parameters,
@@ -33,10 +43,16 @@ from core.recurrent import (
 )
 from core.seq2seq import alignment, decoder_states, encoder_states, score_params
 from core.training import memory_task
+from core.transformer import Config, forward, head_projections, sinusoidal_encoding
+from ui import korean  # noqa: F401  (installs the Korean analyser every tokenize() call uses)
 
 D_MODEL = 50  # GloVe's 50 dimensions
+# A Korean morpheme is a str with a tag: Streamlit would hash it by its form alone, and "이"
+# the particle and "이" the copula would share a cache entry. This hashes the tag and lemma too.
+TOKENS = {Morpheme: lambda m: (str(m), m.tag, m.lemma)}
 SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 SATURATION_TRIALS = 256
+CACHE_TTL = 3600  # seconds: an entry nobody has asked for within an hour is dropped
 
 
 def projections(projection: str, d_k: int, seed: int):
@@ -46,17 +62,20 @@ def projections(projection: str, d_k: int, seed: int):
     return random_projections(D_MODEL, d_k, seed)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=32, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)  # ~2 MB an entry at 256 tokens
 def seven_steps(tokens: tuple, d_k: int, projection: str, seed: int, causal: bool,
                 temperature: float):
     """Embed the tokens and run the seven steps: (Embedding, every intermediate by name)."""
     emb = embed(list(tokens))
     W_q, W_k, W_v = projections(projection, d_k, seed)
     mask = causal_mask(len(tokens)) if causal else None
-    return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature)
+    # unsummed=False: step 6's (n, n, d_k) array is 26 MB at 256 tokens, and the page shows one
+    # query's row of it (core.attention.weighted_values), computed when it is drawn
+    return emb, self_attention(emb.X, W_q, W_k, W_v, mask=mask, temperature=temperature, unsummed=False)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+# (H, n, n) weights: 13 MB an entry at 25 heads, 256 tokens
+@st.cache_data(max_entries=8, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: bool):
     """Multi-head attention on the same embeddings, (d_model, d_model) projections."""
     X = embed(list(tokens)).X
@@ -66,13 +85,13 @@ def heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: boo
     return multi_head_attention(X, W_q, W_k, W_v, W_o, num_heads, mask=mask)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False)
 def saturation(n_keys: int):
     """How peaked the softmax gets as d_k grows, with and without the division by √d_k."""
     return softmax_saturation(SATURATION_D_K, n_keys=n_keys, trials=SATURATION_TRIALS, seed=0)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: float):
     """Encoder and decoder states of a sentence pair and their alignment under one score function.
 
@@ -86,7 +105,7 @@ def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: fl
     return H_e, H_d, aligned, embed(list(source)).sources, embed(list(target)).sources
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def both_ways(source: tuple, target: tuple, temperature: float):
     """The same sentence pair run both ways, with the same states, dot scores and temperature.
 
@@ -99,7 +118,7 @@ def both_ways(source: tuple, target: tuple, temperature: float):
             alignment(H_e, H_e, temperature=temperature)["weights"])
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, seed: int):
     """How strongly word 1 still moves each later position: (rnn (T,), self-attention (T,)).
 
@@ -113,7 +132,7 @@ def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, see
     return rnn_first_input_influence(X, **w), _attention_first_word_influence(tokens)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def _attention_first_word_influence(tokens: tuple):
     return attention_first_input_influence(embed(list(tokens)).X, *identity_projections(D_MODEL))
 
@@ -133,7 +152,7 @@ def _glove_inputs(tokens: tuple) -> tuple[np.ndarray, int]:
     return emb.X, emb.sources.count("fallback")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
     """A tanh RNN over the tokens' GloVe vectors, PyTorch-style random weights from `seed`, with
     W_hh rescaled to spectral radius `radius`.
@@ -151,7 +170,7 @@ def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
             "fallback": fallback}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
     """The RNN the LSTM and GRU pages compare against: PyTorch's default initialisation, no
     rescaling. Returns gradient_norms' dict: hidden (T,) and inputs (T,)."""
@@ -159,7 +178,7 @@ def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
     return gradient_norms("rnn", X, None, init_weights("rnn", D_MODEL, hidden, seed))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def lstm_run(tokens: tuple, hidden: int, seed: int, forget_bias: float) -> tuple[dict, dict]:
     """An LSTM over the tokens' GloVe vectors, every forget-gate unit's bias set to `forget_bias`.
 
@@ -173,7 +192,7 @@ def lstm_run(tokens: tuple, hidden: int, seed: int, forget_bias: float) -> tuple
             trace_gradient_norms("lstm", trace, w, ("cell", "cell_full", "cell_inputs")))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def gru_run(tokens: tuple, hidden: int, seed: int, update_bias: float) -> tuple[dict, dict]:
     """A GRU over the tokens' GloVe vectors, every update-gate unit's bias set to `update_bias`.
 
@@ -204,15 +223,101 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return f"{shape[0]:,}" if len(shape) == 1 else " × ".join(map(str, shape)) + f" = {int(np.prod(shape)):,}"
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=8, ttl=CACHE_TTL, show_spinner=False)
 def parameter_curves(input_size: int) -> dict[str, np.ndarray]:
     """One-layer parameter counts of each cell over PARAM_HIDDEN_SIZES: {kind: (sizes,) int}."""
     return {kind: np.array([count_parameters(kind, input_size, h) for h in PARAM_HIDDEN_SIZES])
             for kind in ("rnn", "gru", "lstm")}
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False)
 def lab_example(lag: int, num_symbols: int, noise: float, seed: int = 0) -> np.ndarray:
     """One sequence of the memory lab's task: (lag + 2, num_symbols + 2), a row per step."""
     X, _ = memory_task(lag, 1, num_symbols, noise, seed=seed)
     return X[:, 0, :]
+
+
+# --- the trained Transformer: the self-attention page's "trained" projections -----------------
+
+COREF_WEIGHTS = Path(__file__).resolve().parents[1] / "data" / "coref_transformer.npz"
+
+
+@st.cache_resource(max_entries=1, ttl=CACHE_TTL, show_spinner=False)
+def coref_model():
+    """The shipped model (scripts/train_coreference.py): (Config, params, metadata dict)."""
+    with np.load(COREF_WEIGHTS) as f:
+        meta = json.loads(str(f["meta"]))
+        params = {k: f[k] for k in f.files if k not in ("meta", "loss")}
+    return Config(**meta["config"]), params, meta
+
+
+def _coref_answer(tokens: tuple, trace_it: int | None, match: dict | None):
+    """The readout's answer at "it": (word, its probability) over the model's nouns and the
+    sentence's own noun slots; None without an "it"."""
+    if trace_it is None:
+        return None
+    cfg, params, _ = coref_model()
+    words = list(NOUNS)
+    if match is not None:
+        words += [tokens[match[s]].lower() for s in ("first", "second") if tokens[match[s]].lower() not in words]
+    _, p = predict(cfg, params, list(tokens), trace_it, tuple(words))
+    return words[int(np.argmax(p))], float(p.max())
+
+
+# What the page draws of the model's trace (the rest is dropped, so a cached entry stays small).
+TRACE_KEYS = ("input", "weights", "attn", "resid1", "norm1", "ffn_hidden", "output")
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
+def coref_trace(tokens: tuple) -> dict:
+    """The trained model on the tokens: {"layers": [{TRACE_KEYS: arrays with a batch of one}]}."""
+    cfg, params, _ = coref_model()
+    trace = forward(cfg, params, embed(list(tokens)).X)
+    return {"layers": [{k: layer[k] for k in TRACE_KEYS} for layer in trace["layers"]]}
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)  # ~2 MB an entry at 256 tokens
+def trained_steps(tokens: tuple, temperature: float):
+    """The seven steps of the trained model's chosen head, on the input of its layer.
+
+    Returns (Embedding, the seven steps' dict on that head's W_q, W_k, W_v,
+    {"match": match_pattern's dict or None, "it": the position of the first "it" or None,
+    "answer": (word, probability) or None}).
+    """
+    cfg, params, meta = coref_model()
+    layer, head = meta["head"]
+    x = coref_trace(tokens)["layers"][layer]["input"][0]  # (n, d_model): what this layer receives
+    steps = self_attention(x, *head_projections(cfg, params, layer, head), temperature=temperature,
+                           unsummed=False)  # step 6 is drawn for one query (see seven_steps)
+    match = match_pattern(list(tokens))
+    lowered = [w.lower() for w in tokens]
+    it = match["it"] if match else (lowered.index("it") if "it" in lowered else None)
+    return embed(list(tokens)), steps, {"match": match, "it": it, "answer": _coref_answer(tokens, it, match)}
+
+
+@st.cache_data(max_entries=16, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
+def word_order(tokens: tuple, shuffle_seed: int, hidden: int = 32):
+    """Shuffle the sentence: does the output only move with its words? Measured exactly.
+
+    Self-attention: the trained model with its positions left out (P = 0) and as trained
+    (sinusoidal P); RNN: a tanh RNN (PyTorch's initialisation, seed 0) over the same GloVe vectors.
+    Returns dict: perm (n,), no_positions / positions = max |f(πX) − π f(X)|, relative to max |f(X)|;
+    rnn = ‖h_T(πX) − h_T(X)‖ / ‖h_T(X)‖; P (n, d_model) the sinusoidal encoding;
+    with_p / without_p (n, n) the chosen head's weights with positions and with them left out.
+    """
+    cfg, params, meta = coref_model()
+    layer, head = meta["head"]
+    X = embed(list(tokens)).X  # (n, 50)
+    perm = np.random.default_rng(shuffle_seed).permutation(len(tokens))
+    flat = replace(cfg, positional="none")
+    result = {"perm": perm}
+    for name, c in (("no_positions", flat), ("positions", cfg)):
+        out, shuffled = forward(c, params, X)["output"][0], forward(c, params, X[perm])["output"][0]
+        result[name] = float(np.abs(shuffled - out[perm]).max() / np.abs(out).max())
+    w = init_weights("rnn", D_MODEL, hidden, 0)
+    h_T, h_T_shuffled = rnn_forward(X, None, **w)["H"][-1], rnn_forward(X[perm], None, **w)["H"][-1]
+    result["rnn"] = float(np.linalg.norm(h_T_shuffled - h_T) / np.linalg.norm(h_T))
+    result["P"] = sinusoidal_encoding(len(tokens), cfg.d_model)
+    result["with_p"] = coref_trace(tokens)["layers"][layer]["weights"][0, head]
+    result["without_p"] = forward(flat, params, X)["layers"][layer]["weights"][0, head]
+    return result

@@ -123,7 +123,8 @@ def check(store, card_id: str, seed: int, step: int, today) -> None:
     if given is None:
         st.session_state.rv_missing = True
         return
-    store.put_card(card_id, review.answer(store.load()["cards"].get(card_id), correct, today))
+    # read, change and write the card in one transaction: two tabs answering it lose no answer
+    store.update_card(card_id, lambda card: review.answer(card, correct, today))
     st.session_state.rv_log.append((card_id, correct))
     st.session_state.rv_feedback = {"id": card_id, "correct": correct, "given": given}
 

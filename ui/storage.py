@@ -1,4 +1,4 @@
-"""Where the learner's review progress and notes are kept, and how the app decides.
+"""Where the learner's review progress and notes are kept, how the app decides, and what a failure does.
 
 Two cases, and how the app tells them apart:
 
@@ -12,14 +12,21 @@ Two cases, and how the app tells them apart:
   closes unless the learner exports it as a JSON file (and imports it next time).
 
 The environment variable `SEQDASH_STORAGE=local|session` decides. Unset (or any other value),
-the app picks **local** only when the browser reached it on a loopback host (`st.context.url` is
-localhost, 127.0.0.1 or [::1]) *and* the connection itself comes from this machine
-(`st.context.ip_address` is None); anything else, including an unknown URL, is **session**.
-A hosted deployment should set `SEQDASH_STORAGE=session` explicitly: behind a reverse proxy on
-the same machine every connection looks local, and a browser could claim any URL.
+the app picks **local** only from what a web page cannot forge: the `Host` header the server
+received with the websocket's request (`st.context.headers`) names a loopback host (localhost,
+127.0.0.1, [::1]) *and* the connection's peer is this machine (`st.context.ip_address` is None).
+The address the browser reports (`st.context.url`) is not used: a page on another name that
+resolves to 127.0.0.1 (DNS rebinding) reaches the server from this machine, but its browser
+sends that other name as the Host. A hosted deployment should still set `SEQDASH_STORAGE=session`:
+behind a reverse proxy on the same machine that passes `Host: localhost`, every connection
+looks local.
 
-If the local database cannot be opened (unwritable folder, a file that is not a database) the
-page says so and falls back to the session for that run.
+Every read and write of the database is guarded (`Store`): if the file cannot be opened, read or
+written (a full disk, a read-only file, a corrupted page), the page says why and the session
+takes over for the rest of the visit, from the last progress read: this session's answers go on
+in memory and can be exported; the file is not written again, so nothing saved there is
+overwritten. What a store holds is checked on every read (`core.progress.clean`), so no stored
+value (an unknown card, a wrong type, a lone surrogate) can stop a page.
 """
 
 from __future__ import annotations
@@ -27,25 +34,32 @@ from __future__ import annotations
 import os
 import sqlite3
 from datetime import date, datetime
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from core.progress import DB_NAME, MemoryProgress, SqliteProgress, default_data_dir, empty
+from core.progress import DB_NAME, MemoryProgress, SqliteProgress, clean, default_data_dir, empty, fits
+from ui.review import CONCEPTS, questions
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-STATE_KEY = "rv_progress"  # the session's document in session mode
+STATE_KEY = "rv_progress"  # the session's document in session mode, and after a failure
+FAILED_KEY = "rv_storage_failed"  # why the local database failed in this session
+FULL_KEY = "rv_storage_full"  # a note or retrospective entry refused: the export would not import
+STORAGE_ERRORS = (OSError, sqlite3.Error)
 
 
-def storage_mode(setting: str | None, url: str | None, ip_address: str | None) -> str:
-    """"local" or "session": the setting if it names one, else local only for a loopback URL
-    reached from this machine."""
+def storage_mode(setting: str | None, host: str | None, ip_address: str | None) -> str:
+    """"local" or "session": the setting if it names one, else local only when the request's Host
+    header (e.g. "localhost:8501") names a loopback host and the peer is this machine."""
     setting = (setting or "").strip().lower()
     if setting in ("local", "session"):
         return setting
-    host = (urlparse(url).hostname or "") if url else ""
-    return "local" if host in LOOPBACK and ip_address is None else "session"
+    try:
+        name = urlsplit(f"//{host}").hostname if host else None
+    except ValueError:  # "[::1" and the like
+        name = None
+    return "local" if name in LOOPBACK and ip_address is None else "session"
 
 
 def client_ip() -> str | None:
@@ -53,9 +67,14 @@ def client_ip() -> str | None:
     return st.context.ip_address
 
 
+def request_host() -> str | None:
+    """The Host header of the request that opened this session's websocket, as the server got it."""
+    return st.context.headers.get("Host")
+
+
 def current_mode() -> str:
-    """This session's storage mode, from the environment and the browser's context."""
-    return storage_mode(os.environ.get("SEQDASH_STORAGE"), st.context.url, client_ip())
+    """This session's storage mode, from the environment and the request."""
+    return storage_mode(os.environ.get("SEQDASH_STORAGE"), request_host(), client_ip())
 
 
 def db_path():
@@ -63,19 +82,114 @@ def db_path():
     return default_data_dir() / DB_NAME
 
 
-def open_store() -> tuple[SqliteProgress | MemoryProgress, str, str | None]:
-    """(store, mode, problem): the store this session writes to. `problem` is the error text when
-    the local database could not be opened and the session took over."""
-    if current_mode() == "local":
-        try:
-            return SqliteProgress(db_path()), "local", None
-        except (OSError, sqlite3.Error) as e:
-            problem = str(e)
-    else:
-        problem = None
+def known_ids() -> tuple[dict, tuple]:
+    """The card ids and note concepts the app has (the review's question set)."""
+    return questions(), CONCEPTS
+
+
+def session_doc() -> dict:
+    """The session's own progress document, created empty on first use."""
     if STATE_KEY not in st.session_state:
         st.session_state[STATE_KEY] = empty()
-    return MemoryProgress(st.session_state[STATE_KEY]), "session", problem
+    return st.session_state[STATE_KEY]
+
+
+class Store:
+    """What the review page reads and writes: the local database, or the session, every failure caught.
+
+    The same methods as core.progress's stores. `load()` returns a checked document (`clean`:
+    unknown ids and broken entries left out, and listed in `skipped`). A database operation that
+    raises is reported (`problem`) and the session takes over from the last good read, the change
+    in hand applied there. A note or retrospective entry that would make the export too large to
+    import again is refused (FULL_KEY), so every export imports.
+    """
+
+    def __init__(self, db: SqliteProgress | None):
+        self.db = db
+        self.skipped: list[str] = []
+
+    @property
+    def mode(self) -> str:
+        return "local" if self._local() else "session"
+
+    @property
+    def problem(self) -> str | None:
+        return st.session_state.get(FAILED_KEY)
+
+    def _local(self) -> bool:
+        return self.db is not None and FAILED_KEY not in st.session_state
+
+    def _fail(self, error: Exception) -> None:
+        st.session_state[FAILED_KEY] = f"{type(error).__name__}: {error}"
+        session_doc()  # the last good read, or empty if nothing could be read
+
+    def load(self) -> dict:
+        cards, concepts = known_ids()
+        if self._local():
+            try:
+                raw = self.db.load()
+            except STORAGE_ERRORS as e:
+                self._fail(e)
+            else:
+                doc, self.skipped = clean(raw, cards, concepts)
+                st.session_state[STATE_KEY] = MemoryProgress(doc).load()  # where a failure carries on from
+                return doc
+        held = session_doc()
+        doc, self.skipped = clean(held, cards, concepts)  # new containers: the page cannot change `held`
+        if not (isinstance(held, dict) and isinstance(held.get("cards"), dict)
+                and isinstance(held.get("notes"), dict) and isinstance(held.get("retro"), list)):
+            st.session_state[STATE_KEY] = clean(held, None, None)[0]  # writable again, unknown ids kept
+        return doc
+
+    def _write(self, name: str, *args):
+        if self._local():
+            try:
+                return getattr(self.db, name)(*args)
+            except STORAGE_ERRORS as e:
+                self._fail(e)
+        return getattr(MemoryProgress(session_doc()), name)(*args)
+
+    def _fits_after(self, name: str, *args) -> bool:
+        trial = MemoryProgress(self.load())
+        getattr(trial, name)(*args)
+        if fits(trial.doc):
+            return True
+        st.session_state[FULL_KEY] = True
+        return False
+
+    def update_card(self, card_id: str, change) -> dict:
+        return self._write("update_card", card_id, change)
+
+    def put_card(self, card_id: str, card: dict) -> None:
+        self._write("put_card", card_id, card)
+
+    def put_note(self, concept: str, text: str) -> None:
+        if self._fits_after("put_note", concept, text):
+            self._write("put_note", concept, text)
+
+    def add_retro(self, day: date, text: str) -> None:
+        if self._fits_after("add_retro", day, text):
+            self._write("add_retro", day, text)
+
+    def delete_retro(self, entry: dict) -> None:
+        self._write("delete_retro", entry)
+
+    def replace(self, doc: dict) -> None:
+        self._write("replace", doc)
+
+
+def open_store() -> tuple[Store, str, str | None]:
+    """(store, mode, problem): the store this session writes to, already read once. `problem` is the
+    error text when the local database failed (to open, read or write) and the session took over."""
+    db = None
+    if current_mode() == "local" and FAILED_KEY not in st.session_state:
+        try:
+            db = SqliteProgress(db_path())
+        except STORAGE_ERRORS as e:
+            Store(None)._fail(e)
+    store = Store(db)
+    store.load()
+    return store, store.mode, store.problem
 
 
 def today() -> date:
@@ -86,11 +200,15 @@ def today() -> date:
         return date.today()
 
 
-def read_progress() -> dict:
-    """The learner's progress, read only: the home page must not create a database by looking."""
-    if current_mode() == "local":
+def read_progress() -> tuple[dict, str | None]:
+    """(progress, problem), read only: the home page must not create a database by looking.
+    `problem` says why the local database could not be read (the progress is then the session's)."""
+    cards, concepts = known_ids()
+    if current_mode() == "local" and FAILED_KEY not in st.session_state:
         try:
-            return SqliteProgress(db_path()).load() if db_path().is_file() else empty()
-        except (OSError, sqlite3.Error):
-            return empty()
-    return st.session_state.get(STATE_KEY) or empty()
+            if not db_path().is_file():  # (a folder it may not read raises here)
+                return empty(), None
+            return clean(SqliteProgress(db_path()).load(), cards, concepts)[0], None
+        except STORAGE_ERRORS as e:
+            return clean(st.session_state.get(STATE_KEY) or empty(), cards, concepts)[0], f"{type(e).__name__}: {e}"
+    return clean(st.session_state.get(STATE_KEY) or empty(), cards, concepts)[0], st.session_state.get(FAILED_KEY)

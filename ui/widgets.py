@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core.embeddings import tokenize
+from core.korean import has_hangul
 from core.seq2seq import load_pairs
 from ui.compute import HIDDEN_SIZES, SEEDS
 from ui.layout import lang, remember, t
@@ -50,18 +51,26 @@ def sentence_input(prefix: str, long: bool = False) -> str:
     if long:
         choices = [examples()["long"][ours], examples()["long"][other], *choices]
     text_key = f"{prefix}_text"
-    remember(text_key, choices[0])
+    remember(text_key, choices[0], max_chars=MAX_CHARS)
     _example_picker(t("common.examples"), f"{prefix}_example", choices, lambda choice: {text_key: choice})
-    return st.text_area(t("common.sentence"), key=text_key, max_chars=MAX_CHARS, height=80,
+    text = st.text_area(t("common.sentence"), key=text_key, max_chars=MAX_CHARS, height=80,
                         help=t("common.max_chars", limit=MAX_CHARS))
+    korean_notice(text)
+    return text
+
+
+def korean_notice(*texts: str) -> None:
+    """Say how Korean text is cut into tokens, when there is Korean to cut."""
+    if any(has_hangul(text) for text in texts):
+        st.caption(t("common.korean_split"))
 
 
 def pair_input(prefix: str) -> tuple[str, str]:
     """Two text boxes, a source sentence and its translation, with built-in pairs to pick from."""
     pairs = load_pairs()
     source_key, target_key = f"{prefix}_source", f"{prefix}_target"
-    remember(source_key, pairs[0]["source"])
-    remember(target_key, pairs[0]["target"])
+    remember(source_key, pairs[0]["source"], max_chars=MAX_CHARS)
+    remember(target_key, pairs[0]["target"], max_chars=MAX_CHARS)
     _example_picker(t("common.example_pairs"), f"{prefix}_pair", list(range(len(pairs))),
                     lambda i: {source_key: pairs[i]["source"], target_key: pairs[i]["target"]},
                     format_func=lambda i: f"{pairs[i]['source']}  →  {pairs[i]['target']}")
@@ -70,6 +79,7 @@ def pair_input(prefix: str) -> tuple[str, str]:
                              help=t("common.max_chars", limit=MAX_CHARS))
     target = right.text_input(t("common.target"), key=target_key, max_chars=MAX_CHARS,
                               help=t("common.max_chars", limit=MAX_CHARS))
+    korean_notice(source, target)
     return source, target
 
 
@@ -80,9 +90,10 @@ def most_attended(label: str, labels, weights) -> None:
 
 
 def fallback_notice(count: int) -> None:
-    """Say how many tokens got a random vector because GloVe does not know them."""
+    """Say how many tokens got a random vector (neither GloVe nor the lexicon knows them), and
+    that the charts mark them (ui.charts.mark)."""
     if count:
-        st.info(t("sa.fallback_notice", count=count), icon=":material/casino:")
+        st.info(t("common.fallback_marks", count=count), icon=":material/casino:")
 
 
 def cell_section(prefix: str, equations: str, widths=(3, 2)) -> None:
