@@ -130,6 +130,26 @@ def _unbatch(trace: dict, batched: bool) -> dict:
 
 
 # --- forward passes -------------------------------------------------------------------------
+#
+# The loops below are written for speed as well as for reading (the memory lab trains on them):
+# every step writes into arrays allocated once, and each sigmoid gate is computed as
+# σ(a) = ½(1 + tanh(a/2)) with the ½ folded into the gate's rows of the weights beforehand
+# (multiplying by a power of two is exact), so one tanh per step serves every gate. Float32
+# weights and inputs give a float32 trace (training); anything else computes in float64.
+
+
+def _result_dtype(*arrays) -> np.dtype:
+    """float32 if every array is float32, else float64."""
+    return np.dtype(np.float32) if all(a.dtype == np.float32 for a in arrays) else np.dtype(np.float64)
+
+
+def _sigmoid_scale(blocks: str, hidden: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row factors for the gate blocks ("s" a sigmoid gate, "t" a tanh): (half, shift), each (blocks·hidden,).
+
+    Rows of a sigmoid gate are pre-scaled by ½ and mapped back by ½·tanh + ½; tanh rows by 1 and 0.
+    """
+    half = np.repeat([0.5 if b == "s" else 1.0 for b in blocks], hidden).astype(dtype)
+    return half, np.repeat([0.5 if b == "s" else 0.0 for b in blocks], hidden).astype(dtype)
 
 
 def rnn_forward(
@@ -151,16 +171,19 @@ def rnn_forward(
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     X3, states, (W_ih, W_hh, b_ih, b_hh), batched = _prepare(X, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 1)
-    act = np.tanh if nonlinearity == "tanh" else (lambda a: np.maximum(a, 0.0))
-
+    dtype = _result_dtype(X3, W_ih, W_hh, b_ih, b_hh)
+    h = states["h0"].astype(dtype, copy=False)  # (batch, hidden)
     # The input term does not depend on h, so all T steps get it in one product.
-    XW = X3 @ W_ih.T + b_ih  # (T, batch, input_size) x (input_size, hidden) -> (T, batch, hidden)
-    h = states["h0"]  # (batch, hidden)
-    H = []
+    H = X3 @ W_ih.T.astype(dtype) + (b_ih + b_hh).astype(dtype)  # (T, batch, input) x (input, hidden) -> (T, b, hidden)
+    W_hhT = W_hh.T.astype(dtype)  # (hidden, hidden)
     for t in range(X3.shape[0]):
-        h = act(XW[t] + h @ W_hh.T + b_hh)  # (batch, hidden) x (hidden, hidden) -> (batch, hidden)
-        H.append(h)
-    trace = {"X": X3, "h0": states["h0"], "H": np.stack(H), "nonlinearity": nonlinearity}  # H: (T, batch, hidden)
+        H[t] += h @ W_hhT  # (batch, hidden) x (hidden, hidden) -> (batch, hidden)
+        if nonlinearity == "tanh":
+            np.tanh(H[t], out=H[t])
+        else:
+            np.maximum(H[t], 0.0, out=H[t])
+        h = H[t]
+    trace = {"X": X3, "h0": states["h0"], "H": H, "nonlinearity": nonlinearity}  # H: (T, batch, hidden)
     return _unbatch(trace, batched)
 
 
@@ -185,22 +208,30 @@ def lstm_forward(
         trace dict: X, h0, c0, and H, C, i, f, g, o, each (T, hidden) or (T, batch, hidden).
     """
     X3, states, (W_ih, W_hh, b_ih, b_hh), batched = _prepare(X, {"h0": h0, "c0": c0}, W_ih, W_hh, b_ih, b_hh, 4)
-    XW = X3 @ W_ih.T + b_ih  # (T, batch, input_size) x (input_size, 4·hidden) -> (T, batch, 4·hidden)
-    h, c = states["h0"], states["c0"]  # (batch, hidden) each
-    steps = {k: [] for k in ("H", "C", "i", "f", "g", "o")}
-    for t in range(X3.shape[0]):
-        a = XW[t] + h @ W_hh.T + b_hh  # (batch, hidden) x (hidden, 4·hidden) -> (batch, 4·hidden)
-        a_i, a_f, a_g, a_o = _blocks(a, 4)  # each (batch, hidden)
-        i = sigmoid(a_i)  # input gate: how much of the candidate to write
-        f = sigmoid(a_f)  # forget gate: how much of the old cell to keep
-        g = np.tanh(a_g)  # candidate cell
-        o = sigmoid(a_o)  # output gate: how much of the cell to show
-        c = f * c + i * g  # (batch, hidden)
-        h = o * np.tanh(c)  # (batch, hidden)
-        for k, v in (("H", h), ("C", c), ("i", i), ("f", f), ("g", g), ("o", o)):
-            steps[k].append(v)
-    trace = {"X": X3, "h0": states["h0"], "c0": states["c0"]}
-    trace.update({k: np.stack(v) for k, v in steps.items()})  # each (T, batch, hidden)
+    dtype = _result_dtype(X3, W_ih, W_hh, b_ih, b_hh)
+    T, batch, hidden = X3.shape[0], X3.shape[1], W_hh.shape[1]
+    half, shift = _sigmoid_scale("ssts", hidden, dtype)  # i, f, o are sigmoids, g a tanh
+    # G[t] holds the step's four gates side by side: first the (halved) pre-activations, then the gates.
+    G = X3 @ (W_ih.T * half).astype(dtype) + ((b_ih + b_hh) * half).astype(dtype)  # (T, batch, 4·hidden)
+    W_hhT = (W_hh.T * half).astype(dtype)  # (hidden, 4·hidden)
+    C, H = np.empty((T, batch, hidden), dtype), np.empty((T, batch, hidden), dtype)
+    h, c = states["h0"].astype(dtype, copy=False), states["c0"].astype(dtype, copy=False)  # (batch, hidden) each
+    for t in range(T):
+        a = G[t]  # (batch, 4·hidden)
+        a += h @ W_hhT  # (batch, hidden) x (hidden, 4·hidden) -> (batch, 4·hidden)
+        np.tanh(a, out=a)
+        a *= half  # i, f, o: ½ tanh(a/2) + ½ = σ(a);  g: tanh(a)
+        a += shift
+        i, f, g, o = _blocks(a, 4)  # input, forget gates, candidate cell, output gate: each (batch, hidden)
+        np.multiply(f, c, out=C[t])  # keep f of the old cell ...
+        C[t] += i * g  # ... and write i of the candidate
+        c = C[t]
+        np.tanh(c, out=H[t])
+        H[t] *= o  # show o of the squashed cell
+        h = H[t]
+    gates = G.reshape(T, batch, 4, hidden)  # the blocks i, f, g, o as views, no copy
+    trace = {"X": X3, "h0": states["h0"], "c0": states["c0"], "H": H, "C": C}
+    trace.update({k: gates[:, :, n] for n, k in enumerate("ifgo")})  # each (T, batch, hidden)
     return _unbatch(trace, batched)
 
 
@@ -224,22 +255,34 @@ def gru_forward(
         trace dict: X, h0, and H, r, z, n, each (T, hidden) or (T, batch, hidden).
     """
     X3, states, (W_ih, W_hh, b_ih, b_hh), batched = _prepare(X, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3)
-    XW = X3 @ W_ih.T + b_ih  # (T, batch, input_size) x (input_size, 3·hidden) -> (T, batch, 3·hidden)
-    h = states["h0"]  # (batch, hidden)
-    steps = {k: [] for k in ("H", "r", "z", "n")}
-    for t in range(X3.shape[0]):
-        x_r, x_z, x_n = _blocks(XW[t], 3)  # each (batch, hidden): x W_i·ᵀ + b_i·
-        h_r, h_z, h_n = _blocks(h @ W_hh.T + b_hh, 3)  # (batch, 3·hidden) -> each (batch, hidden)
-        r = sigmoid(x_r + h_r)  # reset gate: how much of h_{t-1} the candidate sees
-        z = sigmoid(x_z + h_z)  # update gate: how much of h_{t-1} to keep
-        n = np.tanh(x_n + r * h_n)  # candidate state
-        h = (1.0 - z) * n + z * h  # (batch, hidden)
-        for k, v in (("H", h), ("r", r), ("z", z), ("n", n)):
-            steps[k].append(v)
-    trace = {"X": X3, "h0": states["h0"]}
-    trace.update({k: np.stack(v) for k, v in steps.items()})  # each (T, batch, hidden)
+    dtype = _result_dtype(X3, W_ih, W_hh, b_ih, b_hh)
+    T, batch, hidden = X3.shape[0], X3.shape[1], W_hh.shape[1]
+    half, shift = _sigmoid_scale("sst", hidden, dtype)  # r, z are sigmoids; n's rows are left as they are
+    # R[t] holds [r, z, n] side by side: the input side's (halved) pre-activations, then the gates.
+    R = X3 @ (W_ih.T * half).astype(dtype) + (b_ih * half).astype(dtype)  # (T, batch, 3·hidden)
+    W_hhT, b_hh_half = (W_hh.T * half).astype(dtype), (b_hh * half).astype(dtype)  # (hidden, 3·hidden), (3·hidden,)
+    H = np.empty((T, batch, hidden), dtype)
+    h = states["h0"].astype(dtype, copy=False)  # (batch, hidden)
+    rz, n_ = slice(0, 2 * hidden), slice(2 * hidden, 3 * hidden)
+    for t in range(T):
+        a = R[t]  # (batch, 3·hidden)
+        m = h @ W_hhT  # (batch, hidden) x (hidden, 3·hidden) -> (batch, 3·hidden): the hidden side
+        m += b_hh_half
+        a[:, rz] += m[:, rz]
+        np.tanh(a[:, rz], out=a[:, rz])
+        a[:, rz] *= 0.5  # ½ tanh(a/2) + ½ = σ(a)
+        a[:, rz] += 0.5
+        r, z, n = _blocks(a, 3)  # reset, update gates and (still) the candidate's input side: each (batch, hidden)
+        n += r * m[:, n_]  # the reset gate scales the hidden side h W_hnᵀ + b_hn
+        np.tanh(n, out=n)  # candidate state
+        np.subtract(h, n, out=H[t])  # h_t = n + z ⊙ (h_{t-1} − n) = (1 − z) ⊙ n + z ⊙ h_{t-1}
+        H[t] *= z
+        H[t] += n
+        h = H[t]
+    gates = R.reshape(T, batch, 3, hidden)  # the blocks r, z, n as views, no copy
+    trace = {"X": X3, "h0": states["h0"], "H": H}
+    trace.update({k: gates[:, :, j] for j, k in enumerate("rzn")})  # each (T, batch, hidden)
     return _unbatch(trace, batched)
-
 
 
 # --- weights and parameter counts -------------------------------------------------------

@@ -1,6 +1,6 @@
 """Run the memory lab's default experiment and save it as the results the lab page opens on.
 
-    python scripts/lab_results.py            # writes data/lab_default.json
+    python scripts/lab_results.py            # writes data/lab_default.json and data/lab_models.npz
 
 Deterministic: the weights, the training batches and the held-out batch all come from the
 seeds, so rerunning this gives the same numbers (to floating-point rounding across machines).
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ui.lab import PRECOMPUTED, Experiment, save_precomputed, train_run  # noqa: E402
+from ui.lab import PRECOMPUTED, Experiment, label, save_precomputed, train_run  # noqa: E402
 
 
 def main() -> None:
@@ -22,9 +22,9 @@ def main() -> None:
     runs = {}
     start = time.perf_counter()
     for lag, kind, seed in experiment.plan():
-        runs[(lag, kind, seed)] = run = train_run(experiment, lag, kind, seed)
-        print(f"lag {lag:3d}  {kind:4s}  seed {seed}  accuracy {run['accuracy']:.3f}  "
-              f"{run['steps'] / run['seconds']:7.0f} steps/s", flush=True)
+        runs[(lag, kind, seed)] = run = train_run(experiment, lag, kind, seed, keep_params=seed == experiment.seed)
+        print(f"lag {lag:3d}  {label(kind):14s}  seed {seed}  accuracy {run['accuracy']:.3f}  "
+              f"{run['steps'] / run['seconds']:7.0f} steps/s  inside at the end: {run['probes'][-1][1]}", flush=True)
     save_precomputed(experiment, runs)
     print(f"{len(runs)} runs in {time.perf_counter() - start:.1f} s -> {PRECOMPUTED}")
 

@@ -7,19 +7,24 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from conftest import central_differences
+from core import transformer
 from core.recurrent import gru_forward, init_weights, lstm_forward, rnn_forward
 from core.training import (
+    HEAD_KEYS,
     PARAM_KEYS,
     adam_init,
     adam_step,
     backward,
     clip_by_global_norm,
     cross_entropy,
+    forward,
     head_backward,
     head_forward,
     init_params,
     loss_and_grads,
     memory_task,
+    orthogonal,
+    probe,
     train,
 )
 
@@ -213,14 +218,17 @@ def test_memory_task_rejects_bad_arguments():
             memory_task(**kwargs)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_short_training_run_lowers_the_loss(kind):
-    result = train(kind, lag=2, hidden_size=16, steps=150, seed=0, batch=32, lr=0.02)
+@pytest.mark.parametrize("kind", [*KINDS, "attention"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_short_training_run_lowers_the_loss(kind, dtype):
+    result = train(kind, lag=2, hidden_size=16, steps=150, seed=0, batch=32, lr=0.02, dtype=dtype)
     assert result["loss"].shape == (150,) and result["steps"] == 150
     assert result["loss"][0] == pytest.approx(math.log(4), abs=0.15)  # start near chance
     assert result["loss"][-10:].mean() < 0.5 * math.log(4)
     assert result["accuracy"] > 0.5  # chance is 0.25
-    assert set(result["params"]) == set(PARAM_KEYS)
+    assert set(result["params"]) == (set(PARAM_KEYS) if kind != "attention"
+                                     else set(transformer.init_params(transformer.Config(6, 16, 1, 64), 0)) | {
+                                         *HEAD_KEYS})
 
 
 def test_training_is_reproducible_and_seed_dependent():
@@ -271,3 +279,127 @@ def test_gate_bias_leaves_the_rnn_as_pytorch_initialises_it():
     a = train("rnn", lag=1, hidden_size=4, steps=3, seed=0, batch=4, gate_bias=3.0)
     b = train("rnn", lag=1, hidden_size=4, steps=3, seed=0, batch=4)
     assert_array_equal(a["loss"], b["loss"])
+
+
+# --- the fourth model: one Transformer encoder layer read out at the cue ------------------------------
+
+
+def test_attention_model_gradients_match_central_differences():
+    params, X, y = tiny_case("attention", seed=2)
+    _, grads = loss_and_grads("attention", params, X, y)
+    assert set(grads) == set(params)
+    for key in params:
+        assert grads[key].shape == params[key].shape, key
+
+        def loss_at(flat, key=key):
+            return loss_and_grads("attention", {**params, key: flat.reshape(params[key].shape)}, X, y)[0]
+
+        numeric = central_differences(loss_at, params[key].ravel()).reshape(params[key].shape)
+        assert_allclose(grads[key], numeric, rtol=1e-5, atol=1e-8, err_msg=key)
+
+
+def test_attention_model_is_core_transformer_read_at_the_last_position():
+    params, X, _ = tiny_case("attention", seed=3)
+    trace, logits = forward("attention", params, X)
+    cfg = transformer.Config(d_in=3, d_model=4, num_heads=1, d_ff=16)
+    body = {k: v for k, v in params.items() if k not in HEAD_KEYS}
+    reference = transformer.forward(cfg, body, X.swapaxes(0, 1))  # (batch, T, input)
+    assert_allclose(trace["output"], reference["output"], rtol=1e-12)
+    assert_allclose(trace["layers"][0]["weights"], reference["layers"][0]["weights"], rtol=1e-12)
+    assert_allclose(logits, head_forward(reference["output"][:, -1], params["W_out"], params["b_out"]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_gradient_with_respect_to_the_inputs_matches_central_differences(kind):
+    # What probe() reads as the error signal reaching the symbol's step.
+    params, X, y = tiny_case(kind, seed=4)
+    trace, logits = forward(kind, params, X)
+    _, dlogits = cross_entropy(logits, y)
+    _, _, dh_T = head_backward(trace["H"][-1], params["W_out"], dlogits)
+    dX = backward(kind, trace, params, dh_T, inputs=True)["X"]
+    numeric = central_differences(lambda flat: loss_and_grads(kind, params, flat.reshape(X.shape), y)[0],
+                                  X.ravel()).reshape(X.shape)
+    assert_allclose(dX, numeric, rtol=1e-5, atol=1e-8, err_msg=kind)
+    expected = np.linalg.norm(numeric[0]) / np.linalg.norm(numeric[-1])
+    assert probe(kind, params, X, y)["symbol_gradient"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_probe_reads_the_gates_over_the_distractors_and_the_attention_on_the_symbol():
+    X, y = memory_task(5, batch=8, seed=0)
+    for kind in ("lstm", "gru"):
+        params = init_params(kind, 6, 4, 4, seed=0)
+        trace, _ = forward(kind, params, X)
+        seen = probe(kind, params, X, y)
+        assert seen["keep"] == pytest.approx(trace["f" if kind == "lstm" else "z"][1:-1].mean())
+        if kind == "lstm":
+            assert seen["write"] == pytest.approx(trace["i"][1:-1].mean())
+    params = init_params("attention", 6, 4, 4, seed=0)
+    trace, _ = forward("attention", params, X)
+    on_symbol = trace["layers"][0]["weights"][:, 0, -1, 0]  # (batch,): the cue's weight on step 1
+    assert probe("attention", params, X, y)["attend"] == pytest.approx(on_symbol.mean())
+
+
+# --- how training starts, and float32 ----------------------------------------------------------------
+
+
+def test_orthogonal_is_orthogonal_and_reproducible():
+    Q = orthogonal(6, np.random.default_rng(0))
+    assert_allclose(Q.T @ Q, np.eye(6), atol=1e-12)
+    assert_array_equal(Q, orthogonal(6, np.random.default_rng(0)))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_orthogonal_and_chrono_starts(kind):
+    hidden, t_max = 5, 12
+    base = init_params(kind, 3, hidden, 4, seed=1)
+    for init in ("orthogonal", "chrono"):
+        params = init_params(kind, 3, hidden, 4, seed=1, init=init, t_max=t_max)
+        for block in np.split(params["W_hh"], params["W_hh"].shape[0] // hidden):
+            assert_allclose(block.T @ block, np.eye(hidden), atol=1e-12)  # every gate's block of W_hh
+        assert_array_equal(params["W_ih"], base["W_ih"])
+    params = init_params(kind, 3, hidden, 4, seed=1, init="chrono", t_max=t_max)
+    b = params["b_ih"] + params["b_hh"]
+    if kind == "rnn":  # no gate: the biases stay PyTorch's
+        assert_array_equal(b, base["b_ih"] + base["b_hh"])
+        return
+    keep = b[hidden:2 * hidden]  # LSTM f, GRU z (PyTorch's order i, f, g, o and r, z, n)
+    assert np.all((keep >= 0) & (keep <= math.log(t_max - 1)))  # log u, u in [1, t_max − 1]
+    assert_allclose(1 + np.exp(keep), 1 / (1 - 1 / (1 + np.exp(-keep))))  # a memory of 1 + u steps at the start
+    if kind == "lstm":
+        assert_allclose(b[:hidden], -keep)  # the input gate starts shut as far as the forget gate is open
+    with pytest.raises(ValueError, match="t_max"):
+        init_params(kind, 3, hidden, 4, seed=1, init="chrono")
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "attention"])
+def test_float32_gives_the_float64_loss_and_gradients_to_float32_precision(kind):
+    params, X, y = tiny_case(kind, seed=5)
+    loss64, grads64 = loss_and_grads(kind, params, X, y)
+    loss32, grads32 = loss_and_grads(kind, {k: v.astype(np.float32) for k, v in params.items()},
+                                     X.astype(np.float32), y)
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    for key in grads64:
+        assert grads32[key].dtype == np.float32, key
+        assert_allclose(grads32[key], grads64[key], rtol=2e-3, atol=2e-5, err_msg=key)
+
+
+def test_training_on_one_parameter_vector_is_adam_on_the_dict():
+    # train() keeps every parameter as a view of one vector θ; the steps must be those of the dicts.
+    result = train("lstm", lag=2, hidden_size=4, steps=3, seed=0, batch=4, lr=0.05, clip=0.5, init="chrono")
+    params = init_params("lstm", 6, 4, 4, seed=0, init="chrono", t_max=4)
+    state, data = adam_init(params), np.random.default_rng([0, 2])
+    for _ in range(3):
+        X, y = memory_task(2, 4, seed=data)
+        _, grads = loss_and_grads("lstm", params, X, y)
+        params, state = adam_step(params, clip_by_global_norm(grads, 0.5)[0], state, 0.05)
+    for key in params:
+        assert_allclose(result["params"][key], params[key], rtol=1e-12, atol=1e-14, err_msg=key)
+
+
+def test_training_stops_once_solved_and_says_so():
+    result = train("gru", lag=0, hidden_size=8, steps=2000, seed=0, batch=16, solved_below=0.05, solved_window=20,
+                   probe_every=100)
+    assert result["stopped"] == "solved" and result["steps"] < 2000
+    assert np.mean(result["loss"][-20:]) < 0.05 <= np.mean(result["loss"][-21:-1])  # the first step it held
+    assert result["probes"][-1][0] == result["steps"]  # a last look after the last step
+    assert train("gru", lag=0, hidden_size=8, steps=30, seed=0, batch=16)["stopped"] is None

@@ -226,11 +226,13 @@ def line_chart(
     colors: dict | None = None,
     points: bool = True,
     height: int = 260,
+    legend_columns: int | None = None,
 ) -> None:
     """Draw one line per `series` value, with points, hover values and optional markers.
 
     `rule_at` marks an x value, `y_rule_at` a y value (a dashed line); `colors` fixes each
-    series' colour ({name: colour}), so that a cell keeps its colour from chart to chart."""
+    series' colour ({name: colour}), so that a cell keeps its colour from chart to chart;
+    `legend_columns` lays a long legend out in rows of that many entries."""
     x_enc = {"field": x, "type": "quantitative", "title": x_title}
     if log_x:
         x_enc["scale"] = {"type": "log", "base": 2}
@@ -247,7 +249,8 @@ def line_chart(
                 "color": {"field": series, "type": "nominal", "title": None,
                           "scale": {"domain": list(colors), "range": list(colors.values())} if colors
                           else {"range": ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]},
-                          "legend": {"orient": "bottom", "labelLimit": 400}},
+                          "legend": {"orient": "bottom", "labelLimit": 400,
+                                     **({"columns": legend_columns} if legend_columns else {})}},
                 "tooltip": [
                     {"field": series, "type": "nominal"},
                     {"field": x, "type": "quantitative", "title": x_title},

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from core.training import train
+from core.attention import softmax
+from core.training import forward, memory_task, train
 
 # The lab's matrices are small (hidden 32, batch 32): OpenBLAS's worker threads cost more than
 # they give there (training ran 3-4x slower with them on 2 shared cores), and a hosted app's
@@ -26,14 +27,26 @@ from core.training import train
 threadpool_limits(1, user_api="blas")
 
 PRECOMPUTED = Path(__file__).resolve().parents[1] / "data" / "lab_default.json"
-KINDS = ("rnn", "lstm", "gru")
-LAG_CHOICES = (0, 2, 5, 10, 20, 30, 40, 60, 80)
+MODELS_FILE = PRECOMPUTED.with_name("lab_models.npz")  # the default experiment's trained models, first seed
+KINDS = ("rnn", "lstm", "gru", "attention")
+LAG_CHOICES = (0, 2, 5, 10, 20, 30, 40, 60, 80, 120)
 HIDDEN_CHOICES = (1, 2, 4, 8, 16, 32, 64)
 STEP_CHOICES = (50, 100, 200, 400, 600, 800, 1000, 1500, 2000)
 MAX_RUNS = 3  # seeds per setting
-GATE_BIAS = (0.0, 4.0)
-# Fixed for every experiment, and said on the page: the task and the optimiser.
+# How the recurrent cells start (core.training.init_params' init, and a memory-gate bias), the
+# same for every cell; the page explains each. Attention always starts from PyTorch's initialisation.
+PROTOCOLS = {"chrono": ("chrono", None), "bias1": ("orthogonal", 1.0), "pytorch": ("pytorch", None)}
+# Their names, technical terms written the same in every language (the page adds a translated caption).
+PROTOCOL_NAMES = {"chrono": "chrono + orthogonal W_hh", "bias1": "bias 1 + orthogonal W_hh",
+                  "pytorch": "PyTorch default"}
+# Fixed for every experiment, and said on the page: the task and the optimiser (Adam at one
+# constant learning rate for every model, gradients clipped to global norm 1), float32 training.
 NUM_SYMBOLS, NOISE, BATCH, LR, CLIP = 4, 1.0, 32, 0.01, 1.0
+DTYPE = "float32"
+PROBE_EVERY = 50  # steps between looks inside a model during training (core.training.probe)
+# A run ends once it has solved the task: training loss below SOLVED, averaged over the last 50
+# steps (a probability of ~99% on the right symbol). Every model has the same budget of steps.
+SOLVED = 0.01
 # Stop an experiment after this many seconds, so one learner's run never holds a shared
 # server for long; SEQDASH_LAB_SECONDS changes it (0: no cap, for your own machine).
 TIME_CAP = float(os.environ.get("SEQDASH_LAB_SECONDS", "120"))
@@ -44,12 +57,12 @@ class Experiment:
     """What the learner chooses. The defaults are the experiment the page opens on."""
 
     kinds: tuple = KINDS
-    lags: tuple = (5, 10, 20, 40)
+    lags: tuple = (5, 10, 20, 40, 80)
     hidden: int = 32
-    steps: int = 600
+    steps: int = 1000
     seed: int = 0
     runs: int = 2
-    gate_bias: float = 2.0
+    protocol: str = "chrono"
 
     def plan(self) -> list[tuple[int, str, int]]:
         """Every run, (lag, kind, seed), shortest lag first so that the chart fills from the left."""
@@ -58,21 +71,26 @@ class Experiment:
 
     def key(self, lag: int, kind: str, seed: int) -> tuple:
         """Everything a run's result depends on."""
-        return (kind, lag, self.hidden, self.steps, seed, self.gate_bias if kind != "rnn" else None,
-                NUM_SYMBOLS, NOISE, BATCH, LR, CLIP)
+        return (kind, lag, self.hidden, self.steps, seed, self.protocol if kind != "attention" else None,
+                NUM_SYMBOLS, NOISE, BATCH, LR, CLIP, DTYPE, PROBE_EVERY, SOLVED)
 
 
-def train_run(experiment: Experiment, lag: int, kind: str, seed: int, callback=None) -> dict:
-    """Train one cell at one lag: {"accuracy", "loss" (per step), "steps", "seconds"}.
+def train_run(experiment: Experiment, lag: int, kind: str, seed: int, callback=None, keep_params=False) -> dict:
+    """Train one model at one lag: {"accuracy", "loss" (per step), "grad_norm" (per step),
+    "probes" (core.training.probe every PROBE_EVERY steps, and after the last), "steps" (done),
+    "stopped" (None, "solved" or "callback"), "seconds"}, and "params" if keep_params.
 
     `callback(step, loss)` is core.training.train's: returning True stops the run early.
     """
+    init, gate_bias = PROTOCOLS[experiment.protocol] if kind != "attention" else ("pytorch", None)
     start = time.perf_counter()
     result = train(kind, lag, experiment.hidden, experiment.steps, seed, batch=BATCH, lr=LR, clip=CLIP,
-                   num_symbols=NUM_SYMBOLS, noise=NOISE, callback=callback,
-                   gate_bias=experiment.gate_bias if kind != "rnn" else None)
-    return {"accuracy": result["accuracy"], "loss": result["loss"], "steps": result["steps"],
-            "seconds": time.perf_counter() - start}
+                   num_symbols=NUM_SYMBOLS, noise=NOISE, callback=callback, init=init, gate_bias=gate_bias,
+                   dtype=DTYPE, probe_every=PROBE_EVERY, solved_below=SOLVED)
+    run = {"accuracy": result["accuracy"], "loss": result["loss"], "grad_norm": result["grad_norm"],
+           "probes": result["probes"], "steps": result["steps"], "stopped": result["stopped"],
+           "seconds": time.perf_counter() - start}
+    return run | ({"params": result["params"]} if keep_params else {})
 
 
 class Results:
@@ -99,11 +117,14 @@ class Results:
 
 
 RESULTS = Results()
+# The trained weights of each setting's first seed, for the look inside: up to ~50 kB a model,
+# so far fewer of them are kept than results.
+MODELS = Results(limit=64)
 
 
 def label(kind: str) -> str:
-    """A cell's name as the pages write it, the same in every language: RNN, LSTM, GRU."""
-    return kind.upper()
+    """A model's name as the pages write it, the same in every language: RNN, LSTM, GRU, Self-attention."""
+    return "Self-attention" if kind == "attention" else kind.upper()
 
 
 def smooth(values, window: int) -> np.ndarray:
@@ -114,10 +135,23 @@ def smooth(values, window: int) -> np.ndarray:
     return (sums[1:] - sums[np.arange(values.size) + 1 - counts]) / counts
 
 
+def seeds(experiment: Experiment) -> range:
+    return range(experiment.seed, experiment.seed + experiment.runs)
+
+
+def missing(experiment: Experiment) -> list:
+    """The runs of `experiment` that training would still have to do, in plan order."""
+    return [run for run in experiment.plan() if RESULTS.get(experiment.key(*run)) is None]
+
+
 def done(experiment: Experiment) -> dict:
-    """The runs of `experiment` already finished: {(lag, kind, seed): run}."""
+    """The finished runs of `experiment` that the page shows: {(lag, kind, seed): run}, for every
+    (lag, model) whose seeds have ALL finished. A setting with only some seeds done shows nowhere
+    (not in the chart, the table, the curves or the speeds) until the rest are trained."""
     found = {run: RESULTS.get(experiment.key(*run)) for run in experiment.plan()}
-    return {run: result for run, result in found.items() if result is not None}
+    complete = {(lag, kind) for lag, kind, _ in found
+                if all(found[(lag, kind, s)] is not None for s in seeds(experiment))}
+    return {run: result for run, result in found.items() if run[:2] in complete}
 
 
 def accuracy_by_lag(experiment: Experiment, runs: dict) -> dict:
@@ -137,14 +171,40 @@ def accuracy_by_lag(experiment: Experiment, runs: dict) -> dict:
     return out
 
 
-def mean_loss(experiment: Experiment, runs: dict, lag: int, kind: str) -> np.ndarray | None:
-    """The training loss per step at one lag, averaged over the finished seeds (None if none)."""
-    curves = [runs[(lag, kind, s)]["loss"] for s in range(experiment.seed, experiment.seed + experiment.runs)
-              if (lag, kind, s) in runs]
-    if not curves:
-        return None
-    n = min(len(c) for c in curves)
-    return np.mean([c[:n] for c in curves], axis=0)
+def seed_label(kind: str, seed: int) -> str:
+    """A run's name in the charts that draw each seed: "GRU · seed 1"."""
+    return f"{label(kind)} · seed {seed}"
+
+
+def loss_curves(experiment: Experiment, runs: dict, lag: int) -> dict:
+    """{seed_label: the training loss per step} at one lag, one curve per seed, each as long as its run."""
+    return {seed_label(kind, s): runs[(lag, kind, s)]["loss"] for kind in experiment.kinds for s in seeds(experiment)
+            if (lag, kind, s) in runs}
+
+
+def worst_probe(experiment: Experiment, runs: dict, lag: int, kind: str) -> dict:
+    """core.training.probe after training, of the seed that ended least accurate: {name: value} ({} if no run)."""
+    found = [runs[(lag, kind, s)] for s in seeds(experiment) if (lag, kind, s) in runs]
+    return dict(min(found, key=lambda r: r["accuracy"])["probes"][-1][1]) if found else {}
+
+
+def probe_curves(experiment: Experiment, runs: dict, lag: int, name: str) -> dict:
+    """{seed_label: (steps, value of probe `name` at those steps)} for the runs whose model has it."""
+    return {seed_label(kind, s): (np.array([step for step, _ in probes]), np.array([p[name] for _, p in probes]))
+            for kind in experiment.kinds for s in seeds(experiment)
+            if (lag, kind, s) in runs and name in (probes := runs[(lag, kind, s)]["probes"])[0][1]}
+
+
+def inside(kind: str, params: dict, lag: int, example: int) -> dict:
+    """A trained model on one example sequence of the task (memory_task(lag, 1, seed=example)):
+    {"X" (T, input), "symbol", "prediction", "p" (probabilities)} and what the model did inside:
+    RNN "H"; LSTM "i", "f", "H"; GRU "z", "H", each (T, hidden); attention "weights" (T,), the cue's row."""
+    X, y = memory_task(lag, 1, NUM_SYMBOLS, NOISE, seed=example)  # (T, 1, input), (1,)
+    trace, logits = forward(kind, params, X)
+    out = {"X": X[:, 0], "symbol": int(y[0]), "prediction": int(logits[0].argmax()), "p": softmax(logits[0])}
+    if kind == "attention":
+        return out | {"weights": trace["layers"][0]["weights"][0, 0, -1]}  # (T,): the cue's attention
+    return out | {k: trace[k][:, 0] for k in ("H", "i", "f", "z") if k in trace}
 
 
 def steps_per_second(runs: dict) -> dict:
@@ -159,21 +219,38 @@ def steps_per_second(runs: dict) -> dict:
 # --- the results a first visit opens on -----------------------------------------------------
 
 
-def save_precomputed(experiment: Experiment, runs: dict, path: Path = PRECOMPUTED) -> None:
-    """Write the experiment's runs as JSON (losses to 6 decimals), with the settings that made them."""
-    data = {"experiment": asdict(experiment), "fixed": {"num_symbols": NUM_SYMBOLS, "noise": NOISE, "batch": BATCH,
-                                                       "lr": LR, "clip": CLIP},
+def save_precomputed(experiment: Experiment, runs: dict, path: Path = PRECOMPUTED, models: Path = MODELS_FILE) -> None:
+    """Write the experiment's runs as JSON (losses to 6 decimals, gradient norms and looks inside to 4
+    significant digits), with the settings that made them, and the first seed's trained models as .npz."""
+    data = {"experiment": asdict(experiment), "fixed": fixed_settings(),
             "runs": [{"lag": lag, "kind": kind, "seed": seed, "accuracy": r["accuracy"], "steps": r["steps"],
-                      "seconds": round(r["seconds"], 3), "loss": [round(float(v), 6) for v in r["loss"]]}
+                      "stopped": r["stopped"], "seconds": round(r["seconds"], 3),
+                      "loss": [round(float(v), 6) for v in r["loss"]],
+                      "grad_norm": [float(f"{v:.4g}") for v in r["grad_norm"]],
+                      "probes": [[step, {k: float(f"{v:.4g}") for k, v in probe.items()}]
+                                 for step, probe in r["probes"]]}
                      for (lag, kind, seed), r in runs.items()]}
     path.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    arrays = {f"{kind}/{lag}/{name}": value.astype(np.float32)  # trained in float32: nothing lost
+              for (lag, kind, seed), r in runs.items() if seed == experiment.seed
+              for name, value in r["params"].items()}
+    np.savez_compressed(models, **arrays)
+
+
+def fixed_settings() -> dict:
+    """What every experiment shares (saved with the precomputed runs, and checked against them)."""
+    return {"num_symbols": NUM_SYMBOLS, "noise": NOISE, "batch": BATCH, "lr": LR, "clip": CLIP, "dtype": DTYPE,
+            "probe_every": PROBE_EVERY, "solved": SOLVED}
 
 
 def load_precomputed(path: Path = PRECOMPUTED) -> tuple[Experiment, dict]:
-    """The saved experiment and its runs, also put into RESULTS so that a rerun of them is instant."""
+    """The saved experiment and its runs, also put into RESULTS so that a rerun of them is instant
+    (and their first seed's trained models into MODELS)."""
     experiment, runs = _read(path)
     for (lag, kind, seed), run in runs.items():
         RESULTS.put(experiment.key(lag, kind, seed), run)
+    for (lag, kind), params in _read_models(MODELS_FILE).items():
+        MODELS.put(experiment.key(lag, kind, experiment.seed), params)
     return experiment, runs
 
 
@@ -182,6 +259,20 @@ def _read(path: Path) -> tuple[Experiment, dict]:
     data = json.loads(path.read_text(encoding="utf-8"))
     experiment = Experiment(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["experiment"].items()})
     runs = {(r["lag"], r["kind"], r["seed"]): {"accuracy": r["accuracy"], "loss": np.array(r["loss"]),
-                                               "steps": r["steps"], "seconds": r["seconds"]}
+                                               "grad_norm": np.array(r["grad_norm"]),
+                                               "probes": [(step, probe) for step, probe in r["probes"]],
+                                               "steps": r["steps"], "stopped": r["stopped"],
+                                               "seconds": r["seconds"]}
             for r in data["runs"]}
     return experiment, runs
+
+
+@lru_cache(maxsize=1)
+def _read_models(path: Path) -> dict:
+    """{(lag, kind): params} from the .npz save_precomputed writes."""
+    models: dict = {}
+    with np.load(path) as data:
+        for name in data.files:
+            kind, lag, key = name.split("/", 2)
+            models.setdefault((int(lag), kind), {})[key] = data[name]
+    return models
