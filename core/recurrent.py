@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike
 from .attention import _as_float, _check_positive_int
 
 __all__ = [
-    "count_parameters", "count_parameters_textbook", "forget_gate_path", "gradient_norms", "gru_forward",
+    "count_parameters", "count_parameters_textbook", "forget_gate_path", "gradient_norms", "gru_cell", "gru_forward",
     "hidden_jacobians", "init_weights", "input_jacobians", "lstm_forward", "parameter_shapes", "rnn_forward", "sigmoid",
     "state_jacobians", "step_input_jacobians", "step_jacobians", "trace_gradient_norms", "with_gate_bias",
 ]
@@ -204,6 +204,28 @@ def lstm_forward(
     return _unbatch(trace, batched)
 
 
+def gru_cell(xw: np.ndarray, h: np.ndarray, W_hh: np.ndarray, b_hh: np.ndarray):
+    """One step of gru_forward, its input side already computed (xw = x_t W_ihᵀ + b_ih):
+
+        r = σ(xw_r + h W_hrᵀ + b_hr),  z = σ(xw_z + h W_hzᵀ + b_hz),
+        n = tanh(xw_n + r ⊙ (h W_hnᵀ + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h
+
+    For a recurrence whose next input depends on its own state (an attention decoder), which
+    cannot compute every step's input side at once as gru_forward does. No shape checks.
+
+    Args:
+        xw: (batch, 3·hidden); h: (batch, hidden); W_hh: (3·hidden, hidden); b_hh: (3·hidden,).
+    Returns:
+        (h', r, z, n), each (batch, hidden).
+    """
+    x_r, x_z, x_n = _blocks(xw, 3)  # each (batch, hidden): x W_i·ᵀ + b_i·
+    h_r, h_z, h_n = _blocks(h @ W_hh.T + b_hh, 3)  # (batch, 3·hidden) -> each (batch, hidden)
+    r = sigmoid(x_r + h_r)  # reset gate: how much of h_{t-1} the candidate sees
+    z = sigmoid(x_z + h_z)  # update gate: how much of h_{t-1} to keep
+    n = np.tanh(x_n + r * h_n)  # candidate state
+    return (1.0 - z) * n + z * h, r, z, n  # h' (batch, hidden)
+
+
 def gru_forward(
     X: ArrayLike, h0: ArrayLike | None, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
 ) -> dict:
@@ -228,12 +250,7 @@ def gru_forward(
     h = states["h0"]  # (batch, hidden)
     steps = {k: [] for k in ("H", "r", "z", "n")}
     for t in range(X3.shape[0]):
-        x_r, x_z, x_n = _blocks(XW[t], 3)  # each (batch, hidden): x W_i·ᵀ + b_i·
-        h_r, h_z, h_n = _blocks(h @ W_hh.T + b_hh, 3)  # (batch, 3·hidden) -> each (batch, hidden)
-        r = sigmoid(x_r + h_r)  # reset gate: how much of h_{t-1} the candidate sees
-        z = sigmoid(x_z + h_z)  # update gate: how much of h_{t-1} to keep
-        n = np.tanh(x_n + r * h_n)  # candidate state
-        h = (1.0 - z) * n + z * h  # (batch, hidden)
+        h, r, z, n = gru_cell(XW[t], h, W_hh, b_hh)
         for k, v in (("H", h), ("r", r), ("z", z), ("n", n)):
             steps[k].append(v)
     trace = {"X": X3, "h0": states["h0"]}

@@ -38,7 +38,7 @@ from .recurrent import _check_kind, gru_forward, init_weights, lstm_forward, rnn
 
 __all__ = [
     "adam_init", "adam_step", "backward", "clip_by_global_norm", "cross_entropy", "evaluate", "forward",
-    "gru_backward", "head_backward", "head_forward", "init_params", "loss_and_grads", "lstm_backward",
+    "gru_backward", "gru_step_backward", "head_backward", "head_forward", "init_params", "loss_and_grads", "lstm_backward",
     "memory_task", "rnn_backward", "train",
 ]
 
@@ -273,8 +273,30 @@ def lstm_backward(trace: dict, weights: dict, dh_T: ArrayLike) -> dict:
     return _weight_grads(trace, H_prev, dA, dA)
 
 
-def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike) -> dict:
-    """Backpropagation through time for the GRU, from ∂loss/∂h_T.
+def gru_step_backward(dh: np.ndarray, r: np.ndarray, z: np.ndarray, n: np.ndarray, h_prev: np.ndarray,
+                      m: np.ndarray, W_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One step of gru_backward, from δh = ∂loss/∂h_t (see gru_backward for the equations).
+
+    Args:
+        dh, r, z, n, h_prev (= h_{t-1}), m (= h_{t-1} W_hnᵀ + b_hn): each (batch, hidden); W_hh (3·hidden, hidden).
+    Returns:
+        (δa_x = ∂loss/∂(x_t W_ihᵀ + b_ih), δa_h = ∂loss/∂(h_{t-1} W_hhᵀ + b_hh), each (batch, 3·hidden),
+         ∂loss/∂h_{t-1} (batch, hidden) through this step).
+    """
+    # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}: a convex mix, each side weighted by its share.
+    dn = dh * (1.0 - z)  # (batch, hidden)
+    dz = dh * (h_prev - n)  # (batch, hidden)
+    da_n = dn * (1.0 - n**2)  # through tanh
+    da_r = da_n * m * r * (1.0 - r)  # r multiplies m, then σ'
+    da_z = dz * z * (1.0 - z)  # σ'
+    da_x = np.concatenate([da_r, da_z, da_n], axis=1)  # (batch, 3·hidden): blocks r, z, n
+    da_h = np.concatenate([da_r, da_z, da_n * r], axis=1)  # the hidden side sees δa_n through r
+    # h_{t-1} is used twice: directly in the mix (δh ⊙ z), and through every gate's h W_hhᵀ.
+    return da_x, da_h, dh * z + da_h @ W_hh  # (batch, 3·hidden) x (3·hidden, hidden) -> (batch, hidden)
+
+
+def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike, dH: ArrayLike | None = None) -> dict:
+    """Backpropagation through time for the GRU, from ∂loss/∂h_T (and, if given, ∂loss/∂h_t for every t).
 
     Following gru_forward's equations backwards, with δh = ∂loss/∂h_t and
     m = h_{t-1} W_hnᵀ + b_hn (recomputed for all steps at once):
@@ -285,31 +307,29 @@ def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike) -> dict:
                                          δh_prev += [δa_r, δa_z, δm] W_hh
     The input side gets [δa_r, δa_z, δa_n], the hidden side [δa_r, δa_z, δa_n ⊙ r]: b_hn and
     W_hn sit inside the reset product, so they see the gradient scaled by r.
+    When the loss also reads the states on the way (an attention decoder reads every encoder
+    state), dH[t - 1] = its direct ∂loss/∂h_t is added to δh at step t.
 
     Args:
-        trace: from gru_forward with a batched X; weights: dict W_ih, W_hh, b_ih, b_hh; dh_T: (batch, hidden).
+        trace: from gru_forward with a batched X; weights: dict W_ih, W_hh, b_ih, b_hh; dh_T: (batch, hidden);
+        dH: None, or (T, batch, hidden), the loss's direct gradient with respect to each state.
     Returns:
         dict W_ih, W_hh, b_ih, b_hh of gradients, each of its weight's shape.
     """
     W_hh, H_prev, dh = _check_trace("gru", trace, weights, dh_T)
     r, z, n = trace["r"], trace["z"], trace["n"]  # each (T, batch, hidden)
     T, batch, hidden = r.shape
+    if dH is not None and np.shape(dH) != r.shape:
+        raise ValueError(f"H has shape {r.shape} so dH must have that shape too, got {np.shape(dH)}")
     b_hn = _as_float(weights["b_hh"])[2 * hidden:]  # (hidden,)
     M = H_prev @ W_hh[2 * hidden:].T + b_hn  # (T, batch, hidden) x (hidden, hidden) -> (T, batch, hidden)
-    dA_x = np.empty((T, batch, 3, hidden))  # (T, batch, 3, hidden): blocks r, z, n of the input side
-    dA_h = np.empty((T, batch, 3, hidden))  # the same for the hidden side
+    dA_x = np.empty((T, batch, 3 * hidden))  # (T, batch, 3·hidden): blocks r, z, n of the input side
+    dA_h = np.empty((T, batch, 3 * hidden))  # the same for the hidden side
     for t in range(T - 1, -1, -1):
-        # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}: a convex mix, each side weighted by its share.
-        dn = dh * (1.0 - z[t])  # (batch, hidden)
-        dz = dh * (H_prev[t] - n[t])  # (batch, hidden)
-        da_n = dn * (1.0 - n[t] ** 2)  # through tanh
-        da_r = da_n * M[t] * r[t] * (1.0 - r[t])  # r multiplies m, then σ'
-        da_z = dz * z[t] * (1.0 - z[t])  # σ'
-        dA_x[t, :, 0], dA_x[t, :, 1], dA_x[t, :, 2] = da_r, da_z, da_n
-        dA_h[t, :, 0], dA_h[t, :, 1], dA_h[t, :, 2] = da_r, da_z, da_n * r[t]
-        # h_{t-1} is used twice: directly in the mix (δh ⊙ z), and through every gate's h W_hhᵀ.
-        dh = dh * z[t] + dA_h[t].reshape(batch, 3 * hidden) @ W_hh  # (batch, hidden)
-    return _weight_grads(trace, H_prev, dA_x.reshape(T, batch, 3 * hidden), dA_h.reshape(T, batch, 3 * hidden))
+        if dH is not None:
+            dh = dh + dH[t]
+        dA_x[t], dA_h[t], dh = gru_step_backward(dh, r[t], z[t], n[t], H_prev[t], M[t], W_hh)
+    return _weight_grads(trace, H_prev, dA_x, dA_h)
 
 
 _BACKWARD = {"rnn": rnn_backward, "lstm": lstm_backward, "gru": gru_backward}
