@@ -228,6 +228,7 @@ def gru_cell(xw: np.ndarray, h: np.ndarray, W_hh: np.ndarray, b_hh: np.ndarray):
 
 def gru_forward(
     X: ArrayLike, h0: ArrayLike | None, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+    mask: ArrayLike | None = None,
 ) -> dict:
     """Gated recurrent unit, as torch.nn.GRU (gates stacked r, z, n):
 
@@ -242,19 +243,27 @@ def gru_forward(
         X: (T, input_size) or (T, batch, input_size).
         h0: (hidden,) or (batch, hidden), matching X; None for zeros.
         W_ih: (3·hidden, input_size); W_hh: (3·hidden, hidden); b_ih, b_hh: (3·hidden,).
+        mask: None, or (T, batch) bool for a batch of sequences of different lengths, False at
+            padding: there the state is carried over unchanged, h_t = h_{t-1} (what PyTorch's
+            pack_padded_sequence gives), so a left-padded sequence ends in the same state as alone.
     Returns:
-        trace dict: X, h0, and H, r, z, n, each (T, hidden) or (T, batch, hidden).
+        trace dict: X, h0, and H, r, z, n, each (T, hidden) or (T, batch, hidden); and mask if given.
     """
     X3, states, (W_ih, W_hh, b_ih, b_hh), batched = _prepare(X, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool).reshape(X3.shape[:2])  # (T, batch)
     XW = X3 @ W_ih.T + b_ih  # (T, batch, input_size) x (input_size, 3·hidden) -> (T, batch, 3·hidden)
     h = states["h0"]  # (batch, hidden)
     steps = {k: [] for k in ("H", "r", "z", "n")}
     for t in range(X3.shape[0]):
-        h, r, z, n = gru_cell(XW[t], h, W_hh, b_hh)
+        h_new, r, z, n = gru_cell(XW[t], h, W_hh, b_hh)
+        h = h_new if mask is None else np.where(mask[t][:, None], h_new, h)  # padding keeps h_{t-1}
         for k, v in (("H", h), ("r", r), ("z", z), ("n", n)):
             steps[k].append(v)
     trace = {"X": X3, "h0": states["h0"]}
     trace.update({k: np.stack(v) for k, v in steps.items()})  # each (T, batch, hidden)
+    if mask is not None:
+        return {**trace, "mask": mask} if batched else {**_unbatch(trace, batched), "mask": mask[:, 0]}
     return _unbatch(trace, batched)
 
 

@@ -308,7 +308,8 @@ def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike, dH: ArrayLike | No
     The input side gets [δa_r, δa_z, δa_n], the hidden side [δa_r, δa_z, δa_n ⊙ r]: b_hn and
     W_hn sit inside the reset product, so they see the gradient scaled by r.
     When the loss also reads the states on the way (an attention decoder reads every encoder
-    state), dH[t - 1] = its direct ∂loss/∂h_t is added to δh at step t.
+    state), dH[t - 1] = its direct ∂loss/∂h_t is added to δh at step t. A trace with a mask
+    (padding, where h_t = h_{t-1}) sends δh straight through its padding steps.
 
     Args:
         trace: from gru_forward with a batched X; weights: dict W_ih, W_hh, b_ih, b_hh; dh_T: (batch, hidden);
@@ -325,10 +326,16 @@ def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike, dH: ArrayLike | No
     M = H_prev @ W_hh[2 * hidden:].T + b_hn  # (T, batch, hidden) x (hidden, hidden) -> (T, batch, hidden)
     dA_x = np.empty((T, batch, 3 * hidden))  # (T, batch, 3·hidden): blocks r, z, n of the input side
     dA_h = np.empty((T, batch, 3 * hidden))  # the same for the hidden side
+    mask = trace.get("mask")  # (T, batch) or None
     for t in range(T - 1, -1, -1):
         if dH is not None:
             dh = dh + dH[t]
-        dA_x[t], dA_h[t], dh = gru_step_backward(dh, r[t], z[t], n[t], H_prev[t], M[t], W_hh)
+        if mask is None:
+            dA_x[t], dA_h[t], dh = gru_step_backward(dh, r[t], z[t], n[t], H_prev[t], M[t], W_hh)
+        else:
+            real = mask[t][:, None]  # (batch, 1): padding rows neither update the weights nor change δh
+            dA_x[t], dA_h[t], dh_prev = gru_step_backward(dh * real, r[t], z[t], n[t], H_prev[t], M[t], W_hh)
+            dh = dh_prev + dh * ~real
     return _weight_grads(trace, H_prev, dA_x, dA_h)
 
 

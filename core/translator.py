@@ -85,7 +85,9 @@ def init_params(context: str, hidden: int, seed: int) -> dict:
 def _encode(params: dict, context: str, S: np.ndarray):
     """Run the encoder over source ids S (batch, n): its trace, K (batch, n, h) and what the score precomputes."""
     X = np.eye(V_SRC)[S.T]  # (n, batch, V_src) one-hot, time-major as gru_forward wants
-    trace = gru_forward(X, None, *(params[k] for k in ENC))
+    # Padding carries the state over (h stays 0 through the left padding), so a sequence's states
+    # are the same in any batch as alone.
+    trace = gru_forward(X, None, *(params[k] for k in ENC), mask=S.T != dates.PAD_ID)
     K = trace["H"].swapaxes(0, 1)  # (batch, n, h): the keys and values
     keys = K @ params["W_1"].T if context == "additive" else None  # (batch, n, h): W_1 h_e,j, once per sequence
     return trace, K, keys

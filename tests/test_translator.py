@@ -33,14 +33,16 @@ def test_every_gradient_matches_central_differences(context):
         np.testing.assert_allclose(grads[key], numeric, atol=1e-8, rtol=1e-6, err_msg=f"{context}: {key}")
 
 
-def test_the_encoder_backward_takes_a_gradient_at_every_state():
+@pytest.mark.parametrize("masked", [False, True])
+def test_the_encoder_backward_takes_a_gradient_at_every_state(masked):
     rng = np.random.default_rng(0)
     X, w = rng.normal(size=(4, 2, 3)), translator.init_weights("gru", 3, 2, 0)
+    mask = np.array([[False, True], [True, True], [True, True], [True, True]]) if masked else None
     G, g_T = rng.normal(size=(4, 2, 2)), rng.normal(size=(2, 2))  # loss = Σ G ⊙ H + g_T · h_T
-    grads = gru_backward(gru_forward(X, None, **w), w, g_T, dH=G)
+    grads = gru_backward(gru_forward(X, None, **w, mask=mask), w, g_T, dH=G)
     for key in w:
         def loss_at(x, key=key):
-            H = gru_forward(X, None, **{**w, key: x.reshape(w[key].shape)})["H"]
+            H = gru_forward(X, None, **{**w, key: x.reshape(w[key].shape)}, mask=mask)["H"]
             return float(np.sum(G * H) + np.sum(g_T * H[-1]))
         np.testing.assert_allclose(grads[key], central_differences(loss_at, w[key].reshape(-1)).reshape(w[key].shape),
                                    atol=1e-8)
@@ -57,6 +59,16 @@ def test_batched_scores_are_core_seq2seq_s_score_functions(context):
                 "additive": lambda: additive_score(q, H_e, params["W_1"], params["W_2"], params["v"])}[context]()
     np.testing.assert_allclose(f["scores"][i, b], expected, atol=1e-12)
     np.testing.assert_allclose(f["context"][i, b], f["weights"][i, b] @ H_e, atol=1e-12)
+
+
+def test_a_padded_sequence_gets_the_states_and_translation_it_gets_alone():
+    S, Y_in, _ = tiny_batch()
+    params = translator.init_params("general", 4, 0)
+    both = translator.forward("general", params, S, Y_in)
+    alone = translator.forward("general", params, dates.encode_source(["1901년 1월 2일"]), Y_in[1:, :9])
+    pads = (S[1] == dates.PAD_ID).sum()
+    np.testing.assert_allclose(both["K"][1, pads:], alone["K"][0], atol=1e-12)
+    np.testing.assert_allclose(both["probs"][:9, 1], alone["probs"][:, 0], atol=1e-12)
 
 
 def test_padding_gets_no_weight_and_the_weights_sum_to_one():

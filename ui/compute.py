@@ -33,6 +33,7 @@ from core.recurrent import (
 )
 from core.seq2seq import alignment, decoder_states, encoder_states, score_params
 from core.training import memory_task
+from ui import translator as models
 
 D_MODEL = 50  # GloVe's 50 dimensions
 SATURATION_D_K = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -216,3 +217,22 @@ def lab_example(lag: int, num_symbols: int, noise: float, seed: int = 0) -> np.n
     """One sequence of the memory lab's task: (lag + 2, num_symbols + 2), a row per step."""
     X, _ = memory_task(lag, 1, num_symbols, noise, seed=seed)
     return X[:, 0, :]
+
+
+# --- the trained date translators: the seq2seq and comparison pages ------------------------
+
+
+@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
+def s2s_explain(context: str, text: str) -> dict:
+    """The shipped `context` model's greedy translation of a readable Korean date, every step kept
+    (ui.translator.explain: chars, tokens, query, scores, weights, context, state, probs)."""
+    return models.explain(context, models.load_shipped()[context]["params"], text)
+
+
+@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
+def encoder_self_weights(context: str, text: str) -> np.ndarray:
+    """The shipped model's encoder states attending to each other with its dot score,
+    softmax_j(h_e,i · h_e,j): (n, n). Self-attention's arrangement of queries, on states the model
+    learned for something else (nothing here was trained to attend this way)."""
+    H_e = s2s_explain(context, text)["keys"]  # (n, h)
+    return alignment(H_e, H_e)["weights"]  # (n, n)
