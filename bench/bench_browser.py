@@ -42,7 +42,6 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.readme import machine, write_section  # noqa: E402
-from ui.i18n import text  # noqa: E402
 from scripts.appserver import (  # noqa: E402
     HELLO,
     Server,
@@ -52,6 +51,7 @@ from scripts.appserver import (  # noqa: E402
     rss_mb,
     running_app,
 )
+from ui.i18n import text  # noqa: E402
 
 PAGE_TARGET = 2.0  # every page drawn within 2x streamlit hello's heaviest usable page
 COLD_TARGET = 1.5  # cold start within 1.5x streamlit hello's

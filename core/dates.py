@@ -67,7 +67,7 @@ def english_tokens(day: dt.date, weekday: bool = True) -> list[str]:
 def to_text(tokens: list[str]) -> str:
     """Tokens as an English reader writes them: "Thursday, March 23, 2023" (digits joined, ", " after commas)."""
     out = ""
-    for prev, tok in zip([None, *tokens], tokens):
+    for prev, tok in zip([None, *tokens[:-1]], tokens, strict=True):
         if tok in (PAD, BOS, EOS):
             continue
         glue = prev is not None and (tok.isdigit() and prev.isdigit() or tok in (",", SEP))
@@ -132,9 +132,9 @@ def sample(batch: int, rng: np.random.Generator, days: np.ndarray | None = None,
     for k in counts:
         days_k = random_days(int(k), rng, days)
         with_weekday = rng.random(int(k)) < weekday_share
-        sources.append(f" {SEP} ".join(korean(d, w) for d, w in zip(days_k, with_weekday)))
+        sources.append(f" {SEP} ".join(korean(d, w) for d, w in zip(days_k, with_weekday, strict=True)))
         tokens = []
-        for j, (d, w) in enumerate(zip(days_k, with_weekday)):
+        for j, (d, w) in enumerate(zip(days_k, with_weekday, strict=True)):
             tokens += ([SEP] if j else []) + english_tokens(d, w)
         targets.append(tokens)
     return sources, targets

@@ -38,7 +38,8 @@ from .recurrent import _check_kind, gru_forward, init_weights, lstm_forward, rnn
 
 __all__ = [
     "adam_init", "adam_step", "backward", "clip_by_global_norm", "cross_entropy", "evaluate", "forward",
-    "gru_backward", "gru_step_backward", "head_backward", "head_forward", "init_params", "loss_and_grads", "lstm_backward",
+    "gru_backward", "gru_step_backward", "head_backward", "head_forward", "init_params", "loss_and_grads",
+    "lstm_backward",
     "memory_task", "rnn_backward", "train",
 ]
 

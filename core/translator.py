@@ -1,7 +1,8 @@
 """A GRU encoder-decoder with attention, trained by hand, and its fixed-context baseline.
 
     encoder     H_e = GRU_enc(x_1 … x_n)           core.recurrent.gru_forward, x_j = onehot(source char j)
-    decoder     s_0 = h_e,n (the encoder's last state); at each output step i = 1..m:
+    decoder     s_0 = a learned vector with attention, h_e,n (the encoder's last state) with the
+                fixed context; at each output step i = 1..m:
         q_i       = s_{i-1}                          the query: the decoder's state before it predicts y_i
         score_ij  = score(q_i, h_e,j)                dot, general or additive; padding scores −inf
         a_i       = softmax_j(score_ij)              the weights over the source characters
@@ -12,8 +13,14 @@
 
 The query is the previous decoder state, as in Bahdanau et al. 2015 and d2l's Bahdanau decoder
 (the context enters the recurrence); the output layer reads [s_i; c_i] as Luong et al. 2015's
-does. A one-hot input times W_ih is an embedding lookup: the columns of W_ih for the tokens are
-PyTorch's nn.Embedding and the GRU's input weights folded into one matrix.
+does. The attention decoder starts from a learned state s_0, the same for every input, so that
+all it knows of the input it reads through attention, and its first query is a learned question
+("where is the weekday?"). Started from h_e,n (as d2l's is), it predicts the weekday, the last
+thing the encoder read, from its initial state without looking (an earlier version of this
+model did, its first step attending to a digit of the year); started from zeros, the dot and
+general scores of the first step are all 0, so its first weights are uniform. A one-hot input times W_ih is an
+embedding lookup: the columns of W_ih for the tokens are PyTorch's nn.Embedding and the GRU's
+input weights folded into one matrix.
 
 Score functions on a batch (the same numbers as core.seq2seq's dot_score, general_score and
 additive_score, one sequence at a time; a test checks it):
@@ -24,7 +31,7 @@ additive_score, one sequence at a time; a test checks it):
 Parameters are a dict of arrays in PyTorch's layouts (GRU weights as torch.nn.GRU, gates r, z, n;
 W_out as torch.nn.Linear): enc_W_ih (3h, V_src), enc_W_hh (3h, h), enc_b_ih, enc_b_hh (3h,);
 dec_W_ih (3h, V_tgt + h), dec_W_hh (3h, h), dec_b_ih, dec_b_hh (3h,); W_out (V_tgt, 2h),
-b_out (V_tgt,); and the score's W_a, or W_1, W_2, v. Gradients: a dict with the same keys.
+b_out (V_tgt,); with attention s_0 (h,); and the score's W_a, or W_1, W_2, v. Gradients: a dict with the same keys.
 
 Vectorised over the batch; only time is a Python loop. Shapes:
     batch   sequences side by side      n   source length (characters, left-padded)
@@ -64,7 +71,7 @@ def init_params(context: str, hidden: int, seed: int) -> dict:
     """PyTorch's default initialisation (every entry U(−1/√fan, 1/√fan)), from np.random.default_rng(seed):
 
         GRUs as core.recurrent.init_weights (fan = hidden), W_out and b_out as nn.Linear (fan = 2·hidden),
-        W_a, W_1, W_2, v as nn.Linear (fan = hidden).
+        W_a, W_1, W_2, v and s_0 as nn.Linear (fan = hidden).
     """
     _check_context(context)
     rng = np.random.default_rng([seed, 7])
@@ -76,6 +83,8 @@ def init_params(context: str, hidden: int, seed: int) -> dict:
     params["b_out"] = rng.uniform(-s_o, s_o, size=V_TGT)
     for key in SCORE_KEYS[context]:
         params[key] = rng.uniform(-s_h, s_h, size=(hidden,) if key == "v" else (hidden, hidden))
+    if context != "fixed":
+        params["s_0"] = rng.uniform(-s_h, s_h, size=hidden)  # the decoder's learned initial state
     return params
 
 
@@ -122,6 +131,11 @@ def _step(params: dict, context: str, s: np.ndarray, xw_tok: np.ndarray, K: np.n
     return out
 
 
+def _initial_state(context: str, params: dict, K: np.ndarray) -> np.ndarray:
+    """s_0 (batch, h): the encoder's last state for the fixed context, the learned s_0 with attention."""
+    return K[:, -1] if context == "fixed" else np.broadcast_to(params["s_0"], K[:, -1].shape)
+
+
 def _stack(steps: list[dict]) -> dict:
     return {k: np.stack([st[k] for st in steps]) for k in steps[0]}  # each (m, batch, ...)
 
@@ -138,7 +152,7 @@ def forward(context: str, params: dict, S: np.ndarray, Y_in: np.ndarray) -> dict
     trace, K, keys = _encode(params, context, S)
     mask = S != dates.PAD_ID  # (batch, n)
     XW_tok = params["dec_W_ih"][:, :V_TGT].T[Y_in.T]  # (m, batch, 3h): onehot(y_{i-1}) W_tokᵀ, a row lookup
-    s, steps = K[:, -1], []
+    s, steps = _initial_state(context, params, K), []
     for i in range(Y_in.shape[1]):
         steps.append(_step(params, context, s, XW_tok[i], K, keys, mask))
         s = steps[-1]["state"]
@@ -161,15 +175,16 @@ def loss_and_grads(context: str, params: dict, S: np.ndarray, Y_in: np.ndarray,
         c_i = Σ_j a_ij h_e,j               δa_ij = δc · h_e,j,  δh_e,j += a_ij δc
         a_i = softmax(score_i)             δscore_ij = a_ij (δa_ij − Σ_k a_ik δa_ik)
         score → q_i = s_{i-1} and h_e,j   per score function (below); δs_{i-1} += δq
-    then the encoder by core.training.gru_backward, from δh_e,n (what s_0 = h_e,n received) and
-    every δh_e,j the attention sent. Fixed context: δc goes to h_e,n at every step.
+    then the encoder by core.training.gru_backward, from every δh_e,j the attention sent. Fixed
+    context: δc goes to h_e,n at every step, and δs_0 too (s_0 = h_e,n); with attention δs_0
+    is the learned s_0's gradient.
 
     Returns:
         (loss as a float, grads: dict with params' keys and shapes).
     """
     _check_context(context)
     f = forward(context, params, S, Y_in)
-    K, mask = f["K"], f["mask"]
+    K = f["K"]
     m, batch, V = f["logits"].shape
     h = K.shape[2]
     y = Y_out.T.reshape(-1)  # (m·batch,), step-major like the logits
@@ -182,8 +197,8 @@ def loss_and_grads(context: str, params: dict, S: np.ndarray, Y_in: np.ndarray,
     W_hh, W_c, W_out = params["dec_W_hh"], params["dec_W_ih"][:, V_TGT:], params["W_out"]
     b_hn = params["dec_b_hh"][2 * h:]
     Q, C = f["query"], f["context"]  # (m, batch, h): s_{i-1} and c_i
-    O = np.concatenate([f["state"], C], axis=2)  # (m, batch, 2h)
-    grads = {"W_out": dlogits.reshape(-1, V).T @ O.reshape(-1, 2 * h), "b_out": dlogits.sum(axis=(0, 1))}
+    SC = np.concatenate([f["state"], C], axis=2)  # (m, batch, 2h): what the output layer reads, [s_i; c_i]
+    grads = {"W_out": dlogits.reshape(-1, V).T @ SC.reshape(-1, 2 * h), "b_out": dlogits.sum(axis=(0, 1))}
     dO = dlogits @ W_out  # (m, batch, V) x (V, 2h) -> (m, batch, 2h)
     dA_x, dA_h = np.empty((m, batch, 3 * h)), np.empty((m, batch, 3 * h))
     dK = np.zeros_like(K)  # (batch, n, h)
@@ -229,8 +244,13 @@ def loss_and_grads(context: str, params: dict, S: np.ndarray, Y_in: np.ndarray,
     grads["dec_W_ih"] = np.concatenate([flat_x.T @ onehot, flat_x.T @ C.reshape(-1, h)], axis=1)
     grads["dec_W_hh"] = flat_h.T @ Q.reshape(-1, h)
     grads["dec_b_ih"], grads["dec_b_hh"] = flat_x.sum(axis=0), flat_h.sum(axis=0)
-    # The encoder: s_0 = h_e,n received ds; every h_e,j what the attention (or fixed context) sent.
-    enc = gru_backward(f["enc"], {k[4:]: params[k] for k in ENC}, ds, dH=dK.swapaxes(0, 1))
+    # The encoder: every h_e,j what the attention (or fixed context) sent; with the fixed context,
+    # h_e,n also received ds, as s_0. With attention, ds is the learned s_0's, summed over the batch.
+    if context == "fixed":
+        dh_last = ds
+    else:
+        grads["s_0"], dh_last = ds.sum(axis=0), np.zeros_like(ds)
+    enc = gru_backward(f["enc"], {k[4:]: params[k] for k in ENC}, dh_last, dH=dK.swapaxes(0, 1))
     grads.update({f"enc_{k}": v for k, v in enc.items()})
     return loss, grads
 
@@ -249,7 +269,7 @@ def greedy(context: str, params: dict, S: np.ndarray, max_len: int) -> dict:
     mask = S != dates.PAD_ID
     W_tok = params["dec_W_ih"][:, :V_TGT].T  # (V_tgt, 3h)
     y = np.full(S.shape[0], dates.BOS_ID)
-    s, steps, done = K[:, -1], [], np.zeros(S.shape[0], dtype=bool)
+    s, steps, done = _initial_state(context, params, K), [], np.zeros(S.shape[0], dtype=bool)
     for _ in range(max_len):
         steps.append(_step(params, context, s, W_tok[y], K, keys, mask))
         s, y = steps[-1]["state"], steps[-1]["logits"].argmax(axis=1)
@@ -286,7 +306,7 @@ def translate(context: str, params: dict, texts: list[str], max_len: int | None 
         by_length.setdefault(len("".join(text.split())), []).append(b)
     for n, group in by_length.items():
         S = dates.encode_source([texts[b] for b in group])  # (len(group), n), no padding
-        for b, row in zip(group, greedy(context, params, S, max_len or n + 2)["tokens"]):
+        for b, row in zip(group, greedy(context, params, S, max_len or n + 2)["tokens"], strict=True):
             out[b] = tokens_until_eos(row)
     return out
 
@@ -294,7 +314,8 @@ def translate(context: str, params: dict, texts: list[str], max_len: int | None 
 def evaluate(context: str, params: dict, sources: list[str], targets: list[list[str]]) -> float:
     """Exact match: the share of sources whose greedy translation equals the target token for token."""
     cap = max(len(t) for t in targets) + 1
-    return float(np.mean([got == want for got, want in zip(translate(context, params, sources, cap), targets)]))
+    got = translate(context, params, sources, cap)
+    return float(np.mean([g == w for g, w in zip(got, targets, strict=True)]))
 
 
 # --- training ---------------------------------------------------------------------------------

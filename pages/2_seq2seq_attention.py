@@ -6,7 +6,7 @@ from core import dates
 from core.translator import CONTEXTS
 from ui import s2s_view as view
 from ui import translator as models
-from ui.layout import page, remember, t
+from ui.layout import page, t
 
 page("s2s.title", "🧭")
 st.title(t("s2s.title"))
@@ -16,8 +16,7 @@ EXPERIMENT, _ = models.load_experiment()
 
 with st.sidebar:
     st.header(t("sa.controls"))
-    remember("s2s_model", "additive", options=CONTEXTS)
-    context = st.radio(t("s2s.model"), CONTEXTS, key="s2s_model", format_func=view.name, help=t("s2s.model_help"))
+    context = view.model_radio(t("s2s.model"), "s2s_model", CONTEXTS, "additive", help=t("s2s.model_help"))
 
 # The task and the model
 with st.expander(t("s2s.task_title")):

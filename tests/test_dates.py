@@ -71,9 +71,9 @@ def test_sources_are_left_padded_characters_and_targets_end_with_eos():
 
 def test_several_dates_in_a_row_are_joined_on_both_sides():
     sources, targets = dates.sample(8, np.random.default_rng(1), dates_per_example=3)
-    for source, target in zip(sources, targets):
+    for source, target in zip(sources, targets, strict=True):
         assert source.count(";") == 2 and target.count(";") == 2
-        for part, tokens in zip(source.split(";"), " ".join(target).split(";")):
+        for part, tokens in zip(source.split(";"), " ".join(target).split(";"), strict=True):
             parsed = dates.parse(part)
             assert parsed["ok"] and dates.english_tokens(parsed["date"], parsed["weekday_given"]) == tokens.split()
     assert dates.sample(8, np.random.default_rng(1), dates_per_example=3) == (sources, targets)

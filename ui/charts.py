@@ -206,12 +206,16 @@ def line_chart(
     colors: dict | None = None,
     points: bool = True,
     height: int = 260,
+    x_integer: bool = False,
 ) -> None:
     """Draw one line per `series` value, with points, hover values and optional markers.
 
     `rule_at` marks an x value, `y_rule_at` a y value (a dashed line); `colors` fixes each
-    series' colour ({name: colour}), so that a cell keeps its colour from chart to chart."""
+    series' colour ({name: colour}), so that a cell keeps its colour from chart to chart;
+    `x_integer` ticks x at whole numbers only (a count, such as dates in a row)."""
     x_enc = {"field": x, "type": "quantitative", "title": x_title}
+    if x_integer:
+        x_enc["axis"] = {"tickMinStep": 1, "format": "d"}
     if log_x:
         x_enc["scale"] = {"type": "log", "base": 2}
     y_enc = {"field": y, "type": "quantitative", "title": y_title}

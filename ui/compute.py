@@ -236,3 +236,10 @@ def encoder_self_weights(context: str, text: str) -> np.ndarray:
     learned for something else (nothing here was trained to attend this way)."""
     H_e = s2s_explain(context, text)["keys"]  # (n, h)
     return alignment(H_e, H_e)["weights"]  # (n, n)
+
+
+@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
+def s2s_run_explain(run: models.Run, text: str) -> dict | None:
+    """As s2s_explain, for a finished run of the shared results cache (None if it is not there)."""
+    result = models.finished(run)
+    return None if result is None else models.explain(run.context, result["params"], text)

@@ -28,11 +28,25 @@ FORMULAS = {
     "general": r"\mathrm{score}(q_i, h_{e,j}) = q_i^\top W_a\, h_{e,j}",
     "additive": r"\mathrm{score}(q_i, h_{e,j}) = v^\top \tanh(W_1 h_{e,j} + W_2 q_i)",
 }
-STEP = r",\quad q_i = s_{i-1},\quad a_i = \mathrm{softmax}(\mathrm{score}_i),\quad c_i = \textstyle\sum_j a_{ij} h_{e,j}"
+STEP = (r",\quad q_i = s_{i-1},\quad a_i = \mathrm{softmax}(\mathrm{score}_i),"
+        r"\quad c_i = \textstyle\sum_j a_{ij} h_{e,j}")
+
+
+# The models' names on radio buttons, the same in both languages (AppTest formats a radio's options
+# outside the page's language); what each one is goes in the radio's captions, translated.
+LABELS = {"dot": "attention · dot", "general": "attention · general (Luong)",
+          "additive": "attention · additive (Bahdanau)", "fixed": "fixed context (Cho et al. 2014)"}
 
 
 def name(context: str) -> str:
+    """A model's name in the learner's language, for charts and sentences."""
     return t(f"s2s.context_{context}")
+
+
+def model_radio(label: str, key: str, options, default: str, **extra) -> str:
+    remember(key, default, options=options)
+    return st.radio(label, options, key=key, format_func=LABELS.get,
+                    captions=[t(f"s2s.caption_{c}") for c in options], **extra)
 
 
 def examples() -> list[str]:
@@ -52,6 +66,8 @@ def readable(text: str) -> dict | None:
     if not parsed["ok"]:
         st.warning(t(f"s2s.cannot_{parsed['reason']}", detail=parsed["detail"], first=dates.FIRST.year,
                      last=dates.LAST.year), icon=":material/block:")
+        if parsed["reason"] == "characters":
+            st.code(parsed["detail"], language=None)  # the learner's own characters: shown as text, never Markdown
         return None
     if not parsed["weekday_matches"]:
         real = dates.WEEKDAYS_KO[parsed["date"].weekday()]
@@ -93,19 +109,18 @@ def step_by_step(context: str, ex: dict) -> int:
     if remember("s2s_step", out_labels[0]) not in out_labels:
         st.session_state.s2s_step = out_labels[0]
     i = out_labels.index(st.select_slider(t("s2s.step"), out_labels, key="s2s_step"))
-    at = t("s2s.at_step", token=out_labels[i])
     if context == "fixed":
-        st.latex(r"c_i = h_{e,n}\ \text{for every } i")
+        st.latex(r"c_i = h_{e,n},\quad i = 1, \dots, m")
         st.info(t("s2s.fixed_explain"), icon=":material/info:")
     else:
         st.latex(FORMULAS[context] + STEP)
         scores_col, weights_col = st.columns(2)
         with scores_col:
             charts.bar_chart(src_labels, ex["scores"][i], x_title=t("s2s.axis_source"), y_title=t("sa.score"),
-                             diverging=True, title=at)
+                             diverging=True, title=t("s2s.scores_title", token=out_labels[i]))
         with weights_col:
             charts.bar_chart(src_labels, ex["weights"][i], x_title=t("s2s.axis_source"), y_title=t("sa.weight"),
-                             title=at)
+                             title=t("s2s.weights_title", token=out_labels[i]))
     dims = [str(d) for d in range(ex["query"].shape[1])]
     query_col, context_col, top_col = st.columns(3)
     with query_col:
@@ -140,9 +155,7 @@ def run_settings() -> models.Run:
     """The training form's settings (the shipped models' by default)."""
     left, right = st.columns(2)
     with left:
-        remember("s2s_train_context", "additive", options=translator.CONTEXTS)
-        context = st.radio(t("s2s.model"), translator.CONTEXTS, key="s2s_train_context", format_func=name,
-                           horizontal=True)
+        context = model_radio(t("s2s.model"), "s2s_train_context", translator.CONTEXTS, "additive")
         remember("s2s_train_hidden", 32, options=models.HIDDEN_CHOICES)
         hidden = st.select_slider(t("s2s.hidden"), models.HIDDEN_CHOICES, key="s2s_train_hidden")
     with right:
@@ -199,15 +212,14 @@ def train_live(run: models.Run, example: str) -> None:
 def trained(run: models.Run, result: dict, example: str) -> None:
     """A finished run: its held-out accuracy, speed, learning curve and the example as it now translates."""
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("s2s.held_out"), f"{result['accuracy']:.1%}", help=t("s2s.held_out_help", n=models.HELD_OUT_SIZE))
+    c1.metric(t("s2s.run_held_out"), f"{result['accuracy']:.1%}", help=t("s2s.held_out_help", n=models.HELD_OUT_SIZE))
     c2.metric(t("s2s.speed"), f"{result['steps'] / result['seconds']:,.0f}")
     c3.metric(t("s2s.seconds"), f"{result['seconds']:.1f}")
     charts.line_chart(charts.curves("step", np.arange(1, len(result["loss"]) + 1), "loss",
                                     {name(run.context): smooth(result["loss"], 10)}),
                       x="step", y="loss", series="series", x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"),
                       colors={name(run.context): COLORS[run.context]}, points=False, height=200)
-    parsed = dates.parse(example)
-    ex = models.explain(run.context, result["params"], parsed["text"])
+    ex = compute.s2s_run_explain(run, dates.parse(example)["text"])
     st.markdown(t("s2s.trained_says", text=dates.to_text([w for w in ex["tokens"] if w != dates.EOS])))
     alignment(run.context, ex)
 
@@ -218,8 +230,7 @@ def trained(run: models.Run, result: dict, example: str) -> None:
 def experiment_settings(defaults: models.Experiment) -> models.Experiment:
     left, right = st.columns(2)
     with left:
-        remember("s2s_exp_score", defaults.contexts[0], options=translator.SCORES)
-        score = st.radio(t("s2s.exp_score"), translator.SCORES, key="s2s_exp_score", format_func=name, horizontal=True)
+        score = model_radio(t("s2s.exp_score"), "s2s_exp_score", translator.SCORES, defaults.contexts[0])
         remember("s2s_exp_hidden", defaults.hidden, options=models.HIDDEN_CHOICES)
         hidden = st.select_slider(t("s2s.hidden"), models.HIDDEN_CHOICES, key="s2s_exp_hidden")
     with right:
@@ -258,7 +269,7 @@ def experiment_results(experiment: models.Experiment, runs: dict, measures=("who
         lines = {name(c): v for c, v in means.items()}
         charts.line_chart(charts.curves("dates", lengths, "accuracy", lines), x="dates", y="accuracy",
                           series="series", x_title=t("s2s.axis_dates"), y_title=t(f"s2s.axis_{measure}"),
-                          colors={name(c): COLORS[c] for c in means})
+                          colors={name(c): COLORS[c] for c in means}, x_integer=True)
         if len(means) == 2:
             (a, fa), (f, ff) = means.items()
             st.caption(t(f"s2s.exp_found_{measure}", attention=name(a), fixed=name(f), a1=fa[0], an=fa[-1],
@@ -272,7 +283,7 @@ def cmp_queries() -> None:
     """Row 1 on the trained dot model: queries from the decoder over the encoder's states, against
     queries from those same encoder states (self-attention's arrangement, not trained as such)."""
     remember("cmp_date", examples()[0])
-    _example_picker(t("s2s.examples"), "cmp_example", examples(), lambda text: {"cmp_date": text})
+    _example_picker(t("s2s.examples"), "cmp_date_example", examples(), lambda text: {"cmp_date": text})
     parsed = readable(st.text_input(t("s2s.date"), key="cmp_date", max_chars=MAX_CHARS, help=t("s2s.date_help")))
     if parsed is None:
         return
