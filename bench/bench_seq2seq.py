@@ -15,6 +15,7 @@ time, since other work on a shared machine only adds to the wall time.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,7 +55,9 @@ def table() -> str:
     rows += ["", f"Default training (the page's Train as it opens: {run.context}, hidden {run.hidden}, {run.steps} "
                  f"steps, batch {models.BATCH}, then {models.HELD_OUT_SIZE} held-out dates scored): **{wall:.1f} s** "
                  f"wall, {cpu:.1f} s CPU {flag} (target ≤ {TARGET_SECONDS:.0f} s).", "",
-             f"Measured by `python bench/bench_seq2seq.py --readme` on {machine()}."]
+             f"Measured by `python bench/bench_seq2seq.py --readme` on {machine()}; the machine's 1-minute load "
+             f"average at the end, other work included: {os.getloadavg()[0]:.1f}. On a shared machine read the "
+             "ratios, not the milliseconds."]
     return "\n".join(rows)
 
 

@@ -172,3 +172,15 @@ def test_a_tiny_experiment_runs_live_and_an_untrained_setting_says_so():
     experiment = models.Experiment(hidden=8, steps=100, runs=1)
     assert len(models.experiment_done(experiment)) == 2
     assert len([data for spec, data in charts(at) if "dates" in data]) == 2
+
+
+def test_the_live_alignment_starts_near_uniform_and_the_trained_one_is_sharp():
+    from ui import s2s_view as view
+
+    text = "2023년 3월 23일 목요일"
+    untrained = view.watched(translator.init_params("additive", 32, 0), "additive", text)
+    trained = view.watched(SHIPPED["additive"]["params"], "additive", text)
+    assert untrained.shape == trained.shape == (11, 13)  # the right English tokens and EOS, by 13 characters
+    assert np.abs(untrained - 1 / 13).max() < 0.1
+    assert np.median(trained.max(axis=1)) > 0.75 > 0.2 > untrained.max()  # 0.84 for the shipped model
+    assert view.watched(SHIPPED["fixed"]["params"], "fixed", text) is None

@@ -274,6 +274,10 @@ def experiment_results(experiment: models.Experiment, runs: dict, measures=("who
             (a, fa), (f, ff) = means.items()
             st.caption(t(f"s2s.exp_found_{measure}", attention=name(a), fixed=name(f), a1=fa[0], an=fa[-1],
                          f1=ff[0], fn=ff[-1], n=models.MAX_DATES))
+        if measure == "whole":
+            shipped = models.SHIPPED_RUNS["fixed"]
+            st.caption(t("s2s.exp_single_only", fixed=name("fixed"), hidden=shipped.hidden, steps=shipped.steps,
+                         accuracy=models.load_shipped()["fixed"]["accuracy"]))
 
 
 # --- the comparison page's rows 1 and 3, on the trained models ---------------------------------
