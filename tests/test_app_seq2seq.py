@@ -74,26 +74,35 @@ def test_each_step_shows_its_query_scores_weights_context_and_top_five(lang):
     assert heatmap(at, texts["sa.weight"])[1] == ["datum.r == 2"]
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.parametrize("context", translator.CONTEXTS)
-def test_every_model_translates_the_example(context):
-    at = open_page(PAGE)
+def test_every_model_translates_the_example(context, lang):
+    at = open_page(PAGE, lang=lang)
+    texts = catalog(lang)
     at.radio(key="s2s_model").set_value(context).run()
-    assert metric(at, EN["s2s.translation"]).value == "Thursday, March 23, 2023"
-    assert metric(at, EN["s2s.held_out"]).value == f"{SHIPPED[context]['accuracy']:.1%}"
+    assert metric(at, texts["s2s.translation"]).value == "Thursday, March 23, 2023"
+    assert metric(at, texts["s2s.held_out"]).value == f"{SHIPPED[context]['accuracy']:.1%}"
     infos = [i.value for i in at.info]
-    assert (EN["s2s.fixed_explain"] in infos) == (EN["s2s.fixed_no_alignment"] in infos) == (context == "fixed")
+    assert (texts["s2s.fixed_explain"] in infos) == (texts["s2s.fixed_no_alignment"] in infos) == (context == "fixed")
+    at.select_slider(key="s2s_step").set_value(at.select_slider(key="s2s_step").options[-1]).run()
+    assert not at.exception
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("", "empty"), ("2023.3.23.", "characters"), ("3월 23일", "format"), ("1850년 1월 1일", "range"),
-    ("2023년 2월 29일", "calendar"), ("<script>alert(1)</script>", "characters"),
+@pytest.mark.parametrize(("text", "reason", "lang"), [
+    ("", "empty", "en"), ("2023.3.23.", "characters", "en"), ("3월 23일", "format", "en"),
+    ("1850년 1월 1일", "range", "en"), ("2023년 2월 29일", "calendar", "en"),
+    ("<script>alert(1)</script>", "characters", "en"),
+    ("1850년 1월 1일", "range", "ko"), ("2023-03-23", "characters", "ko"),
 ])
-def test_what_the_model_cannot_read_gets_a_message_and_no_translation(text, reason):
-    at = type_date(open_page(PAGE), text)
+def test_what_the_model_cannot_read_gets_a_message_and_no_translation(text, reason, lang):
+    at = type_date(open_page(PAGE, lang=lang), text)
+    texts = catalog(lang)
     parsed = dates.parse(text)
-    assert EN[f"s2s.cannot_{reason}"].format(detail=parsed["detail"], first=1900, last=2099) in [
+    assert texts[f"s2s.cannot_{reason}"].format(detail=parsed["detail"], first=1900, last=2099) in [
         w.value for w in at.warning]
-    assert not [m for m in at.metric if m.label == EN["s2s.translation"]]
+    if reason == "characters":
+        assert [c.value for c in at.code] == [parsed["detail"]]  # the characters, shown as plain text
+    assert not [m for m in at.metric if m.label == texts["s2s.translation"]]
     assert at.get("vega_lite_chart")  # the training and experiment sections are still there
 
 

@@ -19,8 +19,9 @@ from ui.lab import smooth
 from ui.layout import remember, t
 from ui.widgets import MAX_CHARS, _example_picker
 
-# A model keeps its colour on every chart: attention blue, the fixed context red (as the lab's RNN).
+# A model keeps its colour on every chart; the fixed context is red, as the lab's RNN (a plain recurrence).
 COLORS = {"dot": "#1f77b4", "general": "#9467bd", "additive": "#2ca02c", "fixed": "#d62728"}
+SELF_COLOR = "#ff7f0e"  # self-attention, on the comparison page
 EXAMPLE_DAYS = (dt.date(2023, 3, 23), dt.date(1945, 8, 15), dt.date(2002, 6, 18), dt.date(1969, 7, 20),
                 dt.date(2099, 12, 31), dt.date(1900, 1, 1))
 FORMULAS = {
