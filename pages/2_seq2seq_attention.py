@@ -30,12 +30,7 @@ parsed = view.readable(view.date_input())
 if parsed is not None:
     example = parsed["text"]
     ex = view.translation(context, parsed, SHIPPED[context]["accuracy"])
-    st.subheader(t("s2s.step_title"))
-    st.markdown(t("s2s.step_explain"))
-    row = view.step_by_step(context, ex)
-    st.subheader(t("s2s.alignment_title"))
-    st.markdown(t("s2s.alignment_explain"))
-    view.alignment(context, ex, highlight=row)
+    view.decoding(context, ex)  # step by step, then the whole alignment (a fragment: the step reruns it alone)
 else:
     example = view.examples()[0]
 

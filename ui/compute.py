@@ -31,7 +31,7 @@ from core.recurrent import (
     trace_gradient_norms,
     with_gate_bias,
 )
-from core.seq2seq import alignment, decoder_states, encoder_states, score_params
+from core.seq2seq import alignment, decoder_states, encoder_states
 from core.training import memory_task
 from ui import translator as models
 
@@ -71,20 +71,6 @@ def heads(tokens: tuple, num_heads: int, projection: str, seed: int, causal: boo
 def saturation(n_keys: int):
     """How peaked the softmax gets as d_k grows, with and without the division by √d_k."""
     return softmax_saturation(SATURATION_D_K, n_keys=n_keys, trials=SATURATION_TRIALS, seed=0)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: float):
-    """Encoder and decoder states of a sentence pair and their alignment under one score function.
-
-    Returns (H_e (n, 50), H_d (m, 50), {"scores", "weights", "contexts"}, embedding sources of
-    the source and target tokens).
-    """
-    H_e, H_d = encoder_states(list(source)), decoder_states(list(target))
-    # general: W = I (so it equals dot: an untrained W would score noise); additive: untrained, from a seed
-    params = None if score == "dot" else score_params(score, D_MODEL, D_MODEL, seed=seed)
-    aligned = alignment(H_d, H_e, score=score, params=params, temperature=temperature)
-    return H_e, H_d, aligned, embed(list(source)).sources, embed(list(target)).sources
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

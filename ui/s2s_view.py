@@ -137,6 +137,18 @@ def step_by_step(context: str, ex: dict) -> int:
     return i
 
 
+@st.fragment
+def decoding(context: str, ex: dict) -> None:
+    """Step by step, then the whole alignment with that step outlined. A fragment: moving the step
+    reruns only this section on a server."""
+    st.subheader(t("s2s.step_title"))
+    st.markdown(t("s2s.step_explain"))
+    row = step_by_step(context, ex)
+    st.subheader(t("s2s.alignment_title"))
+    st.markdown(t("s2s.alignment_explain"))
+    alignment(context, ex, highlight=row)
+
+
 def alignment(context: str, ex: dict, highlight: int | None = None) -> None:
     """The whole learned alignment, and what it shows, read off the numbers."""
     if context == "fixed":
