@@ -114,7 +114,7 @@ def matrix_frame(M, row_labels, col_labels) -> pa.Table:
 
 
 def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_title: str,
-           diverging: bool, highlight_row: int | None, tooltip_first=()) -> dict:
+           diverging: bool, highlight_row: int | None, tooltip_first=(), domain=None) -> dict:
     """The encoding, layers and view every heatmap shares: coloured cells with their exact value
     on hover over a grey view (masked cells, which draw nothing, show it), a legend marking the
     exact value range, and an outline around `highlight_row`.
@@ -125,6 +125,8 @@ def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     scale = {"scheme": "redblue", "reverse": True, "domainMid": 0} if diverging else {"scheme": "blues"}
     legend_marks = sorted({lo, hi} | ({0.0} if diverging and lo < 0 < hi else set()))
+    if domain is not None:  # a fixed colour range, e.g. weights in [0, 1] while a model trains
+        scale["domain"], legend_marks = list(domain), list(domain)
     layers = [
         {
             "mark": {"type": "rect"},
@@ -169,12 +171,14 @@ def heatmap(
     diverging: bool = False,
     height: int | None = None,
     title: str | None = None,
+    domain: tuple[float, float] | None = None,
 ) -> None:
     """Draw a matrix as a heatmap: rows down, columns across, exact values on hover.
 
     Missing cells (masked) are drawn grey; `highlight_row` gets a dark outline. A matrix
     of more than MAX_CELLS cells is drawn as block averages (blocks), and its legend says so.
-    A `title` is drawn by Vega as plain text, so it may hold the learner's words.
+    A `title` is drawn by Vega as plain text, so it may hold the learner's words. `domain` fixes
+    the colour scale's range (default: the values' own).
     """
     M, row_labels, col_labels, b = blocks(M, row_labels, col_labels)
     if b > 1:
@@ -186,7 +190,7 @@ def heatmap(
         "height": height or int(np.clip(CELL_PX * len(row_labels), 120, 800)),
         "autosize": FIT_WIDTH,
         **_cells(M, row_labels, col_labels, x_title=x_title, y_title=y_title,
-                 value_title=value_title, diverging=diverging, highlight_row=highlight_row),
+                 value_title=value_title, diverging=diverging, highlight_row=highlight_row, domain=domain),
     }
     st.vega_lite_chart(matrix_frame(M, row_labels, col_labels), spec, width="stretch")
 

@@ -212,7 +212,8 @@ def train_live(run: models.Run, example: str) -> None:
             if weights is not None:
                 with align_box.container():
                     charts.heatmap(weights, rows, cols, x_title=t("s2s.axis_source"), y_title=t("s2s.axis_target"),
-                                   value_title=t("sa.weight"), title=t("s2s.live_alignment", step=step))
+                                   value_title=t("sa.weight"), title=t("s2s.live_alignment"),
+                                   domain=(0.0, 1.0))
         return bool(models.TIME_CAP) and now - started > models.TIME_CAP
 
     result = models.train_run(run, callback=report)
