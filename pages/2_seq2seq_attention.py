@@ -67,6 +67,8 @@ done = models.experiment_done(experiment)
 missing = [r for r in experiment.plan() if r not in done]
 if st.session_state.pop("s2s_exp_capped", None):
     st.warning(t("s2s.capped", cap=models.TIME_CAP), icon=":material/timer:")
+elif st.session_state.get("s2s_exp_stop"):
+    st.info(t("s2s.stopped"), icon=":material/stop_circle:")
 if rerun and missing:
     st.button(t("s2s.stop"), key="s2s_exp_stop", icon=":material/stop:")
     view.run_experiment(missing)

@@ -193,3 +193,11 @@ def test_the_live_alignment_starts_near_uniform_and_the_trained_one_is_sharp():
     assert np.abs(untrained - 1 / 13).max() < 0.1
     assert np.median(trained.max(axis=1)) > 0.75 > 0.2 > untrained.max()  # 0.84 for the shipped model
     assert view.watched(SHIPPED["fixed"]["params"], "fixed", text) is None
+
+
+def test_the_time_cap_stops_the_experiment_and_keeps_no_unfinished_run(monkeypatch):
+    monkeypatch.setattr(models, "TIME_CAP", 1e-9)
+    at = open_page(PAGE, params={"s2s_exp_steps": "200", "s2s_exp_hidden": "16", "s2s_exp_runs": "1"})
+    press(at, "s2s_experiment")
+    assert EN["s2s.capped"].format(cap=1e-9) in [w.value for w in at.warning]
+    assert not models.experiment_done(models.Experiment(hidden=16, steps=200, runs=1))
