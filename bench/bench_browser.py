@@ -68,7 +68,7 @@ SLIDERS = {
     "rnn": "rnn.radius",  # rnn_radius
     "lstm": "lstm.forget_bias",  # lstm_forget_bias
     "gru": "gru.update_bias",  # gru_update_bias
-    "seq2seq_attention": "sa.temperature",  # s2s_temperature
+    "seq2seq_attention": "s2s.step",  # s2s_step
     "self_attention": "sa.temperature",  # sa_temperature
     "attention_vs_self_attention": "cmp.radius",  # cmp_radius
 }

@@ -53,7 +53,7 @@ CONTROLS = {
     "rnn": "rnn_radius",
     "lstm": "lstm_forget_bias",
     "gru": "gru_update_bias",
-    "seq2seq_attention": "s2s_temperature",
+    "seq2seq_attention": "s2s_model",
     "self_attention": "sa_temperature",
     "attention_vs_self_attention": "cmp_radius",
     "review": "rv_answer_",  # the answer to the question on screen

@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike
 from .attention import _as_float, _check_positive_int
 
 __all__ = [
-    "count_parameters", "count_parameters_textbook", "forget_gate_path", "gradient_norms", "gru_forward",
+    "count_parameters", "count_parameters_textbook", "forget_gate_path", "gradient_norms", "gru_cell", "gru_forward",
     "hidden_jacobians", "init_weights", "input_jacobians", "lstm_forward", "parameter_shapes", "rnn_forward", "sigmoid",
     "state_jacobians", "step_input_jacobians", "step_jacobians", "trace_gradient_norms", "with_gate_bias",
 ]
@@ -235,8 +235,31 @@ def lstm_forward(
     return _unbatch(trace, batched)
 
 
+def gru_cell(xw: np.ndarray, h: np.ndarray, W_hh: np.ndarray, b_hh: np.ndarray):
+    """One step of gru_forward, its input side already computed (xw = x_t W_ihᵀ + b_ih):
+
+        r = σ(xw_r + h W_hrᵀ + b_hr),  z = σ(xw_z + h W_hzᵀ + b_hz),
+        n = tanh(xw_n + r ⊙ (h W_hnᵀ + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h
+
+    For a recurrence whose next input depends on its own state (an attention decoder), which
+    cannot compute every step's input side at once as gru_forward does. No shape checks.
+
+    Args:
+        xw: (batch, 3·hidden); h: (batch, hidden); W_hh: (3·hidden, hidden); b_hh: (3·hidden,).
+    Returns:
+        (h', r, z, n), each (batch, hidden).
+    """
+    x_r, x_z, x_n = _blocks(xw, 3)  # each (batch, hidden): x W_i·ᵀ + b_i·
+    h_r, h_z, h_n = _blocks(h @ W_hh.T + b_hh, 3)  # (batch, 3·hidden) -> each (batch, hidden)
+    r = sigmoid(x_r + h_r)  # reset gate: how much of h_{t-1} the candidate sees
+    z = sigmoid(x_z + h_z)  # update gate: how much of h_{t-1} to keep
+    n = np.tanh(x_n + r * h_n)  # candidate state
+    return (1.0 - z) * n + z * h, r, z, n  # h' (batch, hidden)
+
+
 def gru_forward(
     X: ArrayLike, h0: ArrayLike | None, W_ih: ArrayLike, W_hh: ArrayLike, b_ih: ArrayLike, b_hh: ArrayLike,
+    mask: ArrayLike | None = None,
 ) -> dict:
     """Gated recurrent unit, as torch.nn.GRU (gates stacked r, z, n):
 
@@ -251,11 +274,16 @@ def gru_forward(
         X: (T, input_size) or (T, batch, input_size).
         h0: (hidden,) or (batch, hidden), matching X; None for zeros.
         W_ih: (3·hidden, input_size); W_hh: (3·hidden, hidden); b_ih, b_hh: (3·hidden,).
+        mask: None, or (T, batch) bool for a batch of sequences of different lengths, False at
+            padding: there the state is carried over unchanged, h_t = h_{t-1} (what PyTorch's
+            pack_padded_sequence gives), so a left-padded sequence ends in the same state as alone.
     Returns:
-        trace dict: X, h0, and H, r, z, n, each (T, hidden) or (T, batch, hidden).
+        trace dict: X, h0, and H, r, z, n, each (T, hidden) or (T, batch, hidden); and mask if given.
     """
     X3, states, (W_ih, W_hh, b_ih, b_hh), batched = _prepare(X, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3)
     dtype = _result_dtype(X3, W_ih, W_hh, b_ih, b_hh)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool).reshape(X3.shape[:2])  # (T, batch)
     T, batch, hidden = X3.shape[0], X3.shape[1], W_hh.shape[1]
     half, shift = _sigmoid_scale("sst", hidden, dtype)  # r, z are sigmoids; n's rows are left as they are
     # R[t] holds [r, z, n] side by side: the input side's (halved) pre-activations, then the gates.
@@ -278,10 +306,14 @@ def gru_forward(
         np.subtract(h, n, out=H[t])  # h_t = n + z ⊙ (h_{t-1} − n) = (1 − z) ⊙ n + z ⊙ h_{t-1}
         H[t] *= z
         H[t] += n
+        if mask is not None:  # padding keeps h_{t-1}
+            np.copyto(H[t], h, where=~mask[t][:, None])
         h = H[t]
     gates = R.reshape(T, batch, 3, hidden)  # the blocks r, z, n as views, no copy
     trace = {"X": X3, "h0": states["h0"], "H": H}
     trace.update({k: gates[:, :, j] for j, k in enumerate("rzn")})  # each (T, batch, hidden)
+    if mask is not None:
+        return {**trace, "mask": mask} if batched else {**_unbatch(trace, batched), "mask": mask[:, 0]}
     return _unbatch(trace, batched)
 
 

@@ -44,8 +44,8 @@ from .recurrent import GATE_ORDER, _check_kind, gru_forward, init_weights, lstm_
 
 __all__ = [
     "adam_init", "adam_step", "backward", "clip_by_global_norm", "cross_entropy", "evaluate", "forward",
-    "gru_backward", "head_backward", "head_forward", "init_params", "loss_and_grads", "lstm_backward",
-    "attention_config", "memory_task", "orthogonal", "probe", "rnn_backward", "train",
+    "gru_backward", "gru_step_backward", "head_backward", "head_forward", "init_params", "loss_and_grads",
+    "lstm_backward", "attention_config", "memory_task", "orthogonal", "probe", "rnn_backward", "train",
 ]
 
 CELL_KEYS = ("W_ih", "W_hh", "b_ih", "b_hh")
@@ -289,8 +289,31 @@ def lstm_backward(trace: dict, weights: dict, dh_T: ArrayLike, inputs: bool = Fa
     return _weight_grads(trace, H_prev, dA, dA, weights["W_ih"] if inputs else None)
 
 
-def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike, inputs: bool = False) -> dict:
-    """Backpropagation through time for the GRU, from ∂loss/∂h_T.
+def gru_step_backward(dh: np.ndarray, r: np.ndarray, z: np.ndarray, n: np.ndarray, h_prev: np.ndarray,
+                      m: np.ndarray, W_hh: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One step of gru_backward, from δh = ∂loss/∂h_t (see gru_backward for the equations).
+
+    Args:
+        dh, r, z, n, h_prev (= h_{t-1}), m (= h_{t-1} W_hnᵀ + b_hn): each (batch, hidden); W_hh (3·hidden, hidden).
+    Returns:
+        (δa_x = ∂loss/∂(x_t W_ihᵀ + b_ih), δa_h = ∂loss/∂(h_{t-1} W_hhᵀ + b_hh), each (batch, 3·hidden),
+         ∂loss/∂h_{t-1} (batch, hidden) through this step).
+    """
+    # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}: a convex mix, each side weighted by its share.
+    dn = dh * (1.0 - z)  # (batch, hidden)
+    dz = dh * (h_prev - n)  # (batch, hidden)
+    da_n = dn * (1.0 - n**2)  # through tanh
+    da_r = da_n * m * r * (1.0 - r)  # r multiplies m, then σ'
+    da_z = dz * z * (1.0 - z)  # σ'
+    da_x = np.concatenate([da_r, da_z, da_n], axis=1)  # (batch, 3·hidden): blocks r, z, n
+    da_h = np.concatenate([da_r, da_z, da_n * r], axis=1)  # the hidden side sees δa_n through r
+    # h_{t-1} is used twice: directly in the mix (δh ⊙ z), and through every gate's h W_hhᵀ.
+    return da_x, da_h, dh * z + da_h @ W_hh  # (batch, 3·hidden) x (3·hidden, hidden) -> (batch, hidden)
+
+
+def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike, dH: ArrayLike | None = None,
+                 inputs: bool = False) -> dict:
+    """Backpropagation through time for the GRU, from ∂loss/∂h_T (and, if given, ∂loss/∂h_t for every t).
 
     Following gru_forward's equations backwards, with δh = ∂loss/∂h_t and
     m = h_{t-1} W_hnᵀ + b_hn (recomputed for all steps at once):
@@ -301,15 +324,22 @@ def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike, inputs: bool = Fal
                                          δh_prev += [δa_r, δa_z, δm] W_hh
     The input side gets [δa_r, δa_z, δa_n], the hidden side [δa_r, δa_z, δa_n ⊙ r]: b_hn and
     W_hn sit inside the reset product, so they see the gradient scaled by r.
+    When the loss also reads the states on the way (an attention decoder reads every encoder
+    state), dH[t - 1] = its direct ∂loss/∂h_t is added to δh at step t. A trace with a mask
+    (padding, where h_t = h_{t-1}) sends δh straight through its padding steps.
 
     Args:
-        trace: from gru_forward with a batched X; weights: dict W_ih, W_hh, b_ih, b_hh; dh_T: (batch, hidden).
+        trace: from gru_forward with a batched X; weights: dict W_ih, W_hh, b_ih, b_hh; dh_T: (batch, hidden);
+        dH: None, or (T, batch, hidden), the loss's direct gradient with respect to each state;
+        inputs: also return ∂loss/∂X under "X", as rnn_backward.
     Returns:
         dict W_ih, W_hh, b_ih, b_hh of gradients, each of its weight's shape.
     """
     W_hh, H_prev, dh = _check_trace("gru", trace, weights, dh_T)
     r, z, n = trace["r"], trace["z"], trace["n"]  # each (T, batch, hidden)
     T, batch, hidden = r.shape
+    if dH is not None and np.shape(dH) != r.shape:
+        raise ValueError(f"H has shape {r.shape} so dH must have that shape too, got {np.shape(dH)}")
     b_hn = _as_float(weights["b_hh"])[2 * hidden:].astype(r.dtype)  # (hidden,)
     M = H_prev @ W_hh[2 * hidden:].T + b_hn  # (T, batch, hidden) x (hidden, hidden) -> (T, batch, hidden)
     # Everything but δh is known from the forward pass: the local factors, for all steps at once.
@@ -318,13 +348,22 @@ def gru_backward(trace: dict, weights: dict, dh_T: ArrayLike, inputs: bool = Fal
     K_r = M * r * (1.0 - r)  # δa_r = δa_n ⊙ m ⊙ σ'                  (r multiplies m)
     dA_h = np.empty((T, batch, 3, hidden), r.dtype)  # (T, batch, 3, hidden): blocks r, z, n of the hidden side
     dA_n = np.empty((T, batch, hidden), r.dtype)  # δa_n, the input side's n block
+    mask = trace.get("mask")  # (T, batch) or None
     for t in range(T - 1, -1, -1):
+        if dH is not None:
+            dh = dh + dH[t]  # what h_t feeds besides h_{t+1} (an attention decoder reads every state)
+        carried = None
+        if mask is not None:  # padding rows neither update the weights nor change δh: h_t = h_{t-1} there
+            real = mask[t][:, None]  # (batch, 1)
+            dh, carried = dh * real, dh * ~real
         np.multiply(dh, K_n[t], out=dA_n[t])
         np.multiply(dA_n[t], K_r[t], out=dA_h[t, :, 0])  # δa_r
         np.multiply(dh, K_z[t], out=dA_h[t, :, 1])  # δa_z
         np.multiply(dA_n[t], r[t], out=dA_h[t, :, 2])  # δm = δa_n ⊙ r: b_hn and W_hn sit inside the reset product
         # h_{t-1} is used twice: directly in the mix (δh ⊙ z), and through every gate's h W_hhᵀ.
         dh = dh * z[t] + dA_h[t].reshape(batch, 3 * hidden) @ W_hh  # (batch, hidden)
+        if carried is not None:
+            dh += carried
     dA_x = dA_h.copy()  # the input side: [δa_r, δa_z, δa_n]
     dA_x[:, :, 2] = dA_n
     return _weight_grads(trace, H_prev, dA_x.reshape(T, batch, 3 * hidden), dA_h.reshape(T, batch, 3 * hidden),

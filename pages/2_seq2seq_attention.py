@@ -1,87 +1,82 @@
-"""Seq2seq attention: at every output step the decoder looks back at the whole input sentence."""
+"""Seq2seq attention: a trained encoder-decoder translates Korean dates, and shows where it looked at every step."""
 
 import streamlit as st
 
-from core.embeddings import tokenize
-from ui import charts, compute
-from ui.compute import ALIGNMENT_TEMPERATURE as TEMPERATURE
-from ui.compute import D_MODEL, SEEDS
-from ui.layout import page, remember, t
-from ui.widgets import most_attended, pair_input
-
-MAX_TOKENS = 32
-FORMULAS = {
-    "dot": r"\mathrm{score}(h_{d,i}, h_{e,j}) = h_{d,i}^\top h_{e,j}",
-    "general": r"\mathrm{score}(h_{d,i}, h_{e,j}) = h_{d,i}^\top W\, h_{e,j}",
-    "additive": r"\mathrm{score}(h_{d,i}, h_{e,j}) = v^\top \tanh(W_1 h_{e,j} + W_2 h_{d,i})",
-}
+from core import dates
+from core.translator import CONTEXTS
+from ui import s2s_view as view
+from ui import translator as models
+from ui.layout import page, t
 
 page("s2s.title", "🧭")
 st.title(t("s2s.title"))
 st.markdown(t("s2s.intro"))
-
-source_text, target_text = pair_input("s2s")
-source, target = tokenize(source_text), tokenize(target_text)
-if not source or not target:
-    st.warning(t("s2s.empty"), icon=":material/edit_note:")
-    st.stop()
-for side, tokens in (("source", source), ("target", target)):
-    if len(tokens) > MAX_TOKENS:
-        st.info(t("s2s.cut", side=t(f"common.{side}"), n=len(tokens), limit=MAX_TOKENS),
-                icon=":material/content_cut:")
-source, target = source[:MAX_TOKENS], target[:MAX_TOKENS]
-src_labels, tgt_labels = charts.token_labels(source), charts.token_labels(target)
+SHIPPED = models.load_shipped()  # also puts the shipped runs into the shared results cache
+EXPERIMENT, _ = models.load_experiment()
 
 with st.sidebar:
     st.header(t("sa.controls"))
-    remember("s2s_score", "dot", options=FORMULAS)
-    score = st.radio(t("s2s.score"), list(FORMULAS), key="s2s_score",
-                     format_func=lambda s: t(f"s2s.score_{s}"), help=t("s2s.score_help"))
-    remember("s2s_seed", 0, bounds=SEEDS)
-    seed = st.number_input(t("sa.seed"), *SEEDS, key="s2s_seed") if score == "additive" else 0
-    remember("s2s_temperature", 0.1, bounds=TEMPERATURE)
-    temperature = st.slider(t("sa.temperature"), *TEMPERATURE, step=0.02, key="s2s_temperature",
-                            help=t("s2s.temperature_help"))
+    context = view.model_radio(t("s2s.model"), "s2s_model", CONTEXTS, "additive", help=t("s2s.model_help"))
 
-H_e, H_d, aligned, src_sources, tgt_sources = compute.seq2seq(
-    tuple(source), tuple(target), score, int(seed), float(temperature))
-st.info(t("s2s.states_how"), icon=":material/info:")
-unknown = [tok for tok, s in zip(source + target, src_sources + tgt_sources, strict=True) if s == "fallback"]
-if unknown:
-    st.warning(t("s2s.unknown", count=len(unknown)), icon=":material/casino:")
-    st.dataframe(charts.table(**{t("sa.col_token"): unknown}), hide_index=True)
-if score != "dot":
-    st.caption(t(f"s2s.params_{score}"))
+# The task and the model
+with st.expander(t("s2s.task_title")):
+    st.markdown(t("s2s.task", first=dates.FIRST.year, last=dates.LAST.year))
+st.markdown(t("s2s.model_explain", hidden=models.SHIPPED_RUNS[context].hidden,
+              steps=models.SHIPPED_RUNS[context].steps, model=view.name(context)))
 
-st.subheader(t("s2s.encoder_title"))
-dims = [str(i) for i in range(D_MODEL)]
-charts.heatmap(H_e, src_labels, dims, x_title=t("sa.axis_dim"), y_title=t("s2s.axis_source"),
-               value_title="h_e", diverging=True)
+# One date, step by step
+st.subheader(t("s2s.translate_title"))
+parsed = view.readable(view.date_input())
+if parsed is not None:
+    example = parsed["text"]
+    ex = view.translation(context, parsed, SHIPPED[context]["accuracy"])
+    view.decoding(context, ex)  # step by step, then the whole alignment (a fragment: the step reruns it alone)
+else:
+    example = view.examples()[0]
 
-st.subheader(t("s2s.step_title"))
-if remember("s2s_step", tgt_labels[0]) not in tgt_labels:
-    st.session_state.s2s_step = tgt_labels[0]
-i = tgt_labels.index(st.select_slider(t("s2s.step"), tgt_labels, key="s2s_step"))
-st.latex(FORMULAS[score] + r",\qquad a_i = \mathrm{softmax}(\mathrm{score}_i / \tau),\qquad"
-         r" c_i = \textstyle\sum_j a_{ij}\, h_{e,j}")
-at_step = t("s2s.at_step", token=tgt_labels[i])
-scores_col, weights_col = st.columns(2)
-with scores_col:
-    charts.bar_chart(src_labels, aligned["scores"][i], x_title=t("s2s.axis_source"),
-                     y_title=t("sa.score"), diverging=True, title=at_step)
-with weights_col:
-    charts.bar_chart(src_labels, aligned["weights"][i], x_title=t("s2s.axis_source"),
-                     y_title=t("sa.weight"), title=at_step)
-most_attended(t("s2s.top_source"), src_labels, aligned["weights"][i])
-query_col, context_col = st.columns(2)
-with query_col:
-    charts.bar_chart(dims, H_d[i], x_title=t("sa.axis_dim"), y_title="h_d", diverging=True,
-                     title=t("s2s.query_title", token=tgt_labels[i]))
-with context_col:
-    charts.bar_chart(dims, aligned["contexts"][i], x_title=t("sa.axis_dim"), y_title="c",
-                     diverging=True, title=t("s2s.context_title", token=tgt_labels[i]))
+# Train it yourself
+st.subheader(t("s2s.train_title"))
+st.markdown(t("s2s.train_explain", batch=models.BATCH, lr=models.LR, clip=models.CLIP, example=example))
+with st.form("s2s_training", border=True):
+    run = view.run_settings()
+    train = st.form_submit_button(t("s2s.train"), type="primary", icon=":material/play_arrow:")
+st.caption(t("s2s.cap", cap=models.TIME_CAP) if models.TIME_CAP else t("s2s.no_cap"))
+if st.session_state.pop("s2s_capped", None):
+    st.warning(t("s2s.capped", cap=models.TIME_CAP), icon=":material/timer:")
+elif st.session_state.get("s2s_stop"):
+    st.info(t("s2s.stopped"), icon=":material/stop_circle:")
+result = models.finished(run)
+if train and result is None:
+    st.button(t("s2s.stop"), key="s2s_stop", icon=":material/stop:")
+    view.train_live(run, example)
+    st.rerun()
+if result is not None:
+    if run in models.SHIPPED_RUNS.values():
+        st.caption(t("s2s.is_shipped"))
+    view.trained(run, result, example)
+else:
+    st.info(t("s2s.not_trained"), icon=":material/play_circle:")
 
-st.subheader(t("s2s.alignment_title"))
-st.markdown(t("s2s.alignment_explain"))
-charts.heatmap(aligned["weights"], tgt_labels, src_labels, x_title=t("s2s.axis_source"),
-               y_title=t("s2s.axis_target"), value_title=t("sa.weight"), highlight_row=i)
+# The notes' claim as an experiment
+st.subheader(t("s2s.exp_title"))
+st.markdown(t("s2s.exp_explain", n=models.MAX_DATES, per=models.EXPERIMENT_HELD_OUT))
+with st.form("s2s_experiment", border=True):
+    experiment = view.experiment_settings(EXPERIMENT)
+    rerun = st.form_submit_button(t("s2s.exp_run"), type="primary", icon=":material/play_arrow:")
+done = models.experiment_done(experiment)
+missing = [r for r in experiment.plan() if r not in done]
+if st.session_state.pop("s2s_exp_capped", None):
+    st.warning(t("s2s.capped", cap=models.TIME_CAP), icon=":material/timer:")
+elif st.session_state.get("s2s_exp_stop"):
+    st.info(t("s2s.stopped"), icon=":material/stop_circle:")
+if rerun and missing:
+    st.button(t("s2s.stop"), key="s2s_exp_stop", icon=":material/stop:")
+    view.run_experiment(missing)
+    st.rerun()
+if experiment == EXPERIMENT:
+    st.caption(t("s2s.exp_precomputed"))
+if missing:
+    st.info(t("s2s.exp_not_run", done=len(done), total=len(experiment.plan())), icon=":material/play_circle:")
+view.experiment_results(experiment, done)
+with st.expander(t("s2s.exp_why_title")):
+    st.markdown(t("s2s.exp_why"))

@@ -4,13 +4,12 @@ import numpy as np
 import streamlit as st
 
 from core.embeddings import tokenize
-from ui import charts, compute, time_steps
-from ui.compute import ALIGNMENT_TEMPERATURE as TEMPERATURE
+from ui import charts, compute, s2s_view, time_steps
+from ui import translator as s2s_models
 from ui.compute import SEEDS
 from ui.layout import page, remember, t
-from ui.widgets import pair_input, sentence_input
+from ui.widgets import sentence_input
 
-MAX_PAIR_TOKENS = 32
 MAX_TOKENS = 64
 RADIUS = (0.3, 1.5)  # the spectral-radius slider's range
 NOTES_ROWS = ("qkv", "time_steps", "long_term")  # the notes' own table
@@ -31,39 +30,27 @@ st.caption(t("cmp.table_caption"))
 
 with st.sidebar:
     st.header(t("sa.controls"))
-    remember("cmp_temperature", 0.1, bounds=TEMPERATURE)
-    temperature = st.slider(t("sa.temperature"), *TEMPERATURE, step=0.02, key="cmp_temperature",
-                            help=t("s2s.temperature_help"))
     remember("cmp_radius", 0.9, bounds=RADIUS)
     radius = st.slider(t("cmp.radius"), *RADIUS, step=0.05, key="cmp_radius", help=t("cmp.radius_help"))
     remember("cmp_seed", 0, bounds=SEEDS)
     seed = st.number_input(t("sa.seed"), *SEEDS, key="cmp_seed")
 
-# Row 1 as evidence: the same sentence, queries from the decoder or from the sentence itself
+# Row 1 as evidence: a trained decoder's states as queries over its encoder's states, or the
+# encoder's states as their own queries
 st.subheader(t("cmp.both_title"))
 st.markdown(t("cmp.both_explain"))
-source_text, target_text = pair_input("cmp")
-source, target = tokenize(source_text)[:MAX_PAIR_TOKENS], tokenize(target_text)[:MAX_PAIR_TOKENS]
-if source and target:
-    attention, self_attention = compute.both_ways(tuple(source), tuple(target), float(temperature))
-    src_labels, tgt_labels = charts.token_labels(source), charts.token_labels(target)
-    left, right = st.columns(2)
-    with left:
-        charts.heatmap(attention, tgt_labels, src_labels, x_title=t("cmp.axis_keys_encoder"),
-                       y_title=t("cmp.axis_queries_decoder"), value_title=t("sa.weight"),
-                       title=t("cmp.attention_chart"))
-    with right:
-        charts.heatmap(self_attention, src_labels, src_labels, x_title=t("cmp.axis_keys_same"),
-                       y_title=t("cmp.axis_queries_same"), value_title=t("sa.weight"),
-                       title=t("cmp.self_chart"))
-    st.caption(t("cmp.both_caption"))
-else:
-    st.warning(t("s2s.empty"), icon=":material/edit_note:")
+s2s_view.cmp_queries()
 
 # Row 2 as evidence: n dependent steps against one product for all positions
 time_steps.section()
 
-# Row 3 as evidence: how much the first word still shapes each later position
+# Row 3 as evidence, on trained encoder-decoders: is the first date still right as more follow?
+st.subheader(t("cmp.trained_memory_title"))
+st.markdown(t("cmp.trained_memory_explain", n=s2s_models.MAX_DATES))
+s2s_view.cmp_early_information(*s2s_models.load_experiment())
+st.info(t("cmp.long_term_note"), icon=":material/lightbulb:")
+
+# Row 3's mechanism, on untrained weights: how much the first word still shapes each later position
 st.subheader(t("cmp.memory_title"))
 st.markdown(t("cmp.memory_explain"))
 tokens = tokenize(sentence_input("cmp", long=True))
@@ -81,7 +68,8 @@ curves = charts.table(
     series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
 )
 charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
-                  y_title=t("cmp.axis_influence"), log_y=True)
+                  y_title=t("cmp.axis_influence"), log_y=True,
+                  colors={t("cmp.series_rnn"): s2s_view.COLORS["fixed"], t("cmp.series_self"): s2s_view.SELF_COLOR})
 c1, c2, c3 = st.columns(3)
 c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
 c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")

@@ -8,11 +8,11 @@ import re
 # Every text box of every page: (page key as in ui.layout.NAV, the boxes' widget keys).
 TEXT_BOXES = [
     ("self_attention", ["sa_text"]),
-    ("seq2seq_attention", ["s2s_source", "s2s_target"]),
+    ("seq2seq_attention", ["s2s_date"]),
     ("rnn", ["rnn_text"]),
     ("lstm", ["lstm_text"]),
     ("gru", ["gru_text"]),
-    ("attention_vs_self_attention", ["cmp_text", "cmp_source", "cmp_target"]),
+    ("attention_vs_self_attention", ["cmp_date", "cmp_text"]),
     ("review", ["rv_note_rnn", "rv_retro_text"]),
 ]
 

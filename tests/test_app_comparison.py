@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import charts, open_page
-from core.seq2seq import alignment, decoder_states, encoder_states
+from core.seq2seq import alignment
+from ui import translator as models
 from ui.i18n import catalog
 
 PAGE = "pages/6_attention_vs_self_attention.py"
@@ -44,18 +45,36 @@ def test_the_table_has_the_notes_rows_and_the_review_rows_in_both_languages(lang
     assert "O(n·d²)" in table.iloc[5, 1] and "O(n²·d)" in table.iloc[5, 2]
 
 
-def test_both_ways_differ_only_in_where_the_queries_come_from():
+def test_row_1_draws_a_trained_decoder_s_queries_and_the_encoder_s_own():
     at = open_page(PAGE)
-    at.selectbox(key="cmp_pair").set_value(1).run()  # 고양이가 생선을 먹었다 -> The cat ate the fish
-    H_e, H_d = encoder_states("고양이가 생선을 먹었다"), decoder_states("The cat ate the fish")
-    np.testing.assert_allclose(heatmap_titled(at, EN["cmp.attention_chart"]),
-                               alignment(H_d, H_e, temperature=0.1)["weights"], atol=1e-12)
+    at.text_input(key="cmp_date").input("1999년 12월 31일 금요일").run()
+    ex = models.explain("dot", models.load_shipped()["dot"]["params"], "1999년 12월 31일 금요일")
+    np.testing.assert_allclose(heatmap_titled(at, EN["cmp.attention_chart"]), ex["weights"], atol=1e-12)
     self_weights = heatmap_titled(at, EN["cmp.self_chart"])
-    np.testing.assert_allclose(self_weights, alignment(H_e, H_e, temperature=0.1)["weights"], atol=1e-12)
-    # 고양이 -가 생선 -을 먹 -었 -다: each word is most like itself; the particles and endings share
-    # the function-morpheme vector, so each of them is most like the first of them (-가).
-    assert self_weights.shape == (7, 7)
-    np.testing.assert_array_equal(self_weights.argmax(axis=1), [0, 1, 2, 1, 4, 1, 1])
+    np.testing.assert_allclose(self_weights, alignment(ex["keys"], ex["keys"])["weights"], atol=1e-12)
+    assert self_weights.shape == (14, 14)
+    assert EN["cmp.both_caption"].format(translation="Friday, December 31, 1999") in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_row_3_is_measured_on_trained_encoder_decoders_with_a_note_beside_the_notes(lang):
+    at = open_page(PAGE, lang=lang)
+    texts = catalog(lang)
+    experiment, runs = models.load_experiment()
+    first = models.mean_by_length(experiment, runs, "first")
+    lines = [data for _, data in charts(at) if "dates" in data]
+    assert len(lines) == 1
+    shown = {name: group.sort_values("dates")["accuracy"].to_numpy() for name, group in lines[0].groupby("series")}
+    np.testing.assert_allclose(shown[texts["s2s.context_fixed"]], first["fixed"])
+    np.testing.assert_allclose(shown[texts["s2s.context_additive"]], first["additive"])
+    assert texts["cmp.long_term_note"] in [i.value for i in at.info]
+
+
+def test_an_unreadable_date_keeps_the_rest_of_the_page():
+    at = open_page(PAGE)
+    at.text_input(key="cmp_date").input("tomorrow").run()
+    assert EN["s2s.cannot_characters"] in [w.value for w in at.warning]
+    assert influence(at)  # the memory section still draws
 
 
 def test_the_recurrence_forgets_the_first_word_and_self_attention_does_not():
@@ -78,27 +97,11 @@ def test_raising_the_spectral_radius_makes_the_recurrence_remember():
     assert high > 1e3 * low
 
 
-def test_temperature_moves_both_heatmaps_together():
-    at = open_page(PAGE)
-    at.slider(key="cmp_temperature").set_value(1.0).run()
-    soft = heatmap_titled(at, EN["cmp.self_chart"])
-    at.slider(key="cmp_temperature").set_value(0.04).run()
-    sharp = heatmap_titled(at, EN["cmp.self_chart"])
-    assert np.diag(sharp).mean() > np.diag(soft).mean()
-
-
 def test_a_one_word_sentence_gets_a_clear_message():
     at = open_page(PAGE)
     at.text_area(key="cmp_text").input("word").run()
     assert EN["cmp.memory_short"] in [w.value for w in at.warning]
     assert not at.exception
-
-
-def test_an_empty_pair_keeps_the_rest_of_the_page():
-    at = open_page(PAGE)
-    at.text_input(key="cmp_source").input("   ").run()
-    assert EN["s2s.empty"] in [w.value for w in at.warning]
-    assert influence(at)  # the memory section still draws
 
 
 def time_curves(at, y):

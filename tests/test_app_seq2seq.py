@@ -1,145 +1,203 @@
-"""The seq2seq attention page as a learner drives it: pick a pair, move the decoder step."""
-
+"""The seq2seq page as a learner drives it: a date translated step by step, live training, the experiment."""
 
 import numpy as np
 import pytest
 
-from conftest import charts, open_page
-from core.embeddings import tokenize
-from core.seq2seq import alignment, decoder_states, encoder_states, load_pairs
+from conftest import charts, heatmap, metric, open_page
+from core import dates, translator
+from ui import translator as models
 from ui.i18n import catalog
 
 PAGE = "pages/2_seq2seq_attention.py"
 EN, KO = catalog("en"), catalog("ko")
+SHIPPED = models.load_shipped()
 
 
-def alignment_chart(at, texts=EN):
-    """The alignment heatmap as (matrix, outlined row)."""
-    for spec, data in charts(at):
-        if spec.get("encoding", {}).get("y", {}).get("title") == texts["s2s.axis_target"]:
-            M = np.zeros((data["r"].max() + 1, data["c"].max() + 1))
-            M[data["r"], data["c"]] = data["value"]
-            outline = [layer["transform"][0]["filter"] for layer in spec["layer"]
-                       if layer.get("mark", {}).get("stroke")]
-            return M, outline
-    raise AssertionError("no alignment heatmap")
+def type_date(at, text):
+    at.text_input(key="s2s_date").input(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
-def step_to(at, i):
-    step = at.select_slider(key="s2s_step")
-    return step.set_value(step.options[i]).run()
+def bars(at):
+    """{chart title: values} of the bar charts."""
+    return {spec.get("title"): data["value"].to_numpy() for spec, data in charts(at) if "label" in data}
 
 
-def type_pair(at, source, target):
-    at.text_input(key="s2s_source").input(source)
-    at.text_input(key="s2s_target").input(target).run()
-    assert not at.exception
+def press(at, form):
+    next(b for b in at.button if b.form_id == form).click().run()
+    assert not at.exception, [e.value for e in at.exception]
     return at
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_opens_on_a_korean_english_pair_with_its_alignment(lang):
+def test_opens_on_the_issue_s_date_translated_right_by_the_shipped_model(lang, monkeypatch):
+    monkeypatch.setattr(translator, "train", lambda *a, **k: pytest.fail("a first visit must not train"))
     at = open_page(PAGE, lang=lang)
     texts = catalog(lang)
     assert at.title[0].value == texts["s2s.title"]
-    pair = load_pairs()[0]
-    assert at.text_input(key="s2s_source").value == pair["source"]
-    expected = alignment(decoder_states(pair["target"]), encoder_states(pair["source"]), temperature=0.1)
-    M, outline = alignment_chart(at, texts)
-    np.testing.assert_allclose(M, expected["weights"], atol=1e-12)
+    assert at.text_input(key="s2s_date").value == "2023년 3월 23일 목요일"
+    assert metric(at, texts["s2s.translation"]).value == "Thursday, March 23, 2023"
+    assert [s.value for s in at.success] == [texts["s2s.right"]]
+    assert metric(at, texts["s2s.held_out"]).value == f"{SHIPPED['additive']['accuracy']:.1%}"
+
+
+def test_the_alignment_is_the_model_s_and_the_weekday_lights_up_first():
+    at = open_page(PAGE)
+    M, outline = heatmap(at, EN["sa.weight"])
+    ex = models.explain("additive", SHIPPED["additive"]["params"], "2023년 3월 23일 목요일")
+    np.testing.assert_allclose(M, ex["weights"], atol=1e-12)
     assert outline == ["datum.r == 0"]
+    assert ex["chars"][int(M[0].argmax())] == "목"  # predicting "Thursday" first, it reads the Korean weekday, last
+    assert int(M[2].argmax()) == 5  # "March" reads the month's 3
+    assert int(M[-2].argmax()) == 3  # the year's last digit, first in the Korean, comes last
+    j = int(M[0].argmax())
+    assert EN["s2s.alignment_found"].format(token="1 Thursday", char=f"{j + 1} {ex['chars'][j]}",
+                                            weight=M[0].max()) in [c.value for c in at.caption]
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_moving_the_decoder_step_moves_the_highlight_and_the_numbers(lang):
+def test_each_step_shows_its_query_scores_weights_context_and_top_five(lang):
     at = open_page(PAGE, lang=lang)
-    at.selectbox(key="s2s_pair").set_value(1).run()  # 고양이가 생선을 먹었다 -> The cat ate the fish
-    assert at.text_input(key="s2s_target").value == "The cat ate the fish"
-    tops = {}
-    for i in range(5):
-        step_to(at, i)
-        _, outline = alignment_chart(at, catalog(lang))
-        assert outline == [f"datum.r == {i}"]
-        tops[at.select_slider(key="s2s_step").value] = at.metric[0].value
-    # each English word looks at its Korean counterpart: the alignment crosses (SOV vs SVO)
-    # (morphemes: 1 고양이, 2 -가, 3 생선, 4 -을, 5 먹, 6 -었, 7 -다)
-    assert tops["2 cat"] == "1 고양이"
-    assert tops["3 ate"] == "5 먹"
-    assert tops["5 fish"] == "3 생선"
+    texts = catalog(lang)
+    step = at.select_slider(key="s2s_step")
+    assert step.options[0] == "1 Thursday" and step.options[-1] == f"{len(step.options)} {dates.EOS}"
+    step.set_value("3 March").run()
+    ex = models.explain("additive", SHIPPED["additive"]["params"], "2023년 3월 23일 목요일")
+    shown = bars(at)
+    np.testing.assert_allclose(shown[texts["s2s.query_title"].format(token="3 March")], ex["query"][2])
+    np.testing.assert_allclose(shown[texts["s2s.context_title"].format(token="3 March")], ex["context"][2])
+    top = shown[texts["s2s.top_title"].format(token="3 March")]
+    assert len(top) == 5 and np.all(np.diff(top) <= 0) and top[0] == ex["probs"][2].max()
+    np.testing.assert_allclose(shown[texts["s2s.scores_title"].format(token="3 March")], ex["scores"][2])
+    np.testing.assert_allclose(shown[texts["s2s.weights_title"].format(token="3 March")], ex["weights"][2])
+    assert heatmap(at, texts["sa.weight"])[1] == ["datum.r == 2"]
 
 
-def test_titles_follow_the_step():
-    at = step_to(open_page(PAGE), 3)
-    titles = [spec.get("title") for spec, _ in charts(at)]
-    assert EN["s2s.at_step"].format(token="4 school") in titles
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("context", translator.CONTEXTS)
+def test_every_model_translates_the_example(context, lang):
+    at = open_page(PAGE, lang=lang)
+    texts = catalog(lang)
+    at.radio(key="s2s_model").set_value(context).run()
+    assert metric(at, texts["s2s.translation"]).value == "Thursday, March 23, 2023"
+    assert metric(at, texts["s2s.held_out"]).value == f"{SHIPPED[context]['accuracy']:.1%}"
+    infos = [i.value for i in at.info]
+    assert (texts["s2s.fixed_explain"] in infos) == (texts["s2s.fixed_no_alignment"] in infos) == (context == "fixed")
+    at.select_slider(key="s2s_step").set_value(at.select_slider(key="s2s_step").options[-1]).run()
+    assert not at.exception
 
 
-@pytest.mark.parametrize("score", ["general", "additive"])
-def test_other_score_functions_say_what_their_parameters_are(score):
+@pytest.mark.parametrize(("text", "reason", "lang"), [
+    ("", "empty", "en"), ("2023.3.23.", "characters", "en"), ("3월 23일", "format", "en"),
+    ("1850년 1월 1일", "range", "en"), ("2023년 2월 29일", "calendar", "en"),
+    ("<script>alert(1)</script>", "characters", "en"),
+    ("1850년 1월 1일", "range", "ko"), ("2023-03-23", "characters", "ko"),
+])
+def test_what_the_model_cannot_read_gets_a_message_and_no_translation(text, reason, lang):
+    at = type_date(open_page(PAGE, lang=lang), text)
+    texts = catalog(lang)
+    parsed = dates.parse(text)
+    assert texts[f"s2s.cannot_{reason}"].format(detail=parsed["detail"], first=1900, last=2099) in [
+        w.value for w in at.warning]
+    if reason == "characters":
+        assert [c.value for c in at.code] == [parsed["detail"]]  # the characters, shown as plain text
+    assert not [m for m in at.metric if m.label == texts["s2s.translation"]]
+    assert at.get("vega_lite_chart")  # the training and experiment sections are still there
+
+
+def test_a_typed_held_out_date_is_translated_and_a_wrong_weekday_is_flagged():
+    _, test = dates.split()
+    day = dates.random_days(1, np.random.default_rng(0), test)[0]
+    at = type_date(open_page(PAGE), dates.korean(day))
+    assert metric(at, EN["s2s.translation"]).value == dates.to_text(dates.english_tokens(day))
+    wrong = dates.korean(day)[:-3] + dates.WEEKDAYS_KO[(day.weekday() + 1) % 7] + "요일"
+    type_date(at, wrong)
+    assert EN["s2s.weekday_mismatch"].format(weekday=dates.WEEKDAYS_KO[day.weekday()] + "요일") in [
+        w.value for w in at.warning]
+
+
+def test_the_shipped_settings_show_their_run_without_training(monkeypatch):
+    monkeypatch.setattr(translator, "train", lambda *a, **k: pytest.fail("the shipped run is cached"))
     at = open_page(PAGE)
-    at.radio(key="s2s_score").set_value(score).run()
-    assert EN[f"s2s.params_{score}"] in [c.value for c in at.caption]
-    assert any(score in latex.value or "tanh" in latex.value or "W" in latex.value for latex in at.latex)
-    assert bool(at.get("number_input")) == (score == "additive")  # the seed, only where it matters
+    press(at, "s2s_training")
+    assert EN["s2s.is_shipped"] in [c.value for c in at.caption]
+    assert metric(at, EN["s2s.run_held_out"]).value == f"{SHIPPED['additive']['accuracy']:.1%}"
 
 
-def test_general_with_the_identity_equals_dot():
+def test_training_live_learns_shows_its_run_and_keeps_it_for_every_session(monkeypatch):
+    at = open_page(PAGE, lang="ko")
+    at.radio(key="s2s_train_context").set_value("dot")
+    at.select_slider(key="s2s_train_hidden").set_value(8)
+    at.select_slider(key="s2s_train_steps").set_value(100)
+    at.number_input(key="s2s_train_seed").set_value(5)
+    press(at, "s2s_training")
+    run = models.Run(context="dot", hidden=8, steps=100, seed=5)
+    result = models.finished(run)
+    assert result is not None and result["steps"] == 100 and result["loss"][-10:].mean() < result["loss"][:5].mean()
+    assert metric(at, KO["s2s.run_held_out"]).value == f"{result['accuracy']:.1%}"
+    monkeypatch.setattr(translator, "train", lambda *a, **k: pytest.fail("a finished run is shared"))
+    other = open_page(PAGE, params={"s2s_train_context": "dot", "s2s_train_hidden": "8", "s2s_train_steps": "100",
+                                    "s2s_train_seed": "5"})
+    assert metric(other, EN["s2s.run_held_out"]).value == f"{result['accuracy']:.1%}"
+
+
+def test_a_link_to_settings_not_trained_yet_says_how_to_get_them(monkeypatch):
+    monkeypatch.setattr(translator, "train", lambda *a, **k: pytest.fail("opening a link must not train"))
+    at = open_page(PAGE, params={"s2s_train_seed": "4321", "s2s_train_hidden": "16"})
+    assert EN["s2s.not_trained"] in [i.value for i in at.info]
+
+
+def test_the_time_cap_stops_training_and_keeps_nothing(monkeypatch):
+    monkeypatch.setattr(models, "TIME_CAP", 1e-9)
     at = open_page(PAGE)
-    dot, _ = alignment_chart(at)
-    at.radio(key="s2s_score").set_value("general").run()
-    general, _ = alignment_chart(at)
-    np.testing.assert_allclose(general, dot, atol=1e-12)
+    at.number_input(key="s2s_train_seed").set_value(77)
+    at.select_slider(key="s2s_train_hidden").set_value(8)
+    press(at, "s2s_training")
+    assert EN["s2s.capped"].format(cap=1e-9) in [w.value for w in at.warning]
+    assert models.finished(models.Run(hidden=8, seed=77)) is None
 
 
-def test_temperature_sharpens_the_alignment():
-    at = open_page(PAGE)
-    at.slider(key="s2s_temperature").set_value(1.0).run()
-    soft, _ = alignment_chart(at)
-    at.slider(key="s2s_temperature").set_value(0.04).run()
-    sharp, _ = alignment_chart(at)
-    assert sharp.max(axis=1).mean() > soft.max(axis=1).mean()
-    np.testing.assert_array_equal(sharp.argmax(axis=1), soft.argmax(axis=1))
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_experiment_opens_precomputed_and_says_what_it_found(lang):
+    at = open_page(PAGE, lang=lang)
+    texts = catalog(lang)
+    assert texts["s2s.exp_precomputed"] in [c.value for c in at.caption]
+    experiment, runs = models.load_experiment()
+    whole = models.mean_by_length(experiment, runs, "whole")
+    found = texts["s2s.exp_found_whole"].format(attention=texts["s2s.context_additive"],
+                                                fixed=texts["s2s.context_fixed"], a1=whole["additive"][0],
+                                                an=whole["additive"][-1], f1=whole["fixed"][0], fn=whole["fixed"][-1],
+                                                n=models.MAX_DATES)
+    assert found in [c.value for c in at.caption]
+    lines = [data for spec, data in charts(at) if "dates" in data]
+    assert len(lines) == 2 and set(lines[0]["dates"]) == {1, 2, 3, 4}
 
 
-def test_a_typed_pair_aligns_and_names_unknown_words():
-    at = type_pair(open_page(PAGE), "고양이가 zzqxv 먹었다", "the cat ate")
-    assert at.select_slider(key="s2s_step").options == ["1 the", "2 cat", "3 ate"]
-    assert EN["s2s.unknown"].format(count=1) in [w.value for w in at.warning]
-    assert list(at.dataframe[0].value.iloc[:, 0]) == ["zzqxv"]
+def test_a_tiny_experiment_runs_live_and_an_untrained_setting_says_so():
+    at = open_page(PAGE, params={"s2s_exp_steps": "100", "s2s_exp_hidden": "8", "s2s_exp_runs": "1"})
+    assert EN["s2s.exp_not_run"].format(done=0, total=2) in [i.value for i in at.info]
+    press(at, "s2s_experiment")
+    experiment = models.Experiment(hidden=8, steps=100, runs=1)
+    assert len(models.experiment_done(experiment)) == 2
+    assert len([data for spec, data in charts(at) if "dates" in data]) == 2
 
 
-@pytest.mark.parametrize(("source", "target"), [("", "the cat"), ("고양이가", "   "), ("", "")])
-def test_a_missing_side_gets_a_clear_message(source, target):
-    at = type_pair(open_page(PAGE), source, target)
-    assert [w.value for w in at.warning] == [EN["s2s.empty"]]
-    assert not at.get("vega_lite_chart")
+def test_the_live_alignment_starts_near_uniform_and_the_trained_one_is_sharp():
+    from ui import s2s_view as view
+
+    text = "2023년 3월 23일 목요일"
+    untrained = view.watched(translator.init_params("additive", 32, 0), "additive", text)
+    trained = view.watched(SHIPPED["additive"]["params"], "additive", text)
+    assert untrained.shape == trained.shape == (11, 13)  # the right English tokens and EOS, by 13 characters
+    assert np.abs(untrained - 1 / 13).max() < 0.1
+    assert np.median(trained.max(axis=1)) > 0.75 > 0.2 > untrained.max()  # 0.84 for the shipped model
+    assert view.watched(SHIPPED["fixed"]["params"], "fixed", text) is None
 
 
-def test_long_sentences_are_cut_with_a_notice():
-    at = type_pair(open_page(PAGE), " ".join(["cat"] * 40), "the cat")
-    assert EN["s2s.cut"].format(side=EN["common.source"], n=40, limit=32) in [i.value for i in at.info]
-    M, _ = alignment_chart(at)
-    assert M.shape == (2, 32)
-
-
-def test_step_beyond_a_shorter_target_falls_back_to_the_first_word():
-    at = step_to(open_page(PAGE), 3)
-    type_pair(at, "나는 학교에 간다", "I go")
-    assert at.select_slider(key="s2s_step").value == "1 I"
-
-
-def test_markup_in_a_typed_pair_is_shown_literally():
-    at = type_pair(open_page(PAGE), "<script>alert(1)</script>", "**bold** :red[x]")
-    rendered = "\n".join(el.value for kind in ("markdown", "caption", "info", "warning") for el in at.get(kind))
-    assert "<script>" not in rendered and "**bold**" not in rendered and ":red[" not in rendered
-    assert tokenize("**bold** :red[x]")[:2] == ["*", "*"]
-
-
-def test_each_step_shows_its_query_and_its_context():
-    at = step_to(open_page(PAGE), 3)  # "school"
-    pair = load_pairs()[0]
-    H_e, H_d = encoder_states(pair["source"]), decoder_states(pair["target"])
-    expected = alignment(H_d, H_e, temperature=0.1)
-    bars = {spec.get("title"): data["value"].to_numpy() for spec, data in charts(at) if "label" in data}
-    np.testing.assert_allclose(bars[EN["s2s.query_title"].format(token="4 school")], H_d[3])
-    np.testing.assert_allclose(bars[EN["s2s.context_title"].format(token="4 school")], expected["contexts"][3])
+def test_the_time_cap_stops_the_experiment_and_keeps_no_unfinished_run(monkeypatch):
+    monkeypatch.setattr(models, "TIME_CAP", 1e-9)
+    at = open_page(PAGE, params={"s2s_exp_steps": "200", "s2s_exp_hidden": "16", "s2s_exp_runs": "1"})
+    press(at, "s2s_experiment")
+    assert EN["s2s.capped"].format(cap=1e-9) in [w.value for w in at.warning]
+    assert not models.experiment_done(models.Experiment(hidden=16, steps=200, runs=1))

@@ -70,14 +70,16 @@ def test_every_text_box_takes_the_hostile_corpus(page, boxes):
 SLIDERS = [
     ("pages/1_self_attention.py", [("slider", "sa_temperature"), ("select_slider", "sa_heads"),
                                    ("number_input", "sa_shuffle")]),
-    ("pages/2_seq2seq_attention.py", [("slider", "s2s_temperature"), ("select_slider", "s2s_step")]),
+    ("pages/2_seq2seq_attention.py", [("select_slider", "s2s_step"), ("select_slider", "s2s_train_hidden"),
+                                      ("select_slider", "s2s_train_steps"), ("number_input", "s2s_train_seed"),
+                                      ("select_slider", "s2s_exp_steps"), ("slider", "s2s_exp_runs")]),
     ("pages/3_rnn.py", [("slider", "rnn_radius"), ("select_slider", "rnn_hidden"), ("number_input", "rnn_seed")]),
     ("pages/4_lstm.py", [("slider", "lstm_forget_bias"), ("select_slider", "lstm_hidden"),
                          ("number_input", "lstm_calc_input"), ("number_input", "lstm_calc_hidden"),
                          ("number_input", "lstm_calc_layers")]),
     ("pages/5_gru.py", [("slider", "gru_update_bias"), ("select_slider", "gru_hidden")]),
-    ("pages/6_attention_vs_self_attention.py", [("slider", "cmp_temperature"), ("slider", "cmp_radius"),
-                                                ("number_input", "cmp_seed"), ("select_slider", "cmp_time_n")]),
+    ("pages/6_attention_vs_self_attention.py", [("slider", "cmp_radius"), ("number_input", "cmp_seed"),
+                                                ("select_slider", "cmp_time_n")]),
 ]
 
 

@@ -46,7 +46,8 @@ def test_korean_texts_are_written_in_korean():
         "sa.temperature", "sa.score", "sa.why_scaled", "sa.head", "sa.step5.title",
         "s2s.score_dot", "s2s.score_general", "s2s.score_additive", "cmp.col_attention",
         "rnn.axis_unit", "lstm.series_rnn", "gru.series_gru", "rv.mastery_bar",
-        "lab.axis_time", "lab.hidden", "lab.finding_item", "lab.col_cell", "lab.col_lag", "lab.loss_lag",
+        "lab.axis_time", "lab.hidden", "s2s.hidden", "s2s.seed",
+        "lab.finding_item", "lab.col_cell", "lab.col_lag", "lab.loss_lag",
         "tf.value_concat", "tf.value_residual", "tf.value_ffn",  # formulas
         *(f"lstm.row_{k}" for k in "figoCH"), *(f"gru.row_{k}" for k in "rzn"),
     }

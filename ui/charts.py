@@ -134,7 +134,7 @@ def matrix_frame(M, row_labels, col_labels) -> pa.Table:
 
 
 def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_title: str,
-           diverging: bool, highlight_row: int | None, tooltip_first=()) -> dict:
+           diverging: bool, highlight_row: int | None, tooltip_first=(), domain=None) -> dict:
     """The encoding, layers and view every heatmap shares: coloured cells with their exact value
     on hover over a grey view (masked cells, which draw nothing, show it), a legend marking the
     exact value range, and an outline around `highlight_row`.
@@ -145,6 +145,8 @@ def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     scale = {"scheme": "redblue", "reverse": True, "domainMid": 0} if diverging else {"scheme": "blues"}
     legend_marks = sorted({lo, hi} | ({0.0} if diverging and lo < 0 < hi else set()))
+    if domain is not None:  # a fixed colour range, e.g. weights in [0, 1] while a model trains
+        scale["domain"], legend_marks = list(domain), list(domain)
     layers = [
         {
             "mark": {"type": "rect"},
@@ -189,12 +191,14 @@ def heatmap(
     diverging: bool = False,
     height: int | None = None,
     title: str | None = None,
+    domain: tuple[float, float] | None = None,
 ) -> None:
     """Draw a matrix as a heatmap: rows down, columns across, exact values on hover.
 
     Missing cells (masked) are drawn grey; `highlight_row` gets a dark outline. A matrix
     of more than MAX_CELLS cells is drawn as block averages (blocks), and its legend says so.
-    A `title` is drawn by Vega as plain text, so it may hold the learner's words.
+    A `title` is drawn by Vega as plain text, so it may hold the learner's words. `domain` fixes
+    the colour scale's range (default: the values' own).
     """
     M, row_labels, col_labels, b = blocks(M, row_labels, col_labels)
     if b > 1:
@@ -206,7 +210,7 @@ def heatmap(
         "height": height or int(np.clip(CELL_PX * len(row_labels), 120, 800)),
         "autosize": FIT_WIDTH,
         **_cells(M, row_labels, col_labels, x_title=x_title, y_title=y_title,
-                 value_title=value_title, diverging=diverging, highlight_row=highlight_row),
+                 value_title=value_title, diverging=diverging, highlight_row=highlight_row, domain=domain),
     }
     st.vega_lite_chart(matrix_frame(M, row_labels, col_labels), spec, width="stretch")
 
@@ -227,13 +231,17 @@ def line_chart(
     points: bool = True,
     height: int = 260,
     legend_columns: int | None = None,
+    x_integer: bool = False,
 ) -> None:
     """Draw one line per `series` value, with points, hover values and optional markers.
 
     `rule_at` marks an x value, `y_rule_at` a y value (a dashed line); `colors` fixes each
     series' colour ({name: colour}), so that a cell keeps its colour from chart to chart;
-    `legend_columns` lays a long legend out in rows of that many entries."""
+    `legend_columns` lays a long legend out in rows of that many entries.
+    `x_integer` ticks x at whole numbers only (a count, such as dates in a row)."""
     x_enc = {"field": x, "type": "quantitative", "title": x_title}
+    if x_integer:
+        x_enc["axis"] = {"tickMinStep": 1, "format": "d"}
     if log_x:
         x_enc["scale"] = {"type": "log", "base": 2}
     y_enc = {"field": y, "type": "quantitative", "title": y_title}

@@ -41,10 +41,11 @@ from core.recurrent import (
     trace_gradient_norms,
     with_gate_bias,
 )
-from core.seq2seq import alignment, decoder_states, encoder_states, score_params
+from core.seq2seq import alignment
 from core.training import memory_task
 from core.transformer import Config, forward, head_projections, sinusoidal_encoding
 from ui import korean  # noqa: F401  (installs the Korean analyser every tokenize() call uses)
+from ui import translator as models
 
 D_MODEL = 50  # GloVe's 50 dimensions
 # A Korean morpheme is a str with a tag: Streamlit would hash it by its form alone, and "이"
@@ -92,33 +93,6 @@ def saturation(n_keys: int):
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
-def seq2seq(source: tuple, target: tuple, score: str, seed: int, temperature: float):
-    """Encoder and decoder states of a sentence pair and their alignment under one score function.
-
-    Returns (H_e (n, 50), H_d (m, 50), {"scores", "weights", "contexts"}, embedding sources of
-    the source and target tokens).
-    """
-    H_e, H_d = encoder_states(list(source)), decoder_states(list(target))
-    # general: W = I (so it equals dot: an untrained W would score noise); additive: untrained, from a seed
-    params = None if score == "dot" else score_params(score, D_MODEL, D_MODEL, seed=seed)
-    aligned = alignment(H_d, H_e, score=score, params=params, temperature=temperature)
-    return H_e, H_d, aligned, embed(list(source)).sources, embed(list(target)).sources
-
-
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
-def both_ways(source: tuple, target: tuple, temperature: float):
-    """The same sentence pair run both ways, with the same states, dot scores and temperature.
-
-    Attention: queries from the decoder (target words), keys and values from the encoder
-    (source words), (m, n). Self-attention: queries, keys and values all from the source
-    words' own states, (n, n).
-    """
-    H_e, H_d = encoder_states(list(source)), decoder_states(list(target))
-    return (alignment(H_d, H_e, temperature=temperature)["weights"],
-            alignment(H_e, H_e, temperature=temperature)["weights"])
-
-
-@st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def first_word_influence(tokens: tuple, spectral_radius: float, hidden: int, seed: int):
     """How strongly word 1 still moves each later position: (rnn (T,), self-attention (T,)).
 
@@ -142,7 +116,6 @@ def _attention_first_word_influence(tokens: tuple):
 HIDDEN_SIZES = (4, 8, 16, 32, 64)  # the hidden-size slider's stops
 SEEDS = (0, 9999)  # the seed boxes' range
 GATE_BIAS = (-4.0, 6.0)  # the LSTM forget-gate and GRU update-gate bias sliders
-ALIGNMENT_TEMPERATURE = (0.02, 1.0)  # the seq2seq and comparison pages' temperature slider
 PARAM_HIDDEN_SIZES = (8, 16, 32, 64, 128, 256, 512, 1024)  # the GRU page's parameter chart
 
 
@@ -321,3 +294,29 @@ def word_order(tokens: tuple, shuffle_seed: int, hidden: int = 32):
     result["with_p"] = coref_trace(tokens)["layers"][layer]["weights"][0, head]
     result["without_p"] = forward(flat, params, X)["layers"][layer]["weights"][0, head]
     return result
+
+
+# --- the trained date translators: the seq2seq and comparison pages ------------------------
+
+
+@st.cache_data(max_entries=256, ttl=CACHE_TTL, show_spinner=False)
+def s2s_explain(context: str, text: str) -> dict:
+    """The shipped `context` model's greedy translation of a readable Korean date, every step kept
+    (ui.translator.explain: chars, tokens, query, scores, weights, context, state, probs)."""
+    return models.explain(context, models.load_shipped()[context]["params"], text)
+
+
+@st.cache_data(max_entries=256, ttl=CACHE_TTL, show_spinner=False)
+def encoder_self_weights(context: str, text: str) -> np.ndarray:
+    """The shipped model's encoder states attending to each other with its dot score,
+    softmax_j(h_e,i · h_e,j): (n, n). Self-attention's arrangement of queries, on states the model
+    learned for something else (nothing here was trained to attend this way)."""
+    H_e = s2s_explain(context, text)["keys"]  # (n, h)
+    return alignment(H_e, H_e)["weights"]  # (n, n)
+
+
+@st.cache_data(max_entries=256, ttl=CACHE_TTL, show_spinner=False)
+def s2s_run_explain(run: models.Run, text: str) -> dict | None:
+    """As s2s_explain, for a finished run of the shared results cache (None if it is not there)."""
+    result = models.finished(run)
+    return None if result is None else models.explain(run.context, result["params"], text)

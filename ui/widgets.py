@@ -12,7 +12,6 @@ import streamlit as st
 
 from core.embeddings import tokenize
 from core.korean import has_hangul
-from core.seq2seq import load_pairs
 from ui.compute import HIDDEN_SIZES, SEEDS
 from ui.layout import lang, remember, t
 
@@ -63,24 +62,6 @@ def korean_notice(*texts: str) -> None:
     """Say how Korean text is cut into tokens, when there is Korean to cut."""
     if any(has_hangul(text) for text in texts):
         st.caption(t("common.korean_split"))
-
-
-def pair_input(prefix: str) -> tuple[str, str]:
-    """Two text boxes, a source sentence and its translation, with built-in pairs to pick from."""
-    pairs = load_pairs()
-    source_key, target_key = f"{prefix}_source", f"{prefix}_target"
-    remember(source_key, pairs[0]["source"], max_chars=MAX_CHARS)
-    remember(target_key, pairs[0]["target"], max_chars=MAX_CHARS)
-    _example_picker(t("common.example_pairs"), f"{prefix}_pair", list(range(len(pairs))),
-                    lambda i: {source_key: pairs[i]["source"], target_key: pairs[i]["target"]},
-                    format_func=lambda i: f"{pairs[i]['source']}  →  {pairs[i]['target']}")
-    left, right = st.columns(2)
-    source = left.text_input(t("common.source"), key=source_key, max_chars=MAX_CHARS,
-                             help=t("common.max_chars", limit=MAX_CHARS))
-    target = right.text_input(t("common.target"), key=target_key, max_chars=MAX_CHARS,
-                              help=t("common.max_chars", limit=MAX_CHARS))
-    korean_notice(source, target)
-    return source, target
 
 
 def most_attended(label: str, labels, weights) -> None:

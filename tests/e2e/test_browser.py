@@ -29,7 +29,7 @@ SHOTS = ROOT / "artifacts" / "e2e"
 SLIDERS = [
     ("self_attention", "sa_temperature", "End"),
     ("self_attention", "sa_heads", "ArrowRight"),  # in a fragment, which reruns alone; 2 -> 5 heads, not 25
-    ("seq2seq_attention", "s2s_temperature", "End"),
+    ("seq2seq_attention", "s2s_step", "End"),
     ("rnn", "rnn_radius", "End"),
     ("lstm", "lstm_forget_bias", "End"),
     ("gru", "gru_update_bias", "End"),
