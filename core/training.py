@@ -377,7 +377,7 @@ def backward(kind: str, trace: dict, weights: dict, dh_T: ArrayLike, inputs: boo
     """rnn_backward, lstm_backward or gru_backward, by kind: dict W_ih, W_hh, b_ih, b_hh of gradients
     (and X, ∂loss/∂X, if inputs)."""
     _check_kind(kind)
-    return _BACKWARD[kind](trace, weights, dh_T, inputs)
+    return _BACKWARD[kind](trace, weights, dh_T, inputs=inputs)
 
 
 # --- the whole model -------------------------------------------------------------------------
