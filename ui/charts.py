@@ -67,6 +67,12 @@ def token_labels(tokens, sources=None) -> list[str]:
     return [f"{i + 1} {mark(tok, source)}" for i, (tok, source) in enumerate(zip(tokens, sources, strict=True))]
 
 
+def numbered(tokens) -> list[str]:
+    """Unique axis labels numbered from 1, unmarked: for a model with a vocabulary and embeddings
+    of its own (the date translator), where GloVe's marks say nothing."""
+    return [f"{i + 1} {tok}" for i, tok in enumerate(tokens)]
+
+
 def table(**columns) -> pa.Table:
     """An Arrow table from NumPy arrays or lists; NaN and ±inf become missing values."""
     arrays = {}

@@ -106,7 +106,7 @@ def translation(context: str, parsed: dict, accuracy: float) -> dict:
 def step_by_step(context: str, ex: dict) -> int:
     """One output step: the query, the scores and weights over the characters, the context, the top five.
     Returns the step shown (its row in the alignment)."""
-    out_labels, src_labels = charts.token_labels(ex["tokens"]), charts.token_labels(ex["chars"])
+    out_labels, src_labels = charts.numbered(ex["tokens"]), charts.numbered(ex["chars"])
     if remember("s2s_step", out_labels[0]) not in out_labels:
         st.session_state.s2s_step = out_labels[0]
     i = out_labels.index(st.select_slider(t("s2s.step"), out_labels, key="s2s_step"))
@@ -154,7 +154,7 @@ def alignment(context: str, ex: dict, highlight: int | None = None) -> None:
     if context == "fixed":
         st.info(t("s2s.fixed_no_alignment"), icon=":material/info:")
         return
-    out_labels, src_labels = charts.token_labels(ex["tokens"]), charts.token_labels(ex["chars"])
+    out_labels, src_labels = charts.numbered(ex["tokens"]), charts.numbered(ex["chars"])
     charts.heatmap(ex["weights"], out_labels, src_labels, x_title=t("s2s.axis_source"), y_title=t("s2s.axis_target"),
                    value_title=t("sa.weight"), highlight_row=highlight)
     j = int(np.argmax(ex["weights"][0]))
@@ -192,8 +192,8 @@ def train_live(run: models.Run, example: str) -> None:
     """Train under a progress bar, a live loss curve and the example's alignment redrawn as it learns."""
     bar, loss_box, align_box = st.progress(0.0), st.empty(), st.empty()
     parsed = dates.parse(example)
-    rows = charts.token_labels([*expected_tokens(parsed), dates.EOS])
-    cols = charts.token_labels([c for c in parsed["text"] if not c.isspace()])
+    rows = charts.numbered([*expected_tokens(parsed), dates.EOS])
+    cols = charts.numbered([c for c in parsed["text"] if not c.isspace()])
     losses, started, clock = [], time.perf_counter(), {"shown": 0.0}
 
     def report(step: int, loss: float, params: dict) -> bool:
@@ -306,7 +306,7 @@ def cmp_queries() -> None:
     if parsed is None:
         return
     ex = compute.s2s_explain("dot", parsed["text"])
-    out_labels, src_labels = charts.token_labels(ex["tokens"]), charts.token_labels(ex["chars"])
+    out_labels, src_labels = charts.numbered(ex["tokens"]), charts.numbered(ex["chars"])
     left, right = st.columns(2)
     with left:
         charts.heatmap(ex["weights"], out_labels, src_labels, x_title=t("cmp.axis_keys_encoder"),
