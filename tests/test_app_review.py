@@ -342,7 +342,7 @@ def test_local_progress_is_saved_to_sqlite_and_survives_a_new_session(private_da
     card_id = answer_current(at, right=True)
     db = private_data_dir / "progress.db"
     with sqlite3.connect(db) as con:
-        (saved_id, card), = con.execute("SELECT id, card FROM review_cards").fetchall()
+        (saved_id, card), = con.execute("SELECT id, card FROM learner_cards").fetchall()
     assert saved_id == card_id and json.loads(card)["fsrs"]["state"] == 2
     assert str(db) in [c.value for c in open_tab(at, "rv.tab_backup").code]
     again = open_page(PAGE, url=LOCAL)  # a new browser session, as after a restart
