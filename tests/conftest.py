@@ -19,12 +19,15 @@ SELF_ATTENTION = "pages/1_self_attention.py"
 
 
 def open_page(page: str | None = None, *, lang: str | None = None, locale: str | None = None,
-              url: str | None = None, params: dict | None = None):
+              url: str | None = None, params: dict | None = None, secrets: dict | None = None):
     """An AppTest session of the app, on `page` (the home page when None), already run.
 
     `url` is the browser's address (st.context.url); without one the review keeps its progress
-    in the session, never on disk (ui/storage.py). `params` are the link's query parameters."""
+    in the session, never on disk (ui/storage.py). `params` are the link's query parameters;
+    `secrets` the app's secrets (e.g. a hosted progress database, ui/database.py)."""
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    for name, value in (secrets or {}).items():
+        at.secrets[name] = value
     at.query_params.update(params or {})
     if lang:
         at.query_params["lang"] = lang

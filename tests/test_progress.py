@@ -606,3 +606,11 @@ def test_a_version_2_database_is_adopted_by_the_local_learner_with_nothing_lost(
     with closing(sqlite3.connect(path)) as con:  # the old tables stay, renamed
         assert con.execute("SELECT count(*) FROM v2_review_cards").fetchone() == (3,)
     assert SqliteProgress(path).load() == full_doc()  # opened again: nothing copied twice
+
+
+def test_a_configured_database_makes_a_hosted_app_keep_progress_there():
+    assert storage_mode(None, "class.example.org", "203.0.113.9", hosted_db=True) == "database"
+    assert storage_mode(None, "localhost:8501", None, hosted_db=True) == "database"  # the host's choice wins
+    assert storage_mode("session", "class.example.org", "203.0.113.9", hosted_db=True) == "session"
+    assert storage_mode("database", "localhost:8501", None) == "database"
+    assert storage_mode(None, "class.example.org", "203.0.113.9") == "session"

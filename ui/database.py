@@ -80,8 +80,10 @@ def configured() -> bool:
 def database():
     """This process's progress database (`st.connection`'s engine, built once per process)."""
     # one entry, renewed daily: a connection cache that cannot grow, whose pool outlives a DB restart
-    conn = st.connection(CONNECTION, type="sql", max_entries=1, ttl=timedelta(days=1),
-                         pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # (the section is passed on as well: st.connection reads it too, but AppTest's secrets reach
+    # only st.secrets itself)
+    settings = {"pool_pre_ping": True, **st.secrets["connections"][CONNECTION]}
+    conn = st.connection(CONNECTION, type="sql", max_entries=1, ttl=timedelta(days=1), **settings)
     if conn.engine.dialect.name == "sqlite":
         return SqliteDatabase(conn.engine.url.database)
     return EngineDatabase(conn.engine)
