@@ -5,7 +5,7 @@
 `Cluster` is what tests/conftest.py's `postgres` fixture and scripts/workers.py use. initdb refuses
 to run as root, so as root the cluster belongs to the `postgres` user Debian's package creates
 (run through `runuser`); as anyone else, to that user. Trust authentication on 127.0.0.1 only:
-the cluster lives as long as the tests and holds nothing else. scripts/install_postgres.sh
+the cluster lives as long as the tests and holds nothing else. scripts/install_servers.sh
 installs the server when it is missing.
 """
 
@@ -27,7 +27,7 @@ def server_bin() -> Path:
     """The newest installed server's bin folder (/usr/lib/postgresql/<major>/bin)."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[4]))
     if not found:
-        raise RuntimeError("PostgreSQL's server is not installed: run bash scripts/install_postgres.sh")
+        raise RuntimeError("PostgreSQL's server is not installed: run bash scripts/install_servers.sh")
     return Path(found[-1]).parent
 
 

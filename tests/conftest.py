@@ -106,7 +106,7 @@ def private_data_dir(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """A PostgreSQL server for the whole test run (scripts/pg_cluster.py: Debian's binaries,
-    installed by scripts/install_postgres.sh, a temporary cluster on a free loopback port)."""
+    installed by scripts/install_servers.sh, a temporary cluster on a free loopback port)."""
     from scripts.pg_cluster import Cluster
 
     cluster = Cluster().start()

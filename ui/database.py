@@ -5,6 +5,9 @@ A host configures it in `.streamlit/secrets.toml` (or Community Cloud's Secrets)
     [connections.progress]
     url = "postgresql+psycopg://user:password@host:5432/dbname"
 
+or, where secrets come from the environment (Docker, scripts/workers.py), with
+`SEQDASH_DATABASE_URL` set to that URL; the secrets win when both are given.
+
 `st.connection("progress", type="sql")` builds one SQLAlchemy engine per server process (a
 pool of connections, cached by Streamlit and shared by the sessions); `EngineDatabase` runs
 core/progress.py's statements (core/schema.py) on it, one transaction each, so a hosted
@@ -14,6 +17,7 @@ too (one machine, one process): it is opened with core.progress's own `SqliteDat
 
 from __future__ import annotations
 
+import os
 import weakref
 from datetime import timedelta
 
@@ -69,12 +73,20 @@ class _Transaction:
         return self.begin.__exit__(*exc)
 
 
-def configured() -> bool:
-    """Whether the host gave a progress database ([connections.progress] in the secrets)."""
+def settings() -> dict:
+    """The connection's settings: [connections.progress] in the secrets, else $SEQDASH_DATABASE_URL."""
     try:
-        return CONNECTION in st.secrets.get("connections", {})
+        section = st.secrets.get("connections", {}).get(CONNECTION)
     except (FileNotFoundError, KeyError, ValueError):  # no secrets file, or one that is not TOML
-        return False
+        section = None
+    if section:
+        return dict(section)
+    return {"url": os.environ["SEQDASH_DATABASE_URL"]} if os.environ.get("SEQDASH_DATABASE_URL") else {}
+
+
+def configured() -> bool:
+    """Whether the host gave a progress database."""
+    return bool(settings())
 
 
 def database():
@@ -82,8 +94,8 @@ def database():
     # one entry, renewed daily: a connection cache that cannot grow, whose pool outlives a DB restart
     # (the section is passed on as well: st.connection reads it too, but AppTest's secrets reach
     # only st.secrets itself)
-    settings = {"pool_pre_ping": True, **st.secrets["connections"][CONNECTION]}
-    conn = st.connection(CONNECTION, type="sql", max_entries=1, ttl=timedelta(days=1), **settings)
+    conn = st.connection(CONNECTION, type="sql", max_entries=1, ttl=timedelta(days=1),
+                         pool_pre_ping=True, **settings())
     if conn.engine.dialect.name == "sqlite":
         return SqliteDatabase(conn.engine.url.database)
     return EngineDatabase(conn.engine)
