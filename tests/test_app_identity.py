@@ -184,3 +184,34 @@ def test_hostile_text_in_the_key_box_is_an_unknown_key_and_never_shown(postgres_
         assert [e.value for e in at.error] == [EN["rv.key_unknown"]], name
         assert text[:200] not in every_text(at) or not text.strip(), name
     assert rows(postgres_url, "SELECT count(*) FROM learner_cards") == [(0,)]
+
+
+def test_a_leitner_versions_sqlite_file_moves_to_the_hosted_database_whole(postgres_url, tmp_path):
+    import shutil
+
+    from test_app_review import LEITNER_EXPORT
+
+    from core.progress import SqliteProgress
+    from scripts.copy_progress import copy
+
+    old = tmp_path / "progress.db"  # written by the Leitner version (tests/data/leitner_v1)
+    shutil.copy(LEITNER_EXPORT.with_name("progress.db"), old)
+    key, doc = copy(old, postgres_url)
+    assert doc == SqliteProgress(old).load() and doc["cards"]  # everything the file holds
+    at = open_key(hosted(postgres_url), key)
+    assert at.session_state[storage.STATE_KEY]["cards"] == doc["cards"]
+    assert at.tabs[2].text_area(key="rv_note_gru").value == doc["notes"].get("gru", "")
+
+
+def test_a_leitner_versions_export_imports_into_a_key(postgres_url):
+    from test_app_review import LEITNER_EXPORT, upload
+
+    at = hosted(postgres_url)
+    key = create_key(at)
+    upload(at, LEITNER_EXPORT.read_bytes())
+    at.tabs[3].button[0].click().run()
+    assert EN["rv.import_done"] in [s.value for s in at.success]
+    again = open_key(hosted(postgres_url), key)
+    cards = again.session_state[storage.STATE_KEY]["cards"]
+    assert cards["multi_head"]["right"] == 6 and cards["multi_head"]["fsrs"]["stability"] == 14.0
+    assert len(cards) == 8
