@@ -60,6 +60,18 @@ def learner() -> str | None:
     return st.session_state.get(LEARNER_KEY)
 
 
+def _guarded(action):
+    """A key's callback, whose database failure is reported like any other (ui/storage.py's Store)."""
+    def run(*args) -> None:
+        from ui import storage  # (imports this module)
+
+        try:
+            action(*args)
+        except storage.STORAGE_ERRORS as e:
+            st.session_state[storage.FAILED_KEY] = f"{type(e).__name__}: {e}"
+    return run
+
+
 def create_key(db, tab: dict) -> None:
     """A new progress key: its digest stored, what this tab holds (`tab`, a checked document) moved
     under it, in one transaction; the key shown once."""
@@ -157,11 +169,11 @@ def panel(store, mode: str, hosted) -> None:
     with new:
         st.caption(t("rv.key_create_explain"))
         st.button(t("rv.key_create"), key="rv_key_create", type="primary", icon=":material/key:",
-                  on_click=create_key, args=(db, store.load()))
+                  on_click=_guarded(create_key), args=(db, store.load()))
     with have:
         with st.form("rv_key_form", clear_on_submit=True, border=False):
             st.text_input(t("rv.key_input"), key="rv_key_input", type="password", max_chars=200,
                           autocomplete="off")
-            st.form_submit_button(t("rv.key_open"), on_click=open_key, args=(db, store.load()))
+            st.form_submit_button(t("rv.key_open"), on_click=_guarded(open_key), args=(db, store.load()))
         if st.session_state.pop("rv_key_unknown", False):
             st.error(t("rv.key_unknown"), icon=":material/key_off:")
