@@ -426,3 +426,19 @@ def test_a_round_is_the_due_reviews_in_due_order_then_at_most_the_limit_of_new_o
     assert [review.due_at(cards[i]) for i in reviews] == sorted(review.due_at(cards[i]) for i in reviews)
     new = queue[len(reviews):]
     assert new == [i for i in ids if i not in cards][:limit]
+
+
+def test_the_memory_lab_questions_say_what_the_shipped_experiment_shows():
+    # gru_lab, lab_lstm_lag40 and lab_rnn_chance state the default experiment's results: they must
+    # hold for the results the lab page opens on (data/lab_default.json), with chance = 1 / symbols.
+    import json
+
+    from ui.lab import accuracy_by_lag, load_precomputed
+    experiment, runs = load_precomputed()
+    chance = 1 / json.loads((ROOT / "data" / "lab_default.json").read_text())["fixed"]["num_symbols"]
+    at = {kind: dict(zip(lags, mean, strict=True)) for kind, (lags, mean, _, _) in
+          accuracy_by_lag(experiment, runs).items()}
+    assert (experiment.hidden, experiment.steps) == (32, 600)  # as gru_lab's prompt says
+    assert at["gru"][40] == 1.0  # "recalls every symbol at lag 40"
+    assert at["lstm"][20] == 1.0 and at["lstm"][40] < chance + 0.1  # holds to 20, has not learned 40
+    assert at["rnn"][40] < chance + 0.1  # falls to chance by lag 40
