@@ -109,13 +109,17 @@ def test_a_learner_never_sees_another_learners_progress_and_a_key_opens_it_anywh
     assert len(rows(postgres_url, "SELECT DISTINCT learner FROM learner_cards")) == 1  # bob answered nothing
 
 
-def test_leaving_the_key_leaves_nothing_of_its_progress_on_the_tab(postgres_url):
-    at = hosted(postgres_url)
-    create_key(at)
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_closing_the_key_leaves_nothing_of_its_progress_on_the_tab(postgres_url, lang):
+    at = hosted(postgres_url, lang)
+    key = create_key(at)
     answer_current(at, right=True)
+    assert at.button(key="rv_key_forget").label == catalog(lang)["rv.key_forget"]
     at.button(key="rv_key_forget").click().run()
-    assert EN["rv.tab_only_key"] in warnings_of(at)
-    assert at.session_state["rv_log"] and at.session_state[storage.STATE_KEY]["cards"] == {}
+    assert catalog(lang)["rv.tab_only_key"] in warnings_of(at)
+    assert open_key(at, key).session_state[storage.STATE_KEY]["cards"]  # and the key opens it again
+    at.button(key="rv_key_forget").click().run()
+    assert at.session_state["rv_log"] == [] and at.session_state[storage.STATE_KEY]["cards"] == {}
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

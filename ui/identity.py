@@ -119,9 +119,9 @@ def restart() -> None:
 
 def forget() -> None:
     """Leave the key's progress on this tab (it stays in the database)."""
-    for k in (LEARNER_KEY, SHOWN_KEY):
+    # the tab starts empty: nothing of the key's progress (not even this visit's tally) is left on it
+    for k in (LEARNER_KEY, SHOWN_KEY, "rv_progress", "rv_log", "rv_mastery_start"):
         st.session_state.pop(k, None)
-    st.session_state.pop("rv_progress", None)  # the tab starts empty: the key's progress is not left on it
     restart()
 
 

@@ -43,6 +43,7 @@ def test_a_progress_key_brings_the_learners_note_back_after_a_reload(browser, ho
     screenshot_whole(page, SHOTS / f"hosted-before-key-{lang}.png")
 
     page.get_by_role("button", name=texts["rv.key_create"]).click()
+    page.get_by_text(texts["rv.key_lose"]).wait_for(timeout=30_000)  # the rerun the click started
     drawn(page)
     codes = [c.inner_text().strip() for c in page.locator("[data-testid='stCode'] code").all()]
     key = next(c for c in codes if KEY.match(c))
@@ -50,12 +51,14 @@ def test_a_progress_key_brings_the_learners_note_back_after_a_reload(browser, ho
     assert key not in page.url
     screenshot_whole(page, SHOTS / f"hosted-key-shown-{lang}.png")
     page.get_by_role("button", name=texts["rv.key_kept"]).click()
+    page.get_by_text(texts["rv.key_saved"]).wait_for(timeout=30_000)
     drawn(page)
     assert key not in page.inner_text("body")
     page.get_by_role("tab", name=texts["rv.tab_notes"]).click()
     box = page.get_by_role("textbox", name=texts["home.notes_rnn_title"]).first
     box.fill(f"hidden state, {lang}")
     box.press("Tab")  # the note is saved when the box loses focus
+    page.wait_for_timeout(1500)
     drawn(page)
 
     page.reload()  # a new session: the tab's state is gone
@@ -63,12 +66,12 @@ def test_a_progress_key_brings_the_learners_note_back_after_a_reload(browser, ho
     assert page.get_by_text(texts["rv.tab_only_key"]).is_visible()
     page.get_by_label(texts["rv.key_input"]).fill("not my key")
     page.get_by_role("button", name=texts["rv.key_open"]).click()
+    page.get_by_text(texts["rv.key_unknown"]).wait_for(timeout=30_000)
     drawn(page, refused=True)
-    assert page.get_by_text(texts["rv.key_unknown"]).is_visible()
     page.get_by_label(texts["rv.key_input"]).fill(key)
     page.get_by_role("button", name=texts["rv.key_open"]).click()
+    page.get_by_text(texts["rv.key_opened"]).wait_for(timeout=30_000)
     drawn(page)
-    assert page.get_by_text(texts["rv.key_opened"]).is_visible()
     page.get_by_role("tab", name=texts["rv.tab_notes"]).click()
     note = page.get_by_role("textbox", name=texts["home.notes_rnn_title"]).first
     assert note.input_value() == f"hidden state, {lang}"
