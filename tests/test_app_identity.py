@@ -219,3 +219,14 @@ def test_a_leitner_versions_export_imports_into_a_key(postgres_url):
     cards = again.session_state[storage.STATE_KEY]["cards"]
     assert cards["multi_head"]["right"] == 6 and cards["multi_head"]["fsrs"]["stability"] == 14.0
     assert len(cards) == 8
+
+
+def test_the_home_page_shows_the_keys_progress_and_opens_while_the_database_is_down(postgres_url, postgres_cluster):
+    at = hosted(postgres_url)
+    create_key(at)
+    answer_current(at, right=True)
+    at.switch_page("dashboard.py").run()  # the same session, on the home page
+    assert not at.exception and at.get("progress")  # the mastery bars: there is progress to show
+    home = open_page(url=HOSTED, secrets={"connections": {"progress": {
+        "url": postgres_cluster.url.rsplit(":", 1)[0] + ":1/seqdash"}}})
+    assert not home.exception
