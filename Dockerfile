@@ -15,7 +15,10 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 
 # A shared server: each learner's review progress stays in their own session (export/import
-# keeps it). For a server only you use, run with -e SEQDASH_STORAGE=local and a volume for
+# keeps it). For a class, keep it in PostgreSQL, under each learner's account or progress key:
+#   -e SEQDASH_STORAGE=database -e SEQDASH_DATABASE_URL=postgresql+psycopg://user:pw@db-host/seqdash
+# (README, "Host it for a class"; several containers behind deploy/nginx.conf share one database).
+# For a server only you use, run with -e SEQDASH_STORAGE=local and a volume for
 # /app/progress, e.g. -v seqdash:/app/progress -e SEQDASH_DATA_DIR=/app/progress.
 ENV SEQDASH_STORAGE=session
 

@@ -3,6 +3,7 @@
     python bench/load_test.py                    # 30 learners for 60 s: print the table
     python bench/load_test.py --readme           # also write it into README.md
     python bench/load_test.py --sessions 10 --seconds 20
+    python bench/load_test.py --sessions 60 --workers 2   # N processes behind nginx (scripts/workers.py)
 
 Each learner says to the server what a browser tab says, without the browser (30 Chromium
 renderers on a 2-core machine would measure the browser, not the server). It opens
@@ -16,6 +17,11 @@ slower than the timeout.
 
 First one learner works alone (the baseline); then the learners arrive ten at a time, the
 server's memory measured after each group, and all of them work at once for the set time.
+
+With `--workers N` the server is scripts/workers.py's: N app processes behind nginx with sticky
+sessions, progress in PostgreSQL; each learner first loads the page over HTTP as a browser does
+(taking nginx's worker cookie) and opens its websocket with that cookie. Memory and CPU are then
+the sum over the N workers.
 """
 
 from __future__ import annotations
@@ -45,7 +51,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.readme import machine, write_section  # noqa: E402
-from scripts.appserver import cpu_seconds, page_paths, rss_mb, running_app  # noqa: E402
+from scripts.appserver import cpu_seconds as process_cpu  # noqa: E402
+from scripts.appserver import page_paths, running_app  # noqa: E402
+from scripts.appserver import rss_mb as process_rss  # noqa: E402
+from scripts.workers import running_cluster  # noqa: E402
 
 # What a learner moves on each page: the widget's key, or a key prefix ending in "_".
 CONTROLS = {
@@ -91,8 +100,9 @@ class Tally:
 class Learner:
     """One browser tab's conversation with the server."""
 
-    def __init__(self, url: str, seed: int, tally: Tally):
+    def __init__(self, url: str, seed: int, tally: Tally, sticky: bool = False):
         self.origin = url
+        self.sticky, self.cookie = sticky, None  # behind nginx: its worker cookie, from a first HTTP load
         self.ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
         self.rng = random.Random(seed)
         self.tally = tally
@@ -111,8 +121,12 @@ class Learner:
         """Connect and open `page` by its URL, as a new tab does."""
         await self.leave()
         try:
+            if self.sticky and self.cookie is None:  # the page's HTML first, as a browser loads it
+                response = await asyncio.to_thread(urllib.request.urlopen, self.origin + "/", timeout=RUN_TIMEOUT)
+                self.cookie = response.headers["Set-Cookie"].split(";", 1)[0]
             self.ws = await connect(self.ws_url, origin=self.origin, max_size=None, open_timeout=RUN_TIMEOUT,
-                                    subprotocols=["streamlit", "PLACEHOLDER_AUTH_TOKEN"])
+                                    subprotocols=["streamlit", "PLACEHOLDER_AUTH_TOKEN"],
+                                    additional_headers={"Cookie": self.cookie} if self.cookie else None)
         except (OSError, TimeoutError, InvalidHandshake) as e:
             self.tally.errors[f"cannot connect ({type(e).__name__})"] += 1
             return False
@@ -253,23 +267,25 @@ class Learner:
                     break
 
 
-async def tour(url: str, tally: Tally) -> None:
-    """One learner through every page, moving each control twice: imports and caches warmed."""
-    learner = Learner(url, seed=0, tally=tally)
-    for i, page in enumerate(CONTROLS):
-        if await (learner.arrive(page) if i == 0 else learner.open(page)):
-            for _ in range(2):
-                await learner.move()
-    await learner.leave()
+async def tour(url: str, tally: Tally, worker_urls: list[str] | None = None) -> None:
+    """One learner through every page, moving each control twice: imports and caches warmed (in
+    every worker, each visited directly, when there are several)."""
+    for origin in worker_urls or [url]:
+        learner = Learner(origin, seed=0, tally=tally)
+        for i, page in enumerate(CONTROLS):
+            if await (learner.arrive(page) if i == 0 else learner.open(page)):
+                for _ in range(2):
+                    await learner.move()
+        await learner.leave()
 
 
-async def classroom(url: str, sessions: int, seconds: float, seed: int = 0, probe=None) -> Tally:
+async def classroom(url: str, sessions: int, seconds: float, seed: int = 0, probe=None, sticky: bool = False) -> Tally:
     """`sessions` learners arrive GROUP at a time, then all study for `seconds`.
 
     `probe(event, learners)` is called after each group has arrived ("arrived") and once the time
     is up, before anyone leaves ("done")."""
     tally = Tally()
-    learners = [Learner(url, seed=seed * 1000 + i, tally=tally) for i in range(sessions)]
+    learners = [Learner(url, seed=seed * 1000 + i, tally=tally, sticky=sticky) for i in range(sessions)]
     for start in range(0, sessions, GROUP):
         group = learners[start:start + GROUP]
         await asyncio.gather(*(learner.arrive(learner.rng.choice(list(CONTROLS))) for learner in group))
@@ -293,15 +309,25 @@ def server_problems(log: Path) -> list[str]:
     return [line for line in log.read_text(errors="replace").splitlines() if PROBLEM.search(line)]
 
 
-def measure(sessions: int, seconds: float, baseline_seconds: float, seed: int) -> dict:
-    """Everything the table shows, from one server: warm-up, one learner alone, then the classroom."""
+def measure(sessions: int, seconds: float, baseline_seconds: float, seed: int, workers: int = 0) -> dict:
+    """Everything the table shows, from one server (or `workers` behind nginx): warm-up, one learner
+    alone, then the classroom."""
     log = Path(tempfile.mkstemp(prefix="load-server-", suffix=".log")[1])
-    with running_app(log=log) as server:
-        pid = server.process.pid
+    with running_app(log=log) if not workers else running_cluster(workers, log=log) as server:
+        pids = [server.process.pid] if not workers else server.pids
+        sticky = bool(workers)
+
+        def rss_mb(_pid=None) -> float:
+            return sum(process_rss(p) for p in pids)
+
+        def cpu_seconds(_pid=None) -> float:
+            return sum(process_cpu(p) for p in pids)
+
+        pid = pids[0]
         warm = Tally()
-        asyncio.run(tour(server.url, warm))
+        asyncio.run(tour(server.url, warm, getattr(server, "worker_urls", None)))
         cpu_before = cpu_seconds(pid)
-        alone = asyncio.run(classroom(server.url, 1, baseline_seconds, seed=seed + 1))
+        alone = asyncio.run(classroom(server.url, 1, baseline_seconds, seed=seed + 1, sticky=sticky))
         cpu_alone = (cpu_seconds(pid) - cpu_before) / len(alone.runs)
         alone.errors.update(warm.errors)
         memory = [(0, rss_mb(pid))]
@@ -313,11 +339,11 @@ def measure(sessions: int, seconds: float, baseline_seconds: float, seed: int) -
             if event == "arrived" and learners == sessions or event == "done":
                 cpu[event] = (time.perf_counter(), cpu_seconds(pid), time.process_time())
 
-        crowd = asyncio.run(classroom(server.url, sessions, seconds, seed=seed + 2, probe=probe))
+        crowd = asyncio.run(classroom(server.url, sessions, seconds, seed=seed + 2, probe=probe, sticky=sticky))
         after = rss_mb(pid)
         load = Path("/proc/loadavg").read_text().split()[0]  # the machine's other work, for the record
     (t0, s0, c0), (t1, s1, c1) = cpu["arrived"], cpu["done"]
-    return {"alone": alone, "crowd": crowd, "memory": memory, "after": after, "load": load,
+    return {"alone": alone, "crowd": crowd, "memory": memory, "after": after, "load": load, "workers": workers,
             "log": log, "server_problems": server_problems(log),
             "cores": (s1 - s0) / (t1 - t0), "client_cores": (c1 - c0) / (t1 - t0),
             "cpu_per_run": (cpu_alone, (s1 - s0) / len(crowd.seconds("move") + crowd.seconds("open")))}
@@ -360,8 +386,11 @@ def table(result: dict, sessions: int, seconds: float, baseline_seconds: float) 
     options = ", ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("STREAMLIT_"))
     options = f"Server options from the environment: {options}. " if options else ""
     steps = ", ".join(f"{n}: {mb:.0f} MB" for n, mb in memory)
-    rows.append(f"Measured by `python bench/load_test.py --readme` on {machine()}: one `streamlit run dashboard.py` "
-                f"on 127.0.0.1, and learners that speak Streamlit's websocket protocol (no browser) from one "
+    server = ("one `streamlit run dashboard.py` on 127.0.0.1" if not result["workers"] else
+              f"{result['workers']} `streamlit run dashboard.py` workers behind nginx (sticky sessions, progress in "
+              f"PostgreSQL; `--workers {result['workers']}`, scripts/workers.py)")
+    rows.append(f"Measured by `python bench/load_test.py --readme` on {machine()}: {server}, and learners "
+                f"that speak Streamlit's websocket protocol (no browser) from one "
                 f"asyncio process beside it. Each opens a random page, moves its control "
                 f"{MOVES[0]}–{MOVES[1]} times ({', '.join(CONTROLS.values())}), with {THINK[0]}–{THINK[1]} s "
                 f"of thinking before every step, and repeats: one learner alone for {baseline_seconds:.0f} s, "
@@ -392,11 +421,13 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60, help="how long they all work (default 60)")
     parser.add_argument("--baseline-seconds", type=float, default=30, help="how long one learner works alone")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="N app processes behind nginx, progress in PostgreSQL (default 0: one plain server)")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
     args = parser.parse_args()
     if not 1 <= args.sessions <= 100 or not 0 < args.seconds <= 600:
         parser.error("bounded on purpose: 1-100 sessions, at most 600 s")
-    result = measure(args.sessions, args.seconds, args.baseline_seconds, args.seed)
+    result = measure(args.sessions, args.seconds, args.baseline_seconds, args.seed, args.workers)
     text = table(result, args.sessions, args.seconds, args.baseline_seconds)
     print(text)
     print(f"\nserver log: {result['log']}")

@@ -39,6 +39,7 @@ from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
 
+from core import schema
 from core.review import LEARNING, LEITNER_INTERVALS, RELEARNING, REVIEW, from_leitner
 
 APP = "seq-models-dashboard"
@@ -51,13 +52,6 @@ MAX_CARDS = 500
 MAX_NOTES = 100
 MAX_RETRO = 2_000
 ID = re.compile(r"[a-z0-9_]{1,64}")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS review_cards (id TEXT PRIMARY KEY, card TEXT NOT NULL);  -- card: JSON
-CREATE TABLE IF NOT EXISTS notes (concept TEXT PRIMARY KEY, text TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS retro (id INTEGER PRIMARY KEY AUTOINCREMENT, date TEXT NOT NULL,
-                                  text TEXT NOT NULL);
-"""
 
 
 def empty() -> dict:
@@ -81,80 +75,147 @@ def default_data_dir(environ=os.environ, platform: str = sys.platform, home: Pat
     return base / APP
 
 
-class SqliteProgress:
-    """Progress in an SQLite file, created (with its folder, readable by its owner only) on first use."""
+class SqlProgress:
+    """One learner's progress in a SQL database (core/schema.py's tables), one transaction per change.
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        new = not self.path.exists()
-        with self._transaction() as con:
-            con.executescript(SCHEMA)  # also fails here, not later, if the file is not a database
-        with self._transaction() as con:
-            _migrate_leitner(con)
-        if new:  # a file that exists keeps the permissions its owner gave it (read-only, say)
-            os.chmod(self.path, 0o600)
+    `db` runs the transactions: `SqliteDatabase` here (the standard library's sqlite3), or
+    ui/database.py's `EngineDatabase` (PostgreSQL through SQLAlchemy and `st.connection`). Both
+    run the same statements; every row read or written is the learner's own (`learner`)."""
 
-    def _transaction(self):
-        # `with con:` commits at the end of the block, or rolls back if it raised
-        con = sqlite3.connect(self.path, timeout=10)
-        # bytes that are not UTF-8 (a damaged page, another program's write) read as U+FFFD
-        # instead of raising: `clean` then judges the value like any other
-        con.text_factory = lambda b: b.decode("utf-8", "replace")
-        return _Transaction(con)
+    def __init__(self, db, learner: str = schema.LOCAL):
+        self.db, self.learner = db, learner
+        db.migrate()
+
+    def _who(self, **params) -> dict:
+        return {"learner": self.learner, **params}
 
     def load(self) -> dict:
         doc = empty()
-        with self._transaction() as con:
-            for card_id, card in con.execute("SELECT id, card FROM review_cards"):
+        with self.db.transaction() as run:
+            for card_id, card in run(schema.LOAD_CARDS, self._who()):
                 doc["cards"][card_id] = _json_or_none(card)  # `clean` drops what is not a card
-            doc["notes"] = dict(con.execute("SELECT concept, text FROM notes"))
-            doc["retro"] = [{"date": d, "text": text}
-                            for d, text in con.execute("SELECT date, text FROM retro ORDER BY date, id")]
+            doc["notes"] = dict(run(schema.LOAD_NOTES, self._who()))
+            doc["retro"] = [{"date": d, "text": text} for d, text in run(schema.LOAD_RETRO, self._who())]
         return doc
 
     def put_card(self, card_id: str, card: dict) -> None:
-        with self._transaction() as con:
-            con.execute("INSERT OR REPLACE INTO review_cards VALUES (?, ?)", (card_id, json.dumps(card)))
+        with self.db.transaction() as run:
+            run(schema.PUT_CARD, self._who(id=card_id, card=json.dumps(card)))
 
     def update_card(self, card_id: str, change: Callable[[dict | None], dict]) -> dict:
         """Read a card, `change(card or None)` it and write the result, in one transaction.
 
-        BEGIN IMMEDIATE takes the write lock before the read, so two writers on one card (two
-        tabs, two threads) run one after the other and no answer is lost. A stored card that
-        breaks `_card`'s rules counts as never answered."""
-        with self._transaction() as con:
-            con.execute("BEGIN IMMEDIATE")
-            row = con.execute("SELECT card FROM review_cards WHERE id = ?", (card_id,)).fetchone()
-            card = change(None if row is None else _card_or_none(_json_or_none(row[0])))
-            con.execute("INSERT OR REPLACE INTO review_cards VALUES (?, ?)", (card_id, json.dumps(card)))
+        The transaction takes a lock before the read (SQLite's write lock, BEGIN IMMEDIATE; a
+        PostgreSQL advisory lock on this learner's card), so two writers on one card (two tabs, two
+        processes) run one after the other and no answer is lost. A stored card that breaks
+        `_card`'s rules counts as never answered."""
+        with self.db.transaction(lock=f"{self.learner}/{card_id}") as run:
+            row = run(schema.GET_CARD, self._who(id=card_id))
+            card = change(None if not row else _card_or_none(_json_or_none(row[0][0])))
+            run(schema.PUT_CARD, self._who(id=card_id, card=json.dumps(card)))
         return card
 
     def put_note(self, concept: str, text: str) -> None:
-        with self._transaction() as con:
-            con.execute("INSERT OR REPLACE INTO notes VALUES (?, ?)", (concept, text[:MAX_TEXT]))
+        with self.db.transaction() as run:
+            run(schema.PUT_NOTE, self._who(concept=concept, text=_storable(text)))
 
     def add_retro(self, day: date, text: str) -> None:
-        with self._transaction() as con:
-            con.execute("INSERT INTO retro (date, text) VALUES (?, ?)", (day.isoformat(), text[:MAX_TEXT]))
+        with self.db.transaction() as run:
+            run(schema.ADD_RETRO, self._who(date=day.isoformat(), text=_storable(text)))
 
     def delete_retro(self, entry: dict) -> None:
         """Delete one entry equal to `entry` (the newest of equal ones)."""
-        with self._transaction() as con:
-            con.execute("DELETE FROM retro WHERE id = (SELECT max(id) FROM retro WHERE date = ? AND text = ?)",
-                        (entry["date"], entry["text"]))
+        with self.db.transaction() as run:
+            run(schema.DELETE_RETRO, self._who(date=entry["date"], text=entry["text"]))
 
     def replace(self, doc: dict) -> None:
-        """Replace everything with a checked document (parse_import's), all or nothing."""
-        with self._transaction() as con:
-            con.execute("DELETE FROM review_cards")
-            con.execute("DELETE FROM notes")
-            con.execute("DELETE FROM retro")
-            con.executemany("INSERT INTO review_cards VALUES (?, ?)",
-                            [(i, json.dumps(c)) for i, c in doc["cards"].items()])
-            con.executemany("INSERT INTO notes VALUES (?, ?)", list(doc["notes"].items()))
-            con.executemany("INSERT INTO retro (date, text) VALUES (?, ?)",
-                            [(e["date"], e["text"]) for e in doc["retro"]])
+        """Replace this learner's everything with a checked document (read_import's), all or nothing."""
+        with self.db.transaction(lock=f"{self.learner}/*") as run:
+            for clear in schema.CLEAR.values():
+                run(clear, self._who())
+            if doc["cards"]:
+                run(schema.PUT_CARD, [self._who(id=i, card=json.dumps(c)) for i, c in doc["cards"].items()])
+            if doc["notes"]:
+                run(schema.PUT_NOTE, [self._who(concept=k, text=_storable(v)) for k, v in doc["notes"].items()])
+            if doc["retro"]:
+                run(schema.ADD_RETRO, [self._who(date=e["date"], text=_storable(e["text"])) for e in doc["retro"]])
+
+
+def _storable(text: str) -> str:
+    """Text as a database keeps it: at most MAX_TEXT characters, NUL (which PostgreSQL's text
+    refuses) as U+FFFD, on both databases alike."""
+    return text[:MAX_TEXT].replace("\x00", "\ufffd")
+
+
+class SqliteDatabase:
+    """Transactions on an SQLite file, created (with its folder, readable by its owner only) on first use.
+
+    Opening it migrates it (core/schema.py) and adopts what earlier versions kept: version 1's
+    Leitner `cards` (converted to FSRS, the old table kept as `leitner_cards`) and version 2's
+    single-learner `review_cards`, `notes` and `retro` (copied to the local learner, the old
+    tables kept as `v2_review_cards`, `v2_notes`, `v2_retro`)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.new = not self.path.exists()
+
+    def migrate(self) -> None:
+        with self.transaction() as run:  # a read first: a read-only file that is up to date opens
+            tables = {name for (name,) in run("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            current = "schema_version" in tables and (run("SELECT max(version) FROM schema_version")[0][0] or 0)
+        if current != schema.VERSION or tables & set(V2_TABLES) or "cards" in tables:
+            with self.transaction(lock="migrate") as run:
+                schema.migrate(run, self.dialect)
+                _adopt_old_tables(run.con)
+        if self.new:  # a file that exists keeps the permissions its owner gave it (read-only, say)
+            os.chmod(self.path, 0o600)
+            self.new = False
+
+    def transaction(self, lock: str | None = None) -> _Transaction:
+        """`with db.transaction() as run:` one transaction, committed at the end or rolled back if it
+        raised; `lock` (any text: SQLite has one lock, the database's) takes the write lock first."""
+        con = sqlite3.connect(self.path, timeout=10)
+        # bytes that are not UTF-8 (a damaged page, another program's write) read as U+FFFD
+        # instead of raising: `clean` then judges the value like any other
+        con.text_factory = lambda b: b.decode("utf-8", "replace")
+        return _Transaction(con, lock is not None)
+
+
+class SqliteProgress(SqlProgress):
+    """Progress in an SQLite file: the learner's own computer (one learner, schema.LOCAL)."""
+
+    def __init__(self, path: Path, learner: str = schema.LOCAL):
+        super().__init__(SqliteDatabase(path), learner)
+        self.path = self.db.path
+
+
+V2_TABLES = {"review_cards": "(id, card)", "notes": "(concept, text)", "retro": "(date, text)"}
+
+
+def _adopt_old_tables(con: sqlite3.Connection) -> None:
+    """Earlier versions' single-learner tables into the local learner's rows, in the caller's
+    transaction; each old table stays, renamed, so nothing is lost even if a copy were wrong."""
+    tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "cards" in tables:
+        con.execute("CREATE TABLE IF NOT EXISTS review_cards (id TEXT PRIMARY KEY, card TEXT NOT NULL)")
+        _migrate_leitner(con)
+        tables.add("review_cards")
+    copy = {"review_cards": "INSERT OR IGNORE INTO learner_cards (learner, id, card)"
+                            " SELECT '', id, card FROM review_cards",
+            "notes": "INSERT OR IGNORE INTO learner_notes (learner, concept, text) SELECT '', concept, text FROM notes",
+            "retro": "INSERT INTO learner_retro (learner, date, text) SELECT '', date, text FROM retro ORDER BY id"}
+    for table in V2_TABLES:
+        if table not in tables:
+            continue
+        con.execute(copy[table])
+        if f"v2_{table}" in tables:  # an older app wrote to the file again
+            con.execute(f"INSERT INTO v2_{table} {V2_TABLES[table]} SELECT {V2_TABLES[table][1:-1]} FROM {table}")
+            con.execute(f"DROP TABLE {table}")
+        else:
+            con.execute(f"ALTER TABLE {table} RENAME TO v2_{table}")
 
 
 def _migrate_leitner(con: sqlite3.Connection) -> None:
@@ -185,13 +246,23 @@ def _json_or_none(text):
 
 
 class _Transaction:
-    """`with _Transaction(con) as con:` one transaction on a connection closed afterwards."""
+    """`with _Transaction(con, lock) as run:` one transaction on a connection closed afterwards;
+    `run(sql, params)` returns the rows (params a list of dicts: one statement per dict)."""
 
-    def __init__(self, con: sqlite3.Connection):
-        self.con = con
+    def __init__(self, con: sqlite3.Connection, lock: bool):
+        self.con, self.lock = con, lock
 
-    def __enter__(self) -> sqlite3.Connection:
-        return self.con.__enter__()
+    def __enter__(self):
+        self.con.__enter__()
+        if self.lock:
+            self.con.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __call__(self, sql: str, params: dict | list | None = None) -> list:
+        if isinstance(params, list):
+            self.con.executemany(sql, params)
+            return []
+        return self.con.execute(sql, params or {}).fetchall()
 
     def __exit__(self, *exc) -> None:
         with closing(self.con):

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import review
 from core.progress import MAX_IMPORT_BYTES, MAX_TEXT
-from ui import charts, schedule, storage
+from ui import charts, identity, schedule, storage
 from ui import review as rv
 from ui.layout import page, remember, t
 from ui.review_card import question_card
@@ -27,13 +27,16 @@ queue, feedback, step = st.session_state.rv_queue, st.session_state.rv_feedback,
 # the round as it stands once the answer on screen counts (it stays only if FSRS wants it back soon)
 remaining = review.requeue(queue, feedback["id"], doc["cards"][feedback["id"]], now) if feedback else queue
 if problem:
-    st.warning(t("rv.db_problem"), icon=":material/database_off:")
+    st.warning(t("rv.db_problem_hosted" if storage.current_mode() == "database" else "rv.db_problem"),
+               icon=":material/database_off:")
     st.text(problem)
 if store.skipped:  # stored entries the checks left out: named as plain text, never as markup
     st.warning(t("rv.skipped", count=len(store.skipped)), icon=":material/report:")
     st.text(", ".join(store.skipped[:20]) + (" …" if len(store.skipped) > 20 else ""))
 if st.session_state.pop(storage.FULL_KEY, False):
     st.warning(t("rv.storage_full", limit=MAX_IMPORT_BYTES // 1_000_000), icon=":material/save:")
+
+identity.panel(store, storage.current_mode(), storage.hosted_database)
 
 # Progress and backup run only when open (their charts and table are most of a rerun's cost);
 # the notes always, so that a note being typed is never dropped from the page.

@@ -21,12 +21,15 @@ SELF_ATTENTION = "pages/1_self_attention.py"
 
 
 def open_page(page: str | None = None, *, lang: str | None = None, locale: str | None = None,
-              url: str | None = None, params: dict | None = None):
+              url: str | None = None, params: dict | None = None, secrets: dict | None = None):
     """An AppTest session of the app, on `page` (the home page when None), already run.
 
     `url` is the browser's address (st.context.url); without one the review keeps its progress
-    in the session, never on disk (ui/storage.py). `params` are the link's query parameters."""
+    in the session, never on disk (ui/storage.py). `params` are the link's query parameters;
+    `secrets` the app's secrets (e.g. a hosted progress database, ui/database.py)."""
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    for name, value in (secrets or {}).items():
+        at.secrets[name] = value
     at.query_params.update(params or {})
     if lang:
         at.query_params["lang"] = lang
@@ -98,3 +101,58 @@ def private_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("SEQDASH_DATA_DIR", str(tmp_path / "seqdash"))
     monkeypatch.delenv("SEQDASH_STORAGE", raising=False)
     return tmp_path / "seqdash"
+
+
+# --- progress databases: SQLite files and a real PostgreSQL server (no mock of either) ---------
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A PostgreSQL server for the whole test run (scripts/pg_cluster.py: Debian's binaries,
+    installed by scripts/install_servers.sh, a temporary cluster on a free loopback port)."""
+    from scripts.pg_cluster import Cluster
+
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster, request):
+    """The URL of a fresh, empty database of its own on the real server, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:40] + f"_{id(request):x}"
+    admin = sa.create_engine(postgres_cluster.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield postgres_cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as con:
+        con.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def make_store(request, tmp_path):
+    """make_store(kind, learner="") -> a progress store: "sqlite" (one file per test), "postgresql"
+    (one database per test on the real server, through SQLAlchemy as the hosted app reaches it)
+    or "memory" (one dict per test). Every call opens the same database anew, as a tab does."""
+    from core.progress import MemoryProgress, SqliteDatabase, SqlProgress, empty
+
+    engines, shared = [], empty()
+
+    def make(kind: str, learner: str = ""):
+        if kind == "sqlite":
+            return SqlProgress(SqliteDatabase(tmp_path / "progress.db"), learner)
+        if kind == "postgresql":
+            import sqlalchemy as sa
+
+            from ui.database import EngineDatabase
+
+            engines.append(sa.create_engine(request.getfixturevalue("postgres_url")))
+            return SqlProgress(EngineDatabase(engines[-1]), learner)
+        assert kind == "memory"
+        return MemoryProgress(shared)
+
+    yield make
+    for engine in engines:
+        engine.dispose()

@@ -174,7 +174,7 @@ def test_a_wrong_answer_shows_the_right_one_and_comes_back_this_round(lang):
 def test_checking_without_an_answer_asks_for_one_and_changes_nothing():
     at = open_page(PAGE)
     at.button(key="rv_check_0").click().run()
-    assert [w.value for w in at.warning] == [EN["rv.pick_first"]]
+    assert [w.value for w in at.tabs[0].warning] == [EN["rv.pick_first"]]
     assert at.session_state["rv_log"] == [] and at.session_state["rv_feedback"] is None
     assert at.session_state["rv_progress"]["cards"] == {}
 
@@ -231,7 +231,7 @@ def test_hostile_text_in_the_answer_box_is_refused_plainly_and_changes_nothing()
         at.button(key="rv_check_0").click().run()
         assert not at.exception, name
         expected = "rv.not_a_number" if text[:40].strip() else "rv.pick_first"  # none of them is one number
-        assert [w.value for w in at.warning] == [EN[expected]], name
+        assert [w.value for w in at.tabs[0].warning] == [EN[expected]], name
         shown = "\n".join(el.value for kind in ("markdown", "caption", "warning", "error", "success")
                           for el in at.get(kind))
         assert not [piece for piece in MARKUP if piece in shown], name
@@ -242,7 +242,7 @@ def test_an_order_must_have_every_step():
     at = ask(open_page(PAGE), "sa_order")
     at.multiselect(key="rv_answer_0").set_value(["embed", "project"]).run()
     at.button(key="rv_check_0").click().run()
-    assert [w.value for w in at.warning] == [EN["rv.order_incomplete"]]
+    assert [w.value for w in at.tabs[0].warning] == [EN["rv.order_incomplete"]]
     assert at.session_state["rv_feedback"] is None
 
 
@@ -350,7 +350,7 @@ def test_local_progress_is_saved_to_sqlite_and_survives_a_new_session(private_da
     card_id = answer_current(at, right=True)
     db = private_data_dir / "progress.db"
     with sqlite3.connect(db) as con:
-        (saved_id, card), = con.execute("SELECT id, card FROM review_cards").fetchall()
+        (saved_id, card), = con.execute("SELECT id, card FROM learner_cards").fetchall()
     assert saved_id == card_id and json.loads(card)["fsrs"]["state"] == 2
     assert str(db) in [c.value for c in open_tab(at, "rv.tab_backup").code]
     again = open_page(PAGE, url=LOCAL)  # a new browser session, as after a restart

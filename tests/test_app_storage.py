@@ -54,7 +54,7 @@ def texts_of(at) -> list[str]:
 
 def db_rows(path) -> list:
     with contextlib.closing(_connect(path)) as con:
-        return con.execute("SELECT id, card FROM review_cards ORDER BY id").fetchall()
+        return con.execute("SELECT id, card FROM learner_cards ORDER BY id").fetchall()
 
 
 def saved_before(data_dir) -> list:
@@ -162,11 +162,11 @@ def test_a_corrupted_database_is_reported_and_left_as_it_is(private_data_dir, fr
 def test_stored_progress_the_app_never_wrote_cannot_stop_the_review(private_data_dir, from_this_machine):  # noqa: F811
     saved_before(private_data_dir)
     with contextlib.closing(_connect(private_data_dir / "progress.db")) as con, con:
-        con.execute("INSERT INTO review_cards VALUES ('a_question_since_removed', ?)",
+        con.execute("INSERT INTO learner_cards VALUES ('', 'a_question_since_removed', ?)",
                     (json.dumps(answered()),))
-        con.execute("INSERT INTO review_cards VALUES ('sqrt_dk', '{\"fsrs\": \"five\", \"right\": -1}')")
-        con.execute("INSERT INTO notes VALUES ('attention', CAST(X'41EDA080' AS TEXT))")  # a lone surrogate's bytes
-        con.execute("INSERT INTO retro (date, text) VALUES ('not a date', 'x')")
+        con.execute("INSERT INTO learner_cards VALUES ('', 'sqrt_dk', '{\"fsrs\": \"five\", \"right\": -1}')")
+        con.execute("INSERT INTO learner_notes VALUES ('', 'attention', CAST(X'41EDA080' AS TEXT))")  # lone surrogate
+        con.execute("INSERT INTO learner_retro (learner, date, text) VALUES ('', 'not a date', 'x')")
     at = open_page(PAGE)
     assert EN["rv.skipped"].format(count=3) in warnings_of(at)
     assert "cards.a_question_since_removed, cards.sqrt_dk, retro[0]" in texts_of(at)

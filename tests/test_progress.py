@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from core.progress import (
     BadImportError,
     MemoryProgress,
     SqliteProgress,
+    SqlProgress,
     clean,
     default_data_dir,
     empty,
@@ -94,8 +96,8 @@ from ui.schedule import review
 store = SqliteProgress(default_data_dir() / "progress.db")
 store.put_card("rnn_long", review(None, "rnn_long", True, "good", datetime(2025, 3, 1, tzinfo=timezone.utc), 0.9))
 con = sqlite3.connect(store.path)
-con.execute("DELETE FROM review_cards")
-con.execute("INSERT INTO review_cards VALUES ('half', '{}')")
+con.execute("DELETE FROM learner_cards")
+con.execute("INSERT INTO learner_cards VALUES ('', 'half', '{}')")
 os._exit(0)  # no commit, no cleanup
 """
     run_python(crash, tmp_path)
@@ -115,9 +117,9 @@ def test_a_file_that_is_not_a_database_fails_when_opened(tmp_path):
         SqliteProgress(bad)
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "memory"])
-def test_both_stores_behave_the_same(tmp_path, kind):
-    store = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "memory"])
+def test_both_stores_behave_the_same(make_store, kind):
+    store = make_store(kind)
     store.put_card("a", answer(None, False))
     store.put_card("a", answer(store.load()["cards"]["a"], True, NOW + timedelta(minutes=12)))
     store.put_note("gru", "z keeps, 1 − z writes")
@@ -134,18 +136,19 @@ def test_both_stores_behave_the_same(tmp_path, kind):
     assert len(store.load()["notes"]["rnn"]) == MAX_TEXT
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "memory"])
-def test_update_card_reads_changes_and_writes_one_card(tmp_path, kind):
-    store = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "memory"])
+def test_update_card_reads_changes_and_writes_one_card(make_store, kind):
+    store = make_store(kind)
     seen = []
     first = store.update_card("a", lambda card: seen.append(card) or answer(card, True))
     again = store.update_card("a", lambda card: seen.append(card) or answer(card, True, NOW + timedelta(days=2)))
     assert seen == [None, first] and store.load()["cards"] == {"a": again} and again["right"] == 2
 
 
-def test_two_stores_on_one_file_lose_no_answer(tmp_path):
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_two_stores_on_one_database_lose_no_answer(make_store, kind):
     # two browser tabs, each with its own store on the same database, answering the same card
-    a, b = SqliteProgress(tmp_path / "p.db"), SqliteProgress(tmp_path / "p.db")
+    a, b = make_store(kind), make_store(kind)
     for k in range(6):
         (a if k % 2 else b).update_card("q", lambda card, k=k: answer(card, True, NOW + timedelta(days=3 * k)))
     assert a.load()["cards"]["q"]["right"] == 6
@@ -160,12 +163,12 @@ def full_doc():
     return doc
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "memory"])
-def test_export_then_import_round_trips(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "memory"])
+def test_export_then_import_round_trips(make_store, kind):
     source = MemoryProgress(full_doc())
     exported = export_json(source.load(), DAY)
     assert json.loads(exported)["app"] == APP and json.loads(exported)["exported"] == "2025-03-01"
-    target = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+    target = make_store(kind)
     target.put_card("lstm_cell", answer(None, True))  # replaced, not merged
     target.replace(parse_import(exported))
     assert target.load() == full_doc()
@@ -309,8 +312,8 @@ def test_migrated_cards_schedule_with_fsrs(tmp_path):
 
 # --- FSRS state through every store and JSON ---------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["sqlite", "memory", "json"])
-def test_fsrs_state_round_trips_exactly(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "memory", "json"])
+def test_fsrs_state_round_trips_exactly(make_store, kind):
     cards = {}
     for k, rating in enumerate(("again", "hard", "good", "easy")):  # every state FSRS can be in
         first = review(None, f"q{k}", rating != "again", rating, NOW, 0.9)
@@ -320,7 +323,7 @@ def test_fsrs_state_round_trips_exactly(tmp_path, kind):
     if kind == "json":
         back = parse_import(export_json(doc, DAY))
     else:
-        store = SqliteProgress(tmp_path / "p.db") if kind == "sqlite" else MemoryProgress(empty())
+        store = make_store(kind)
         for card_id, card in cards.items():
             store.put_card(card_id, card)
         back = store.load()
@@ -482,11 +485,11 @@ def test_a_database_holding_wrong_types_and_broken_text_reads_cleanly(tmp_path):
     store = SqliteProgress(tmp_path / "progress.db")
     store.put_card("rnn_long", answer(None, True))
     with sqlite3.connect(store.path) as con:  # what another program or a damaged page could leave
-        con.execute("INSERT INTO review_cards VALUES ('sqrt_dk', '{\"fsrs\": 7, \"right\": -1}')")
-        con.execute("INSERT INTO review_cards VALUES ('lstm_gates', 'not json {')")
-        con.execute("INSERT INTO review_cards VALUES ('unknown_card', ?)", (json.dumps(answer(None, True)),))
-        con.execute("INSERT INTO notes VALUES ('rnn', CAST(X'61EDA08062' AS TEXT))")  # a lone surrogate's bytes
-        con.execute("INSERT INTO retro (date, text) VALUES (20250301, X'00FF')")
+        con.execute("INSERT INTO learner_cards VALUES ('', 'sqrt_dk', '{\"fsrs\": 7, \"right\": -1}')")
+        con.execute("INSERT INTO learner_cards VALUES ('', 'lstm_gates', 'not json {')")
+        con.execute("INSERT INTO learner_cards VALUES ('', 'unknown_card', ?)", (json.dumps(answer(None, True)),))
+        con.execute("INSERT INTO learner_notes VALUES ('', 'rnn', CAST(X'61EDA08062' AS TEXT))")  # lone surrogate
+        con.execute("INSERT INTO learner_retro (learner, date, text) VALUES ('', 20250301, X'00FF')")
     doc, skipped = clean(store.load(), KNOWN_CARDS, KNOWN_CONCEPTS)
     assert list(doc["cards"]) == ["rnn_long"]
     assert doc["notes"]["rnn"].startswith("a") and doc["notes"]["rnn"].endswith("b")
@@ -497,21 +500,19 @@ def test_a_database_holding_wrong_types_and_broken_text_reads_cleanly(tmp_path):
 def test_a_broken_stored_card_is_answered_as_a_new_one(tmp_path):
     store = SqliteProgress(tmp_path / "progress.db")
     with sqlite3.connect(store.path) as con:
-        con.execute("INSERT INTO review_cards VALUES ('rnn_long', '{\"box\": 1, \"due\": \"never\"}')")
+        con.execute("INSERT INTO learner_cards VALUES ('', 'rnn_long', '{\"box\": 1, \"due\": \"never\"}')")
     card = store.update_card("rnn_long", lambda card: answer(card, True))
     assert card == answer(None, True)
     assert store.load()["cards"]["rnn_long"] == card
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "memory"])
-def test_concurrent_writers_on_one_card_lose_no_answer(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "memory"])
+def test_concurrent_writers_on_one_card_lose_no_answer(make_store, kind):
     threads, answers = 4, 50
-    shared = MemoryProgress(empty())
-    path = tmp_path / "progress.db"
-    SqliteProgress(path)
+    make_store(kind)  # the database exists (and is migrated) before the writers start
 
     def writer(k: int) -> None:
-        store = SqliteProgress(path) if kind == "sqlite" else shared  # a connection of its own, as a tab has
+        store = make_store(kind)  # a connection of its own, as a tab has
         for i in range(answers):
             store.update_card("rnn_long", lambda card, right=(i + k) % 3 != 0: answer(card, right))
 
@@ -520,6 +521,96 @@ def test_concurrent_writers_on_one_card_lose_no_answer(tmp_path, kind):
         thread.start()
     for thread in pool:
         thread.join()
-    card = (SqliteProgress(path) if kind == "sqlite" else shared).load()["cards"]["rnn_long"]
+    card = make_store(kind).load()["cards"]["rnn_long"]
     assert card["right"] + card["wrong"] == threads * answers
     assert card["right"] == sum((i + k) % 3 != 0 for k in range(threads) for i in range(answers))
+
+
+# --- one database, many learners (the hosted app) -------------------------------------------
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_two_learners_on_one_database_never_see_each_others_progress(make_store, kind):
+    alice, bob = make_store(kind, "key:alice"), make_store(kind, "user:bob")
+    alice.put_card("rnn_long", answer(None, True))
+    alice.put_note("rnn", "alice's note")
+    alice.add_retro(DAY, "alice's day")
+    bob.update_card("rnn_long", lambda card: answer(card, False))
+    bob.put_note("rnn", "bob's note")
+    assert alice.load()["cards"]["rnn_long"]["right"] == 1 and bob.load()["cards"]["rnn_long"]["wrong"] == 1
+    assert alice.load()["notes"] == {"rnn": "alice's note"} and bob.load()["notes"] == {"rnn": "bob's note"}
+    assert bob.load()["retro"] == []
+    bob.replace(parse_import(export_json(full_doc(), DAY)))  # an import replaces bob's progress only
+    bob.delete_retro({"date": DAY.isoformat(), "text": "alice's day"})
+    assert alice.load()["retro"] == [{"date": "2025-03-01", "text": "alice's day"}]
+    assert alice.load()["notes"] == {"rnn": "alice's note"} and make_store(kind).load() == empty()
+
+
+def test_the_schema_is_migrated_once_and_recorded(make_store):
+    from core import schema
+
+    for kind in ("sqlite", "postgresql"):
+        store = make_store(kind)
+        with store.db.transaction() as run:
+            assert run("SELECT version FROM schema_version") == [(schema.VERSION,)]
+            assert schema.migrate(run, store.db.dialect) == schema.VERSION  # nothing left to run
+
+
+def test_a_text_with_nul_is_kept_alike_by_both_databases(make_store):
+    for kind in ("sqlite", "postgresql"):  # PostgreSQL's text refuses NUL: both keep U+FFFD instead
+        store = make_store(kind)
+        store.put_note("rnn", "a\x00b")
+        assert store.load()["notes"] == {"rnn": "a\ufffdb"}
+
+
+def test_a_postgresql_writer_killed_mid_answer_loses_only_that_answer(postgres_url):
+    crash = f"""
+import os, json
+from datetime import datetime, timezone
+import sqlalchemy as sa
+from core.progress import SqlProgress
+from ui.database import EngineDatabase
+from ui.schedule import review
+store = SqlProgress(EngineDatabase(sa.create_engine({postgres_url!r})), "key:k")
+store.put_card("rnn_long", review(None, "rnn_long", True, "good", datetime(2025, 3, 1, tzinfo=timezone.utc), 0.9))
+def change(card):
+    store.put_note("rnn", "written in its own transaction, committed")
+    print("in flight", flush=True)
+    os.kill(os.getpid(), 9)  # kill -9 inside update_card's transaction, before its commit
+store.update_card("rnn_long", change)
+"""
+    result = subprocess.run([sys.executable, "-c", crash], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == -9 and "in flight" in result.stdout, result.stderr
+    import sqlalchemy as sa
+
+    from ui.database import EngineDatabase
+
+    engine = sa.create_engine(postgres_url)
+    doc = SqlProgress(EngineDatabase(engine), "key:k").load()
+    engine.dispose()
+    assert doc["cards"]["rnn_long"] == answer(None, True, datetime(2025, 3, 1, tzinfo=UTC), "rnn_long")
+    assert doc["notes"] == {"rnn": "written in its own transaction, committed"}
+
+
+def test_a_version_2_database_is_adopted_by_the_local_learner_with_nothing_lost(tmp_path):
+    # the tables as the FSRS version before learners wrote them
+    path = tmp_path / "progress.db"
+    with closing(sqlite3.connect(path)) as con, con:
+        con.execute("CREATE TABLE review_cards (id TEXT PRIMARY KEY, card TEXT NOT NULL)")
+        con.execute("CREATE TABLE notes (concept TEXT PRIMARY KEY, text TEXT NOT NULL)")
+        con.execute("CREATE TABLE retro (id INTEGER PRIMARY KEY AUTOINCREMENT, date TEXT NOT NULL, text TEXT NOT NULL)")
+        doc = full_doc()
+        con.executemany("INSERT INTO review_cards VALUES (?, ?)", [(i, json.dumps(c)) for i, c in doc["cards"].items()])
+        con.executemany("INSERT INTO notes VALUES (?, ?)", list(doc["notes"].items()))
+        con.executemany("INSERT INTO retro (date, text) VALUES (?, ?)", [(e["date"], e["text"]) for e in doc["retro"]])
+    assert SqliteProgress(path).load() == full_doc()
+    with closing(sqlite3.connect(path)) as con:  # the old tables stay, renamed
+        assert con.execute("SELECT count(*) FROM v2_review_cards").fetchone() == (3,)
+    assert SqliteProgress(path).load() == full_doc()  # opened again: nothing copied twice
+
+
+def test_a_configured_database_makes_a_hosted_app_keep_progress_there():
+    assert storage_mode(None, "class.example.org", "203.0.113.9", hosted_db=True) == "database"
+    assert storage_mode(None, "localhost:8501", None, hosted_db=True) == "database"  # the host's choice wins
+    assert storage_mode("session", "class.example.org", "203.0.113.9", hosted_db=True) == "session"
+    assert storage_mode("database", "localhost:8501", None) == "database"
+    assert storage_mode(None, "class.example.org", "203.0.113.9") == "session"

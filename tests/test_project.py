@@ -18,7 +18,8 @@ def test_ci_runs_exactly_the_readme_test_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     command = readme.split("## Test it", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0].strip()
-    assert command == "bash scripts/install_browser.sh && pip install -r requirements-dev.txt && python -m pytest"
+    assert command == ("bash scripts/install_browser.sh && bash scripts/install_servers.sh && "
+                       "pip install -r requirements-dev.txt && python -m pytest")
     assert command in ci.splitlines()
 
 

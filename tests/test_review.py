@@ -410,3 +410,35 @@ def test_bold_in_the_review_texts_renders(lang):
             if parts[k][-1:] and not parts[k][-1].isalnum() and parts[k][-1] not in "}" and after.isalnum():
                 bad.append(key)
     assert not bad
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["again", "hard", "good", "easy", None]), st.integers(-40, 40)),
+                min_size=1, max_size=12),
+       st.integers(0, 5))
+def test_a_round_is_the_due_reviews_in_due_order_then_at_most_the_limit_of_new_ones(draws, limit):
+    cards = {f"c{k}": answered(rating, NOW + timedelta(hours=6 * h)) for k, (rating, h) in enumerate(draws) if rating}
+    ids = [f"c{k}" for k in range(len(draws))]
+    queue = review.due_queue(cards, ids, NOW, new_limit=limit)
+    reviews = [i for i in queue if i in cards]
+    assert reviews == queue[:len(reviews)]  # reviews first
+    assert set(reviews) == {i for i, c in cards.items() if review.is_due(c, NOW)}
+    assert [review.due_at(cards[i]) for i in reviews] == sorted(review.due_at(cards[i]) for i in reviews)
+    new = queue[len(reviews):]
+    assert new == [i for i in ids if i not in cards][:limit]
+
+
+def test_the_memory_lab_questions_say_what_the_shipped_experiment_shows():
+    # gru_lab, lab_lstm_lag40 and lab_rnn_chance state the default experiment's results: they must
+    # hold for the results the lab page opens on (data/lab_default.json), with chance = 1 / symbols.
+    import json
+
+    from ui.lab import accuracy_by_lag, load_precomputed
+    experiment, runs = load_precomputed()
+    chance = 1 / json.loads((ROOT / "data" / "lab_default.json").read_text())["fixed"]["num_symbols"]
+    at = {kind: dict(zip(lags, mean, strict=True)) for kind, (lags, mean, _, _) in
+          accuracy_by_lag(experiment, runs).items()}
+    assert (experiment.hidden, experiment.steps) == (32, 600)  # as gru_lab's prompt says
+    assert at["gru"][40] == 1.0  # "recalls every symbol at lag 40"
+    assert at["lstm"][20] == 1.0 and at["lstm"][40] < chance + 0.1  # holds to 20, has not learned 40
+    assert at["rnn"][40] < chance + 0.1  # falls to chance by lag 40

@@ -399,6 +399,8 @@ def backup_tab(store, mode: str, today) -> None:
     if mode == "local":
         st.info(t("rv.mode_local"), icon=":material/save:")
         st.code(str(storage.db_path()), language=None)
+    elif mode == "database":
+        st.info(t("rv.mode_database"), icon=":material/cloud_done:")
     else:
         st.info(t("rv.mode_session"), icon=":material/lock:")
     st.subheader(t("rv.export_title"))

@@ -39,22 +39,29 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from core.progress import DB_NAME, MemoryProgress, SqliteProgress, clean, default_data_dir, empty, fits
-from ui import review  # (module, not names: ui/review.py imports this one too)
+from core.progress import DB_NAME, MemoryProgress, SqliteProgress, SqlProgress, clean, default_data_dir, empty, fits
+from ui import (
+    database,
+    identity,
+    review,  # (module, not names: ui/review.py imports this one too)
+)
 
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 STATE_KEY = "rv_progress"  # the session's document in session mode, and after a failure
 FAILED_KEY = "rv_storage_failed"  # why the local database failed in this session
 FULL_KEY = "rv_storage_full"  # a note or retrospective entry refused: the export would not import
-STORAGE_ERRORS = (OSError, sqlite3.Error)
+STORAGE_ERRORS = (OSError, sqlite3.Error, *database.ERRORS)
 
 
-def storage_mode(setting: str | None, host: str | None, ip_address: str | None) -> str:
-    """"local" or "session": the setting if it names one, else local only when the request's Host
-    header (e.g. "localhost:8501") names a loopback host and the peer is this machine."""
+def storage_mode(setting: str | None, host: str | None, ip_address: str | None, hosted_db: bool = False) -> str:
+    """"local", "database" or "session": the setting if it names one, else "database" when the host
+    configured a progress database, else local only when the request's Host header (e.g.
+    "localhost:8501") names a loopback host and the peer is this machine."""
     setting = (setting or "").strip().lower()
-    if setting in ("local", "session"):
+    if setting in ("local", "session", "database"):
         return setting
+    if hosted_db:
+        return "database"
     try:
         name = urlsplit(f"//{host}").hostname if host else None
     except ValueError:  # "[::1" and the like
@@ -74,7 +81,7 @@ def request_host() -> str | None:
 
 def current_mode() -> str:
     """This session's storage mode, from the environment and the request."""
-    return storage_mode(os.environ.get("SEQDASH_STORAGE"), request_host(), client_ip())
+    return storage_mode(os.environ.get("SEQDASH_STORAGE"), request_host(), client_ip(), database.configured())
 
 
 def db_path():
@@ -104,13 +111,14 @@ class Store:
     import again is refused (FULL_KEY), so every export imports.
     """
 
-    def __init__(self, db: SqliteProgress | None):
-        self.db = db
+    def __init__(self, db: SqlProgress | None, kind: str = "local"):
+        self.db, self.kind = db, kind
         self.skipped: list[str] = []
 
     @property
     def mode(self) -> str:
-        return "local" if self._local() else "session"
+        """Where changes go now: "local" (the SQLite file), "database" (the hosted one) or "session"."""
+        return self.kind if self._local() else "session"
 
     @property
     def problem(self) -> str | None:
@@ -178,16 +186,35 @@ class Store:
         self._write("replace", doc)
 
 
+def hosted_database():
+    """The hosted progress database (ui/database.py), or None if it cannot be reached: the session
+    then takes over, and the page says why."""
+    if FAILED_KEY in st.session_state:
+        return None
+    try:
+        db = database.database()
+        db.migrate()
+        return db
+    except Exception as e:  # noqa: BLE001 (a wrong URL or driver raises its own kinds): reported, never a traceback
+        Store(None)._fail(e)
+        return None
+
+
 def open_store() -> tuple[Store, str, str | None]:
     """(store, mode, problem): the store this session writes to, already read once. `problem` is the
-    error text when the local database failed (to open, read or write) and the session took over."""
-    db = None
-    if current_mode() == "local" and FAILED_KEY not in st.session_state:
+    error text when the database failed (to open, read or write) and the session took over.
+
+    In "database" mode the store is the learner's rows (ui/identity.py) once they signed in or
+    opened a progress key; until then the session's, as in "session" mode."""
+    db, kind = None, current_mode()
+    if kind == "local" and FAILED_KEY not in st.session_state:
         try:
             db = SqliteProgress(db_path())
         except STORAGE_ERRORS as e:
             Store(None)._fail(e)
-    store = Store(db)
+    elif kind == "database" and (hosted := hosted_database()) and (who := identity.learner()):
+        db = SqlProgress(hosted, who)  # (reached first even with no learner yet: a failure is said at once)
+    store = Store(db, kind)
     store.load()
     return store, store.mode, store.problem
 
@@ -213,7 +240,13 @@ def read_progress() -> tuple[dict, str | None]:
     """(progress, problem), read only: the home page must not create a database by looking.
     `problem` says why the local database could not be read (the progress is then the session's)."""
     cards, concepts = known_ids()
-    if current_mode() == "local" and FAILED_KEY not in st.session_state:
+    mode = current_mode()
+    if mode == "database" and identity.learner() and FAILED_KEY not in st.session_state:
+        try:
+            return clean(SqlProgress(database.database(), identity.learner()).load(), cards, concepts)[0], None
+        except Exception as e:  # noqa: BLE001 (as in hosted_database)
+            return clean(st.session_state.get(STATE_KEY) or empty(), cards, concepts)[0], f"{type(e).__name__}: {e}"
+    if mode == "local" and FAILED_KEY not in st.session_state:
         try:
             if not db_path().is_file():  # (a folder it may not read raises here)
                 return empty(), None
