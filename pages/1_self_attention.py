@@ -155,7 +155,9 @@ def why_scale(n_keys: int, d_k: int) -> None:
         series=[t("sa.why_unscaled")] * len(sat["d_k"]) + [t("sa.why_scaled")] * len(sat["d_k"]),
     )
     charts.line_chart(curves, x="d_k", y="value", series="series", x_title="d_k",
-                      y_title=t(f"sa.why_{metric}"), log_x=True, rule_at=d_k)
+                      y_title=t(f"sa.why_{metric}"), log_x=True, rule_at=d_k,
+                      colors=charts.model_colors({t("sa.why_unscaled"): "reference",
+                                                  t("sa.why_scaled"): "self_attention"}))
     st.caption(t("sa.why_caption", n=n_keys, trials=SATURATION_TRIALS))
 
 

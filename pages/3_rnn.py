@@ -52,6 +52,7 @@ charts.line_chart(
     }),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
     log_y=True,
+    colors=charts.model_colors({t("rnn.series_rnn"): "rnn", t("rnn.series_trend", radius=radius): "reference"}),
 )
 near, far, rate = st.columns(3)
 near.metric(t("rnn.norm_near"), f"{r['hidden'][-1]:.3g}")

@@ -46,10 +46,12 @@ cell_section("lstm", EQUATIONS, widths=(3, 2))
 st.subheader(t("lstm.gates_title"))
 st.markdown(t("lstm.gates_explain"))
 step = step_picker("lstm", labels)
-at_step = np.stack([trace[k][step] for k in (*GATES, "C", "H")])  # (6, hidden)
-charts.heatmap(at_step, [t(f"lstm.row_{k}") for k in (*GATES, "C", "H")], units, x_title=t("rnn.axis_unit"),
-               y_title="", value_title=t("rnn.value"), diverging=True,
-               title=t("rnn.at_step", token=labels[step]))
+for column, rows, legend, signed in zip(st.columns(2), (("f", "i", "o"), ("g", "C", "H")),
+                                       (t("rnn.gate_value"), t("rnn.value")), (False, True), strict=True):
+    with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
+        charts.heatmap(np.stack([trace[k][step] for k in rows]), [t(f"lstm.row_{k}") for k in rows], units,
+                       x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=signed,
+                       title=t("rnn.at_step", token=labels[step]))
 st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
 remember("lstm_gate", "f", options=GATES)
 gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
@@ -68,7 +70,8 @@ charts.line_chart(
         t("lstm.series_forget"): norms["cell"],
     }),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True,
+    log_y=True, colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("lstm.series_cell"): "lstm",
+                                            t("lstm.series_forget"): "reference"}),
 )
 mean_f, cell, rnn_h, held = st.columns(4)
 mean_f.metric(t("lstm.mean_forget"), f"{trace['f'].mean():.3f}")

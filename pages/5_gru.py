@@ -46,10 +46,14 @@ st.markdown(t("gru.gates_explain"))
 step = step_picker("gru", labels)
 h_prev = trace["H"][step - 1] if step else trace["h0"]
 r, z, n = (trace[k][step] for k in "rzn")
-rows = {"r": r, "z": z, "n": n, "keep_new": (1 - z) * n, "keep_old": z * h_prev, "H": trace["H"][step]}
-charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
-               x_title=t("rnn.axis_unit"), y_title="", value_title=t("rnn.value"), diverging=True,
-               title=t("rnn.at_step", token=labels[step]))
+gates = {"r": r, "z": z}
+signed = {"n": n, "keep_new": (1 - z) * n, "keep_old": z * h_prev, "H": trace["H"][step]}
+for column, rows, legend, diverging in zip(st.columns([2, 3]), (gates, signed), (t("rnn.gate_value"), t("rnn.value")),
+                                           (False, True), strict=True):
+    with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
+        charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
+                       x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=diverging,
+                       title=t("rnn.at_step", token=labels[step]))
 st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
 remember("gru_gate", "z", options=("r", "z", "n"))
 gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
@@ -65,7 +69,7 @@ charts.line_chart(
     charts.curves("distance", distance, "norm", {t("lstm.series_rnn"): rnn["hidden"],
                                                  t("gru.series_gru"): norms["hidden"]}),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True,
+    log_y=True, colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("gru.series_gru"): "gru"}),
 )
 mean_z, gru_h, rnn_h, held = st.columns(4)
 mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
@@ -82,7 +86,7 @@ curves = compute.parameter_curves(D_MODEL)
 charts.line_chart(
     charts.curves("hidden", PARAM_HIDDEN_SIZES, "parameters", {t(f"gru.kind_{k}"): curves[k] for k in KINDS}),
     x="hidden", y="parameters", series="series", x_title=t("gru.axis_hidden"), y_title=t("gru.axis_params"),
-    log_x=True, log_y=True, rule_at=hidden,
+    log_x=True, log_y=True, rule_at=hidden, colors=charts.model_colors({t(f"gru.kind_{k}"): k for k in KINDS}),
 )
 counts = {k: compute.parameter_breakdown(k, D_MODEL, hidden, 1) for k in KINDS}
 sizes = {k: counts[k]["sizes"][0] for k in KINDS}

@@ -78,7 +78,8 @@ curves = charts.table(
     series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
 )
 charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
-                  y_title=t("cmp.axis_influence"), log_y=True)
+                  y_title=t("cmp.axis_influence"), log_y=True,
+                  colors=charts.model_colors({t("cmp.series_rnn"): "rnn", t("cmp.series_self"): "self_attention"}))
 c1, c2, c3 = st.columns(3)
 c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
 c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")

@@ -12,7 +12,7 @@ from ui.layout import page, remember, t
 
 EXAMPLE_LAG = 8  # the example sequence's gap: long enough to see, short enough to read
 SMOOTHING = 20  # steps in the loss curves' moving average
-COLORS = {"RNN": "#d62728", "LSTM": "#1f77b4", "GRU": "#2ca02c"}  # a cell keeps its colour on every chart
+COLORS = charts.model_colors({lab.label(k): k for k in lab.KINDS})  # a cell keeps its colour on every chart
 DEFAULTS, _ = lab.load_precomputed()  # also puts the saved runs into the shared results cache
 CHANCE = 1 / lab.NUM_SYMBOLS
 

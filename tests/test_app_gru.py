@@ -54,8 +54,8 @@ def test_written_and_kept_parts_add_up_to_the_new_state_with_no_cell():
     step = at.select_slider(key="gru_step")
     step.set_value(step.options[4]).run()
     trace, _ = expected(TEXT)
-    rows, _ = heatmap(at, EN["rnn.value"])  # r, z, n, (1 − z) ⊙ n, z ⊙ h_{t-1}, h_t
-    r, z, n, written, kept, h = rows
+    (r, z), _ = heatmap(at, EN["rnn.gate_value"])  # r, z in [0, 1]
+    (n, written, kept, h), _ = heatmap(at, EN["rnn.value"])  # n, (1 − z) ⊙ n, z ⊙ h_{t-1}, h_t
     np.testing.assert_allclose(np.stack([r, z, n, h]), np.stack([trace[k][4] for k in ("r", "z", "n", "H")]),
                                atol=1e-12)
     np.testing.assert_allclose(written, (1 - z) * n, atol=1e-12)
@@ -67,8 +67,8 @@ def test_written_and_kept_parts_add_up_to_the_new_state_with_no_cell():
 
 def test_at_the_first_step_nothing_is_kept_from_the_zero_initial_state():
     at = sentence(open_page(PAGE), TEXT)
-    rows, _ = heatmap(at, EN["rnn.value"])
-    np.testing.assert_array_equal(rows[4], 0.0)
+    rows, _ = heatmap(at, EN["rnn.value"])  # n, (1 − z) ⊙ n, z ⊙ h_{t-1}, h_t
+    np.testing.assert_array_equal(rows[2], 0.0)
 
 
 def test_update_bias_plus_3_keeps_the_gradient_over_the_sentence_far_larger_than_minus_3():

@@ -20,7 +20,7 @@ from ui.i18n import catalog
 PAGE = "pages/4_lstm.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
-ROWS = ("f", "i", "g", "o", "C", "H")
+GATE_ROWS, SIGNED_ROWS = ("f", "i", "o"), ("g", "C", "H")  # gates in [0, 1]; signed values
 
 
 def curves(at):
@@ -53,8 +53,10 @@ def test_opens_with_the_translated_cell_diagram_and_the_gates_at_step_one(lang):
     drawn = diagrams(at)
     assert len(drawn) == 1 and texts["lstm.diagram"].split("---")[-1].strip() in drawn[0]
     trace, _ = expected(at.text_area(key="lstm_text").value)
-    at_step, _ = heatmap(at, texts["rnn.value"])
-    np.testing.assert_allclose(at_step, np.stack([trace[k][0] for k in ROWS]), atol=1e-12)
+    gates, _ = heatmap(at, texts["rnn.gate_value"])
+    signed, _ = heatmap(at, texts["rnn.value"])
+    np.testing.assert_allclose(gates, np.stack([trace[k][0] for k in GATE_ROWS]), atol=1e-12)
+    np.testing.assert_allclose(signed, np.stack([trace[k][0] for k in SIGNED_ROWS]), atol=1e-12)
 
 
 def test_moving_the_step_shows_that_words_gates_and_outlines_its_row():
@@ -62,8 +64,10 @@ def test_moving_the_step_shows_that_words_gates_and_outlines_its_row():
     step = at.select_slider(key="lstm_step")
     step.set_value(step.options[5]).run()
     trace, _ = expected(TEXT)
-    at_step, _ = heatmap(at, EN["rnn.value"])
-    np.testing.assert_allclose(at_step, np.stack([trace[k][5] for k in ROWS]), atol=1e-12)
+    gates, _ = heatmap(at, EN["rnn.gate_value"])
+    signed, _ = heatmap(at, EN["rnn.value"])
+    np.testing.assert_allclose(gates, np.stack([trace[k][5] for k in GATE_ROWS]), atol=1e-12)
+    np.testing.assert_allclose(signed, np.stack([trace[k][5] for k in SIGNED_ROWS]), atol=1e-12)
     assert EN["rnn.at_step"].format(token="6 mat") in [spec.get("title") for spec, _ in charts(at)]
     f, outline = heatmap(at, "f")
     np.testing.assert_allclose(f, trace["f"], atol=1e-12)

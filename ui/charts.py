@@ -30,6 +30,46 @@ TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
 # ... up to this many; past it they would be written over each other, so every other one goes.
 MAX_AXIS_LABELS = 64
 
+# One colour language for the whole app, stated here once and used by every chart of every page.
+# A model keeps its colour wherever it is drawn (lines, legends, diagrams):
+MODEL_COLORS = {
+    "rnn": "#e6550d",             # orange
+    "lstm": "#31a354",            # green
+    "gru": "#17a2b8",             # teal
+    "self_attention": "#c51b7d",  # magenta
+    "attention": "#8c564b",       # brown
+    "fixed_context": "#7f7f7f",   # grey
+}
+REFERENCE = "#555555"  # a trend or reference curve that is no model's output: dark grey, dashed
+# Signed values (states, scores, vectors): one diverging rule on heatmaps and bars alike,
+# negative blue, zero white, positive red; the same sign is always the same colour.
+NEGATIVE, ZERO, POSITIVE = "#2166ac", "#f7f7f7", "#b2182b"
+SIGNED = {"type": "linear", "domainMid": 0, "range": [NEGATIVE, ZERO, POSITIVE]}
+# Quantities in [0, 1] (gates, attention weights): one sequential scale, white to dark purple, over
+# the whole of [0, 1] so that a colour means the same value on every chart; other non-negative
+# quantities use the same colours from 0 to their maximum.
+LOW, HIGH = "#fcfbfd", "#3f007d"
+UNIT = {"type": "linear", "domain": [0, 1], "range": [LOW, HIGH]}
+SEQUENTIAL = {"type": "linear", "zero": True, "range": [LOW, HIGH]}
+# Series that are neither a model nor a reference, in the order they come
+OTHER_SERIES = ["#4c78a8", "#f58518", "#54a24b", "#b279a2"]
+
+
+def model_colors(series: dict) -> dict:
+    """{series name: model key} to {series name: colour} for line_chart; a key that names no model
+    (e.g. "reference") gets the reference grey."""
+    return {name: MODEL_COLORS.get(model, REFERENCE) for name, model in series.items()}
+
+
+def value_scale(values, diverging: bool) -> dict:
+    """The colour scale for these values: SIGNED when `diverging`, UNIT when every finite value
+    lies in [0, 1], else SEQUENTIAL from 0."""
+    if diverging:
+        return SIGNED
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return UNIT if finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1) else SEQUENTIAL
+
 
 def token_axis(labels, limit: int = MAX_AXIS_LABELS, **extra) -> dict:
     """An axis that shows every label of a list of up to `limit`, and as many as fit of a longer one."""
@@ -123,7 +163,7 @@ def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_
     would double the marks the browser draws (Vega's time grows with them)."""
     finite = values[np.isfinite(values)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-    scale = {"scheme": "redblue", "reverse": True, "domainMid": 0} if diverging else {"scheme": "blues"}
+    scale = value_scale(values, diverging)
     legend_marks = sorted({lo, hi} | ({0.0} if diverging and lo < 0 < hi else set()))
     layers = [
         {
@@ -226,7 +266,7 @@ def line_chart(
                 "y": y_enc,
                 "color": {"field": series, "type": "nominal", "title": None,
                           "scale": {"domain": list(colors), "range": list(colors.values())} if colors
-                          else {"range": ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]},
+                          else {"range": OTHER_SERIES},
                           "legend": {"orient": "bottom", "labelLimit": 400}},
                 "tooltip": [
                     {"field": series, "type": "nominal"},
@@ -239,14 +279,14 @@ def line_chart(
     if rule_at is not None:
         layers.append(
             {
-                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
+                "mark": {"type": "rule", "strokeDash": [4, 4], "color": REFERENCE},
                 "encoding": {"x": {"datum": float(rule_at), "type": "quantitative"}},
             }
         )
     if y_rule_at is not None:
         layers.append(
             {
-                "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#555"},
+                "mark": {"type": "rule", "strokeDash": [4, 4], "color": REFERENCE},
                 "encoding": {"y": {"datum": float(y_rule_at), "type": "quantitative"}},
             }
         )
@@ -267,9 +307,11 @@ def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = F
     """Draw one bar per label, in the given order, with the exact value on hover (`log_y`: a log scale)."""
     labels = list(labels)
     frame = table(label=labels, value=np.asarray(values, dtype=float))
-    color = {"value": "#1f77b4"}
-    if diverging:
-        color = {"condition": {"test": "datum.value < 0", "value": "#d62728"}, "value": "#1f77b4"}
+    color = {"value": HIGH}
+    if value_scale(values, diverging) is UNIT:  # weights and gates: the colour of the same value on a heatmap
+        color = {"field": "value", "type": "quantitative", "scale": UNIT, "legend": None}
+    elif diverging:
+        color = {"condition": {"test": "datum.value < 0", "value": NEGATIVE}, "value": POSITIVE}
     spec = {
         "title": title or "",
         "height": 200,
