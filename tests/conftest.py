@@ -40,9 +40,24 @@ def open_page(page: str | None = None, *, lang: str | None = None, locale: str |
 
 
 def charts(at):
-    """(spec, data) of every chart on the page: its Vega-Lite spec, and its data decoded from Arrow."""
-    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
-            for el in at.get("vega_lite_chart")]
+    """(spec, data) of every chart on the page: its Vega-Lite spec, and its data decoded from Arrow.
+
+    A chart's title is drawn as a caption above it, outside the spec (so the spec stays the same
+    when the title names another word); ui/charts.py also puts it in the Arrow table's metadata,
+    and this puts it back as spec["title"]."""
+    drawn = []
+    for el in at.get("vega_lite_chart"):
+        spec, data = json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all()
+        title = (data.schema.metadata or {}).get(b"title")
+        if title is not None:
+            spec["title"] = title.decode()
+        drawn.append((spec, data.to_pandas()))
+    return drawn
+
+
+def chart_specs(at):
+    """The raw spec text of every chart on the page, exactly as sent to the browser."""
+    return [el.proto.spec for el in at.get("vega_lite_chart")]
 
 
 def diagrams(at):
@@ -51,7 +66,7 @@ def diagrams(at):
 
 
 def heatmap(at, legend):
-    """The heatmap whose colour legend is titled `legend`: (matrix, its outlined rows as filters).
+    """The heatmap whose colour legend is titled `legend`: (matrix, the indices of its outlined rows).
 
     Cells the chart leaves empty (masked) are NaN in the matrix.
     """
@@ -61,7 +76,7 @@ def heatmap(at, legend):
         if colors == [legend] and "r" in data:
             M = np.full((data["r"].max() + 1, data["c"].max() + 1), np.nan)
             M[data["r"], data["c"]] = data["value"]
-            outline = [layer["transform"][0]["filter"] for layer in spec["layer"] if layer["mark"].get("stroke")]
+            outline = sorted(set(data["r"][data["outline"]])) if "outline" in data else []
             return M, outline
     raise AssertionError(f"no heatmap of {legend!r}")
 

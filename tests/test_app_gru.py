@@ -62,7 +62,7 @@ def test_written_and_kept_parts_add_up_to_the_new_state_with_no_cell():
     np.testing.assert_allclose(kept, z * trace["H"][3], atol=1e-12)
     np.testing.assert_allclose(written + kept, h, atol=1e-12)
     _, outline = heatmap(at, "z")
-    assert outline == ["datum.r == 4"]
+    assert outline == [4]
 
 
 def test_at_the_first_step_nothing_is_kept_from_the_zero_initial_state():
@@ -86,12 +86,13 @@ def test_update_bias_plus_3_keeps_the_gradient_over_the_sentence_far_larger_than
 
 def test_gru_needs_three_quarters_of_the_lstm_parameters_at_every_hidden_size():
     at = open_page(PAGE)
-    counts, spec = lines(at, "hidden")
+    counts, _ = lines(at, "hidden")
     gru, lstm, rnn = (counts[EN[f"gru.kind_{k}"]] for k in ("gru", "lstm", "rnn"))
     np.testing.assert_array_equal(lstm, [count_parameters("lstm", 50, h) for h in PARAM_HIDDEN_SIZES])
     np.testing.assert_array_equal(4 * gru, 3 * lstm)
     np.testing.assert_array_equal(gru, 3 * rnn)
-    assert spec["layer"][1]["encoding"]["x"]["datum"] == 32  # the dashed line at the chosen hidden size
+    data = next(data for _, data in charts(at) if "hidden" in data)
+    assert set(data["rule_x"]) == {32}  # the dashed line at the chosen hidden size
 
 
 def test_table_follows_the_hidden_size_and_the_recurrent_weights_are_in_ratio_3_to_4():

@@ -71,7 +71,7 @@ def test_moving_the_step_shows_that_words_gates_and_outlines_its_row():
     assert EN["rnn.at_step"].format(token="6 mat") in [spec.get("title") for spec, _ in charts(at)]
     f, outline = heatmap(at, "f")
     np.testing.assert_allclose(f, trace["f"], atol=1e-12)
-    assert outline == ["datum.r == 5"]
+    assert outline == [5]
     assert EN["lstm.gate_means"].format(f=trace["f"][5].mean(), i=trace["i"][5].mean(),
                                         o=trace["o"][5].mean()) in [c.value for c in at.caption]
 

@@ -1,8 +1,11 @@
 """The self-attention page as a learner drives it: set widgets, rerun, check what changed."""
 
 
+import re
+
 import numpy as np
 import pytest
+from corpus import CORPUS
 from numpy.testing import assert_allclose
 
 import ui.charts as charts_module
@@ -36,9 +39,11 @@ def chart_titled(at, value_title):
 
 
 def shown_text(at):
-    """Everything the page renders as Markdown (where user text must never go)."""
+    """Everything the page renders as Markdown (where user text must never go), but the charts'
+    titles, which name the learner's words and are sent with every Markdown character escaped."""
+    titles = {charts_module.plain(spec["title"]) for spec, _ in charts(at) if "title" in spec}
     kinds = ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader", "header")
-    return [el.value for kind in kinds for el in at.get(kind)]
+    return [el.value for kind in kinds for el in at.get(kind) if el.value not in titles]
 
 
 def test_opens_on_an_english_example_with_the_seven_steps():
@@ -88,16 +93,17 @@ def test_heatmaps_draw_the_core_matrices():
     np.testing.assert_allclose(scaled[mask], expected["scaled_scores"][mask], atol=1e-9)
 
 
-def test_heatmap_legends_mark_the_exact_value_range():
+def test_heatmaps_colour_weights_on_zero_to_one_and_signed_values_around_zero():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
     heatmaps = [(spec, data) for spec, data in charts(at) if "r" in data]
     assert len(heatmaps) == 7  # X (= Q = K = V here), scores, scaled, weights, weighted values, output, heads
     for spec, data in heatmaps:
         layers = spec.get("layer") or spec["spec"]["layer"]
-        marks = next(layer["encoding"]["color"]["legend"]["values"] for layer in layers
-                     if "color" in layer.get("encoding", {}))
-        values = data["value"].dropna()
-        assert marks[0] == pytest.approx(values.min()) and marks[-1] == pytest.approx(values.max())
+        color = next(layer["encoding"]["color"] for layer in layers if "color" in layer.get("encoding", {}))
+        if color["title"] == EN["sa.weight"]:  # the whole of [0, 1]: a weight has one colour on every chart
+            assert color["scale"] == charts_module.UNIT and data["value"].between(0, 1).all()
+        else:  # signed: zero is the middle colour, the domain follows the data
+            assert color["scale"] == charts_module.SIGNED
 
 
 def test_choosing_another_query_changes_the_followed_row():
@@ -107,9 +113,8 @@ def test_choosing_another_query_changes_the_followed_row():
     titles = [spec.get("title") for spec, _ in charts(at)]
     assert EN["sa.for_query"].format(token="9 it") in titles
     assert metric(at, EN["sa.top_key"]).delta != before
-    highlighted = [layer["transform"][0]["filter"] for spec, _ in charts(at)
-                   for layer in spec.get("layer", []) if layer.get("mark", {}).get("stroke")]
-    assert highlighted and set(highlighted) == {"datum.r == 8"}
+    highlighted = [set(data["r"][data["outline"]]) for _, data in charts(at) if "outline" in data]
+    assert highlighted and all(rows == {8} for rows in highlighted)
 
 
 def test_temperature_sharpens_and_flattens_the_weights():
@@ -175,7 +180,7 @@ def test_256_tokens_draw_block_averages_of_the_exact_weights():
     shown, outline = heatmap(at, EN["common.block_mean"].format(title=EN["sa.weight"], b=4))
     assert shown.shape == (64, 64)
     assert_allclose(shown, A.reshape(64, 4, 64, 4).mean(axis=(1, 3)))
-    assert outline == ["datum.r == 0"]  # the first query token's block
+    assert outline == [0]  # the first query token's block
     # the query's own row stays exact: one bar per key
     bars = next(data for _, data in charts(at) if "label" in data and len(data) == 256)
     assert_allclose(bars["value"], A[0])
@@ -194,6 +199,20 @@ def test_user_text_is_shown_literally_never_as_markup(text, markup):
     assert list(tokens_table(at)[EN["sa.col_token"]]) == tokenize(text)
     rendered = "\n".join(shown_text(at))
     assert not [piece for piece in markup if piece in rendered]
+    titles = [spec["title"] for spec, _ in charts(at) if "title" in spec]
+    assert titles and all(title in [unescape(c.value) for c in at.caption] for title in titles)
+
+
+def unescape(markdown: str) -> str:
+    """What CommonMark shows for text whose punctuation is backslash-escaped: the text itself."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+@pytest.mark.parametrize("text", list(CORPUS.values()), ids=list(CORPUS))
+def test_plain_escapes_every_markdown_character_and_nothing_else(text):
+    escaped = charts_module.plain(text)
+    assert unescape(escaped) == text
+    assert not re.search(r"(?<!\\)[*_`$<>\[\]:~|#]", escaped)  # nothing left that Markdown would read
 
 
 def test_unknown_tokens_are_named_as_random_vectors():

@@ -1,5 +1,7 @@
 """Chart data the pages send: block averages for big matrices, with hand-checked numbers."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -56,3 +58,103 @@ def test_blocks_fit_the_budget_and_preserve_the_mean_of_whole_blocks(M):
     if whole_r and whole_c:
         assert_allclose(out[: whole_r // b, : whole_c // b].mean(), M[:whole_r, :whole_c].mean(), atol=1e-6)
     assert out.min() >= M.min() - 1e-9 and out.max() <= M.max() + 1e-9
+
+
+# Every chart the pages draw is an Altair template compiled once; here each one is checked
+# against the Vega-Lite schema (never at run time), and shown to stay byte-identical when a
+# slider moves, so the browser swaps the data into its view instead of rebuilding it.
+
+VEGA_LITE = None
+
+
+def assert_valid_vega_lite(spec: dict) -> None:
+    """Validate a spec against the Vega-Lite schema Altair ships (the version its specs name), with
+    the data source Streamlit supplies (the Arrow table sent beside the spec) put back."""
+    global VEGA_LITE
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema import SCHEMA_URL, load_schema
+
+    VEGA_LITE = VEGA_LITE or load_schema()
+    assert spec["$schema"] == SCHEMA_URL
+    validate_jsonschema({**spec, "data": {"name": "cells"}}, VEGA_LITE)
+
+
+# (page, how to move its slider) for every page with charts: the slider the learner moves most
+SLIDERS = [
+    ("pages/1_self_attention.py", lambda at: at.slider(key="sa_temperature").set_value(2.0)),
+    ("pages/1_self_attention.py", lambda at: at.selectbox(key="sa_query").set_value(
+        at.selectbox(key="sa_query").options[3])),
+    ("pages/2_seq2seq_attention.py", lambda at: at.select_slider(key="s2s_step").set_value(
+        at.select_slider(key="s2s_step").options[2])),
+    ("pages/2_seq2seq_attention.py", lambda at: at.slider(key="s2s_temperature").set_value(0.5)),
+    ("pages/3_rnn.py", lambda at: at.slider(key="rnn_radius").set_value(1.5)),
+    ("pages/4_lstm.py", lambda at: at.slider(key="lstm_forget_bias").set_value(3.0)),
+    ("pages/4_lstm.py", lambda at: at.select_slider(key="lstm_step").set_value(
+        at.select_slider(key="lstm_step").options[4])),
+    ("pages/5_gru.py", lambda at: at.slider(key="gru_update_bias").set_value(-2.0)),
+    ("pages/5_gru.py", lambda at: at.select_slider(key="gru_step").set_value(
+        at.select_slider(key="gru_step").options[4])),
+    ("pages/6_attention_vs_self_attention.py", lambda at: at.slider(key="cmp_radius").set_value(1.2)),
+    ("pages/8_memory_lab.py", lambda at: at.segmented_control(key="lab_loss_lag").set_value(5)),
+]
+
+
+@pytest.mark.parametrize(("page", "move"), SLIDERS, ids=[f"{p.split('/')[1]}-{i}" for i, (p, _) in enumerate(SLIDERS)])
+def test_a_slider_changes_the_charts_data_never_their_specs(page, move):
+    from conftest import chart_specs, charts, open_page
+
+    at = open_page(page)
+    before, data_before = chart_specs(at), [data for _, data in charts(at)]
+    move(at)
+    at.run()
+    assert not at.exception
+    assert chart_specs(at) == before  # the same bytes: Streamlit's frontend keeps each Vega view
+    assert any(not a.equals(b) for a, b in zip(data_before, (data for _, data in charts(at)), strict=True))
+
+
+@pytest.mark.parametrize("page", sorted({page for page, _ in SLIDERS}))
+def test_every_chart_on_every_page_is_valid_vega_lite(page):
+    from conftest import chart_specs, open_page
+
+    specs = chart_specs(open_page(page, lang="ko"))
+    assert specs
+    for spec in specs:
+        assert_valid_vega_lite(json.loads(spec))
+
+
+def test_every_template_is_valid_vega_lite_in_every_variant():
+    from ui import charts
+
+    for scale in charts.SCALES:
+        for outline in (False, True):
+            assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, 200))
+            assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, side=120,
+                                                       panel_title="head", columns=5))
+    for color in ("signed", "unit", "plain"):
+        for log_y in (False, True):
+            assert_valid_vega_lite(charts.bar_spec("x", "y", color, log_y, log_y))
+    for log in (False, True):
+        for rules in (False, True):
+            assert_valid_vega_lite(charts.line_spec("a", "b", "series", "x", "y", log, not log, rules, rules, log, 200))
+
+
+def test_a_template_is_compiled_once_and_shared():
+    from ui import charts
+
+    first = charts.bar_spec("x title", "y title", "signed", False, False)
+    assert charts.bar_spec("x title", "y title", "signed", False, False) is first
+    assert charts.heatmap_spec("x", "y", "v", "unit", True, False, 300) is charts.heatmap_spec(
+        "x", "y", "v", "unit", True, False, 300)
+
+
+def test_model_colours_and_sign_colours_are_one_language():
+    from ui import charts
+
+    assert len(set(charts.MODEL_COLORS.values())) == len(charts.MODEL_COLORS) == 6
+    assert not {charts.NEGATIVE, charts.POSITIVE, charts.REFERENCE} & set(charts.MODEL_COLORS.values())
+    assert charts.SIGNED["range"] == [charts.NEGATIVE, charts.ZERO, charts.POSITIVE] and charts.SIGNED["domainMid"] == 0
+    assert charts.value_scale([0.0, 0.3, 1.0], False) is charts.UNIT
+    assert charts.value_scale([0.0, 3.0], False) is charts.SEQUENTIAL
+    assert charts.value_scale([0.2, 0.3], True) is charts.SIGNED  # a signed quantity stays signed
+    assert charts.model_colors({"a": "rnn", "b": "reference"}) == {"a": charts.MODEL_COLORS["rnn"],
+                                                                  "b": charts.REFERENCE}

@@ -1,18 +1,33 @@
-"""Chart builders shared by the pages: Vega-Lite specs written as plain dicts.
+"""Chart builders shared by the pages: Altair templates, compiled once, fed new data on every rerun.
 
-Plain dicts, not Altair objects, because the pages redraw on every slider move and
-Altair's validation costs ~25 ms a chart; a dict costs microseconds. Data travels
-as an Arrow table built straight from NumPy (a pandas DataFrame would cost ~0.8 ms
-a chart to build and convert; this ~0.1 ms), never inside the spec.
+Each chart is a small Altair template (`alt.Chart(alt.NamedData("cells")).mark_rect().encode(...)`) whose
+parameters are only what the chart means (its titles, its colour rule, its size in rows), never
+the numbers it draws. It is compiled to a Vega-Lite dict once per set of parameters (an
+lru_cache; Altair takes ~20 ms to build and serialise a chart, so never per rerun) and validated
+against the Vega-Lite schema by the tests, not at run time. The numbers travel as an Arrow table
+built straight from NumPy (~0.1 ms a chart, a pandas DataFrame ~0.8 ms). So when a slider moves,
+the spec Streamlit sends is byte-identical and only the data changes: the browser then swaps the
+data into the Vega view it has instead of building a new one. What used to move with a slider
+inside a spec now lives in the data (the outlined row, a rule's position, a log axis' floor) or
+in a caption above the chart (a title naming the chosen word).
+
+Every chart drawn is also kept for `save_menu()`, which saves it as PNG, SVG (vl-convert, what
+Altair's own `save` uses) or the CSV of its numbers, rendering nothing until a button is clicked.
 """
 
 from __future__ import annotations
 
+import copy
+import re
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import streamlit as st
 
-from ui.layout import t
+from ui.layout import current_page, t
 
 MAX_LABEL = 14
 CELL_PX = 22
@@ -153,48 +168,166 @@ def matrix_frame(M, row_labels, col_labels) -> pa.Table:
                      "value": pa.array(values, from_pandas=True)})
 
 
-def _cells(values, row_labels, col_labels, *, x_title: str, y_title: str, value_title: str,
-           diverging: bool, highlight_row: int | None, tooltip_first=()) -> dict:
-    """The encoding, layers and view every heatmap shares: coloured cells with their exact value
-    on hover over a grey view (masked cells, which draw nothing, show it), a legend marking the
-    exact value range, and an outline around `highlight_row`.
+# ---------------------------------------------------------------------------------------------
+# Templates: Altair charts over a named, empty data source, compiled to a Vega-Lite dict once.
 
-    The grey is the view's fill, not a layer of grey cells under the coloured ones: that
-    would double the marks the browser draws (Vega's time grows with them)."""
-    finite = values[np.isfinite(values)]
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+CELLS = "cells"  # the named data every template reads: the Arrow table sent beside its spec
+GREY_VIEW = {"fill": "#e8e8e8", "stroke": None}  # what a masked (missing) cell shows
+OUTLINE = "#111111"
+SCALES = {"signed": SIGNED, "unit": UNIT, "sequential": SEQUENTIAL}
+HELPER_COLUMNS = {"r", "c", "h", "i", "outline", "floor", "color", "dash", "rule_x", "rule_y"}  # not the numbers
+TEMPLATES = 256  # compiled specs kept: titles × languages × sizes in rows, far fewer in practice
+
+
+def _altair():
+    """Altair, imported on the first chart compiled, not at startup: the import takes ~0.45 s and the
+    home page, where a cold start lands, draws no chart."""
+    import altair
+
+    return altair
+
+
+def compile_spec(chart) -> dict:
+    """An Altair chart as the Vega-Lite dict Streamlit sends. Not validated here (the tests validate
+    every template against the schema); the named data source is dropped, since the data goes
+    beside the spec as Arrow."""
+    spec = chart.to_dict(validate=False)
+    spec.pop("data", None)
+    return spec
+
+
+def _axis(thin: bool, **extra) -> dict:
+    return {**TOKEN_AXIS, "labelOverlap": "parity" if thin else False, **extra}
+
+
+def _scale_kind(values, diverging: bool) -> str:
     scale = value_scale(values, diverging)
-    legend_marks = sorted({lo, hi} | ({0.0} if diverging and lo < 0 < hi else set()))
-    layers = [
-        {
-            "mark": {"type": "rect"},
-            "transform": [{"filter": "isValid(datum.value) && isFinite(datum.value)"}],
-            "encoding": {
-                "color": {"field": "value", "type": "quantitative", "title": value_title, "scale": scale,
-                          "legend": {"values": legend_marks, "format": ".3~f", "gradientLength": 120}},
-                "tooltip": [
-                    *tooltip_first,
-                    {"field": "row", "title": y_title},
-                    {"field": "col", "title": x_title},
-                    {"field": "value", "title": value_title, "format": ".4f"},
-                ],
-            },
-        },
-    ]
-    if highlight_row is not None:
-        layers.append({
-            "mark": {"type": "rect", "fill": None, "stroke": "#111", "strokeWidth": 2},
-            "transform": [{"filter": f"datum.r == {int(highlight_row)}"}],
-        })
-    return {
-        "encoding": {
-            "x": {"field": "col", "type": "ordinal", "sort": list(col_labels), "title": x_title},
-            "y": {"field": "row", "type": "ordinal", "sort": list(row_labels), "title": y_title,
-                  "axis": token_axis(row_labels)},
-        },
-        "layer": layers,
-        "config": {"view": {"fill": "#e8e8e8", "stroke": None}},
+    return next(kind for kind, known in SCALES.items() if known is scale)
+
+
+@lru_cache(maxsize=TEMPLATES)
+def heatmap_spec(x_title: str, y_title: str, value_title: str, scale: str, outline: bool, thin_y: bool,
+                 height: int | None = None, side: int | None = None, panel_title: str | None = None,
+                 columns: int = 5) -> dict:
+    """heatmap_template() at a size: a size is a shallow copy of the compiled template, microseconds,
+    so a sentence of another length does not compile the chart again."""
+    spec = heatmap_template(x_title, y_title, value_title, scale, outline, thin_y, panel_title, columns)
+    if panel_title is None:
+        return {**spec, "height": height}
+    return {**spec, "spec": {**spec["spec"], "width": side, "height": side}}
+
+
+@lru_cache(maxsize=TEMPLATES)
+def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, outline: bool, thin_y: bool,
+                     panel_title: str | None = None, columns: int = 5) -> dict:
+    """A heatmap's spec: coloured cells with their exact value on hover, over a grey view that masked
+    cells (which draw nothing) show; an outline around the rows whose `outline` is true.
+
+    The grey is the view's fill, not a layer of grey cells under the coloured ones, which would
+    double the marks the browser draws. With `panel_title` the heatmap is faceted into small
+    panels (one per `panel` value, `side` px square, sharing one colour scale)."""
+    alt = _altair()
+    tooltip = [alt.Tooltip("row:N", title=y_title), alt.Tooltip("col:N", title=x_title),
+               alt.Tooltip("value:Q", title=value_title, format=".4f")]
+    if panel_title is not None:
+        tooltip.insert(0, alt.Tooltip("panel:N", title=panel_title))
+    base = alt.Chart()
+    cells = base.mark_rect().transform_filter("isValid(datum.value) && isFinite(datum.value)").encode(
+        color=alt.Color("value:Q", title=value_title, scale=alt.Scale(**SCALES[scale]),
+                        legend=alt.Legend(format=".3~f", gradientLength=120)),
+        tooltip=tooltip,
+    )
+    layers = [cells]
+    if outline:
+        layers.append(base.mark_rect(fill=None, stroke=OUTLINE, strokeWidth=2).transform_filter("datum.outline"))
+    chart = alt.layer(*layers, data=alt.NamedData(CELLS)).encode(
+        x=alt.X("col:O", sort=alt.EncodingSortField("c", op="min"), title=x_title),
+        y=alt.Y("row:O", sort=alt.EncodingSortField("r", op="min"), title=y_title, axis=alt.Axis(**_axis(thin_y))),
+    )
+    if panel_title is None:
+        chart = chart.properties(height=CELL_PX, autosize=FIT_WIDTH)  # the height is set per size
+    else:
+        chart = chart.properties(width=CELL_PX, height=CELL_PX).facet(
+            facet=alt.Facet("panel:N", title=None, sort=alt.EncodingSortField("h", op="min")), columns=columns)
+    return compile_spec(chart.properties(usermeta=CANVAS).configure_view(**GREY_VIEW))
+
+
+@lru_cache(maxsize=TEMPLATES)
+def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool) -> dict:
+    """Bars in the given order with the exact value on hover. `color`: "signed" (by sign, the ends
+    of the diverging scale), "unit" (by value, the [0, 1] scale of the heatmaps) or "plain"."""
+    alt = _altair()
+    colors = {
+        "signed": alt.condition("datum.value < 0", alt.value(NEGATIVE), alt.value(POSITIVE)),
+        "unit": alt.Color("value:Q", scale=alt.Scale(**UNIT), legend=None),
+        "plain": alt.value(HIGH),
     }
+    y = alt.Y("value:Q", title=y_title)
+    if log_y:  # a log scale has no 0 to grow from: bars start at a floor sent with the data
+        y = alt.Y("value:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
+    chart = alt.Chart(alt.NamedData(CELLS)).mark_bar().encode(
+        x=alt.X("label:O", sort=alt.EncodingSortField("i", op="min"), title=x_title,
+                axis=alt.Axis(**_axis(thin, labelAngle=-60))),
+        y=y,
+        color=colors[color],
+        tooltip=[alt.Tooltip("label:N", title=x_title),
+                 alt.Tooltip("value:Q", title=y_title, format=".3e" if log_y else ".4f")],
+    )
+    if log_y:
+        chart = chart.encode(y2="floor:Q")
+    return compile_spec(chart.properties(height=200, autosize=FIT_WIDTH))
+
+
+@lru_cache(maxsize=TEMPLATES)
+def line_spec(x: str, y: str, series: str, x_title: str, y_title: str, log_x: bool, log_y: bool,
+              rule_x: bool, rule_y: bool, points: bool, height: int) -> dict:
+    """One line per `series` value, coloured by the data's `color` column (a model's colour), dashed
+    where `dash` says so (references); dashed rules at the data's `rule_x` / `rule_y`."""
+    alt = _altair()
+    x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log", base=2) if log_x else alt.Undefined)
+    y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined,
+                  axis=alt.Axis(format=".0e") if log_y else alt.Undefined)
+    lines = alt.Chart().mark_line(point=points).encode(
+        x=x_enc, y=y_enc,
+        color=alt.Color(f"{series}:N", title=None, scale=alt.Scale(range=alt.FieldRange("color")),
+                        legend=alt.Legend(orient="bottom", labelLimit=400)),
+        strokeDash=alt.StrokeDash("dash:N", scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [5, 4]]),
+                                  legend=None),
+        tooltip=[alt.Tooltip(f"{series}:N"), alt.Tooltip(f"{x}:Q", title=x_title),
+                 alt.Tooltip(f"{y}:Q", title=y_title, format=".3g" if log_y else ".3f")],
+    )
+    layers = [lines]
+    rule = alt.Chart().mark_rule(strokeDash=[4, 4], color=REFERENCE)
+    if rule_x:
+        layers.append(rule.encode(x=alt.X("min(rule_x):Q", title=x_title)))
+    if rule_y:
+        layers.append(rule.encode(y=alt.Y("min(rule_y):Q", title=y_title)))
+    chart = alt.layer(*layers, data=alt.NamedData(CELLS))
+    return compile_spec(chart.properties(height=height, autosize=FIT_WIDTH))
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing: a caption for the title, the cached spec, the data; and the chart kept for saving.
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^])")
+
+
+def plain(text: str) -> str:
+    """Text for a Markdown element that shows it exactly as written (every Markdown, LaTeX and
+    directive character escaped): titles name the learner's words."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _draw(spec: dict, data: pa.Table, *, title: str | None, label: str, width: str = "stretch") -> None:
+    """Draw a compiled spec with its data under an optional caption, and keep both for save_menu().
+
+    The title is a caption, not part of the spec, so that a title naming the chosen word does not
+    change the spec; it also travels in the Arrow table's metadata (tests read it there)."""
+    if title:
+        st.caption(plain(title))
+        data = data.replace_schema_metadata({"title": title})
+    st.vega_lite_chart(data, spec, width=width)
+    _keep(label, spec, data, title)
 
 
 def heatmap(
@@ -209,26 +342,45 @@ def heatmap(
     diverging: bool = False,
     height: int | None = None,
     title: str | None = None,
+    name: str | None = None,
 ) -> None:
     """Draw a matrix as a heatmap: rows down, columns across, exact values on hover.
 
-    Missing cells (masked) are drawn grey; `highlight_row` gets a dark outline. A matrix
-    of more than MAX_CELLS cells is drawn as block averages (blocks), and its legend says so.
-    A `title` is drawn by Vega as plain text, so it may hold the learner's words.
+    Missing cells (masked) are drawn grey; `highlight_row` gets a dark outline. Colours follow
+    the app's rule: `diverging` for signed values, else the [0, 1] scale when every value lies in
+    it. A matrix of more than MAX_CELLS cells is drawn as block averages (blocks), and its legend
+    says so. A `title` is shown as plain text above the chart, so it may hold the learner's words.
+    `name` labels the chart in the page's save menu (default: the title, else the legend's title).
     """
+    label = name or title or value_title
     M, row_labels, col_labels, b = blocks(M, row_labels, col_labels)
     if b > 1:
         value_title = t("common.block_mean", title=value_title, b=b)
         highlight_row = None if highlight_row is None else highlight_row // b
-    spec = {
-        "usermeta": CANVAS,
-        "title": title or "",
-        "height": height or int(np.clip(CELL_PX * len(row_labels), 120, 800)),
-        "autosize": FIT_WIDTH,
-        **_cells(M, row_labels, col_labels, x_title=x_title, y_title=y_title,
-                 value_title=value_title, diverging=diverging, highlight_row=highlight_row),
-    }
-    st.vega_lite_chart(matrix_frame(M, row_labels, col_labels), spec, width="stretch")
+    frame = matrix_frame(M, row_labels, col_labels)
+    if highlight_row is not None:
+        frame = frame.append_column("outline", pc.equal(frame["r"], int(highlight_row)))
+    spec = heatmap_spec(x_title, y_title, value_title, _scale_kind(M, diverging), highlight_row is not None,
+                        len(row_labels) > MAX_AXIS_LABELS,
+                        height or int(np.clip(CELL_PX * len(row_labels), 120, 800)))
+    _draw(spec, frame, title=title, label=label)
+
+
+def series_style(frame: pa.Table, series: str, colors: dict | None) -> tuple[pa.Array, pa.Array]:
+    """Each row's line colour and dash: a series' colour from `colors` ({name: colour}), else the
+    next of OTHER_SERIES; a series in the reference grey is dashed."""
+    names = pc.unique(frame[series]).to_pylist()
+    palette = {name: (colors or {}).get(name) or OTHER_SERIES[i % len(OTHER_SERIES)] for i, name in enumerate(names)}
+    index = pc.index_in(frame[series], pa.array(names)).to_numpy(zero_copy_only=False)
+    styles = {"color": [palette[n] for n in names],
+              "dash": ["dashed" if palette[n] == REFERENCE else "solid" for n in names]}
+    return tuple(_per_row(values, index) for values in styles.values())
+
+
+def _per_row(per_series: list, index: np.ndarray) -> pa.DictionaryArray:
+    """A value per series spread to the rows (index: each row's series), each distinct value sent once."""
+    distinct = list(dict.fromkeys(per_series))
+    return _labels(distinct, np.array([distinct.index(v) for v in per_series])[index])
 
 
 def line_chart(
@@ -246,52 +398,23 @@ def line_chart(
     colors: dict | None = None,
     points: bool = True,
     height: int = 260,
+    title: str | None = None,
+    name: str | None = None,
 ) -> None:
     """Draw one line per `series` value, with points, hover values and optional markers.
 
     `rule_at` marks an x value, `y_rule_at` a y value (a dashed line); `colors` fixes each
-    series' colour ({name: colour}), so that a cell keeps its colour from chart to chart."""
-    x_enc = {"field": x, "type": "quantitative", "title": x_title}
-    if log_x:
-        x_enc["scale"] = {"type": "log", "base": 2}
-    y_enc = {"field": y, "type": "quantitative", "title": y_title}
-    if log_y:
-        y_enc["scale"] = {"type": "log"}
-        y_enc["axis"] = {"format": ".0e"}
-    layers = [
-        {
-            "mark": {"type": "line", "point": points},
-            "encoding": {
-                "x": x_enc,
-                "y": y_enc,
-                "color": {"field": series, "type": "nominal", "title": None,
-                          "scale": {"domain": list(colors), "range": list(colors.values())} if colors
-                          else {"range": OTHER_SERIES},
-                          "legend": {"orient": "bottom", "labelLimit": 400}},
-                "tooltip": [
-                    {"field": series, "type": "nominal"},
-                    {"field": x, "type": "quantitative", "title": x_title},
-                    {"field": y, "type": "quantitative", "title": y_title, "format": ".3g" if log_y else ".3f"},
-                ],
-            },
-        }
-    ]
-    if rule_at is not None:
-        layers.append(
-            {
-                "mark": {"type": "rule", "strokeDash": [4, 4], "color": REFERENCE},
-                "encoding": {"x": {"datum": float(rule_at), "type": "quantitative"}},
-            }
-        )
-    if y_rule_at is not None:
-        layers.append(
-            {
-                "mark": {"type": "rule", "strokeDash": [4, 4], "color": REFERENCE},
-                "encoding": {"y": {"datum": float(y_rule_at), "type": "quantitative"}},
-            }
-        )
-    spec = {"height": height, "autosize": FIT_WIDTH, "layer": layers}
-    st.vega_lite_chart(frame, spec, width="stretch")
+    series' colour ({name: colour}, see model_colors), so that a model keeps its colour from
+    chart to chart; a series in the reference grey is drawn dashed. The markers travel in the
+    data, so moving them does not change the chart's spec."""
+    color, dash = series_style(frame, series, colors)
+    frame = frame.append_column("color", color).append_column("dash", dash)
+    for column, at in (("rule_x", rule_at), ("rule_y", y_rule_at)):
+        if at is not None:
+            frame = frame.append_column(column, pa.array(np.full(frame.num_rows, float(at))))
+    spec = line_spec(x, y, series, x_title, y_title, log_x, log_y, rule_at is not None, y_rule_at is not None,
+                     points, height)
+    _draw(spec, frame, title=title, label=name or title or y_title)
 
 
 def _log_floor(values) -> float:
@@ -303,34 +426,20 @@ def _log_floor(values) -> float:
 
 
 def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = False,
-              title: str | None = None, log_y: bool = False) -> None:
-    """Draw one bar per label, in the given order, with the exact value on hover (`log_y`: a log scale)."""
+              title: str | None = None, log_y: bool = False, name: str | None = None) -> None:
+    """Draw one bar per label, in the given order, with the exact value on hover (`log_y`: a log scale).
+
+    Signed bars (`diverging`) take the diverging scale's colours by sign; bars of values in [0, 1]
+    are coloured by value like the same value on a heatmap."""
     labels = list(labels)
-    frame = table(label=labels, value=np.asarray(values, dtype=float))
-    color = {"value": HIGH}
-    if value_scale(values, diverging) is UNIT:  # weights and gates: the colour of the same value on a heatmap
-        color = {"field": "value", "type": "quantitative", "scale": UNIT, "legend": None}
-    elif diverging:
-        color = {"condition": {"test": "datum.value < 0", "value": NEGATIVE}, "value": POSITIVE}
-    spec = {
-        "title": title or "",
-        "height": 200,
-        "autosize": FIT_WIDTH,
-        "mark": {"type": "bar"},
-        "encoding": {
-            "x": {"field": "label", "type": "ordinal", "sort": labels, "title": x_title,
-                  "axis": token_axis(labels, limit=MAX_AXIS_LABELS // 2, labelAngle=-60)},
-            "y": {"field": "value", "type": "quantitative", "title": y_title,
-                  **({"scale": {"type": "log"}, "axis": {"format": ".0e"}} if log_y else {})},
-            **({"y2": {"datum": _log_floor(values)}} if log_y else {}),
-            "color": color,
-            "tooltip": [
-                {"field": "label", "title": x_title},
-                {"field": "value", "title": y_title, "format": ".3e" if log_y else ".4f"},
-            ],
-        },
-    }
-    st.vega_lite_chart(frame, spec, width="stretch")
+    values = np.asarray(values, dtype=float)
+    kind = _scale_kind(values, diverging)
+    columns = {"i": np.arange(len(labels), dtype=np.int32), "label": labels, "value": values}
+    if log_y:
+        columns["floor"] = np.full(len(labels), _log_floor(values))
+    spec = bar_spec(x_title, y_title, {"signed": "signed", "unit": "unit"}.get(kind, "plain"), log_y,
+                    len(labels) > MAX_AXIS_LABELS // 2)
+    _draw(spec, table(**columns), title=title, label=name or title or y_title)
 
 
 def heatmap_grid(
@@ -343,6 +452,7 @@ def heatmap_grid(
     panel_title: str,
     highlight_row: int | None = None,
     columns: int = 5,
+    name: str | None = None,
 ) -> None:
     """Draw a stack of square matrices (one per head) as small heatmaps sharing a colour scale."""
     stack = np.asarray(stack, dtype=float)
@@ -357,21 +467,105 @@ def heatmap_grid(
     n = stack.shape[1]
     panels = [f"{panel_title} {h + 1}" for h in range(num_panels)]
     h, r, c = np.unravel_index(np.arange(stack.size, dtype=np.int32), stack.shape)  # like stack.ravel()
-    frame = pa.table({"panel": _labels(panels, h), "r": r.astype(np.int32), "c": c.astype(np.int32),
-                      "row": _labels(labels, r), "col": _labels(labels, c), "value": stack.ravel()})
+    frame = pa.table({"panel": _labels(panels, h), "h": h.astype(np.int32), "r": r.astype(np.int32),
+                      "c": c.astype(np.int32), "row": _labels(labels, r), "col": _labels(labels, c),
+                      "value": pa.array(np.where(np.isfinite(stack), stack, np.nan).ravel(), from_pandas=True)})
+    if highlight_row is not None:
+        frame = frame.append_column("outline", pc.equal(frame["r"], int(highlight_row)))
     side = max(6, min(CELL_PX, 360 // n)) * n
-    cells = _cells(stack, labels, labels, x_title=x_title, y_title=y_title, value_title=value_title,
-                   diverging=False, highlight_row=highlight_row,
-                   tooltip_first=[{"field": "panel", "title": panel_title}])
-    config = cells.pop("config")  # Vega-Lite takes a config at the top only, not in a facet's spec
-    spec = {
-        "facet": {"field": "panel", "type": "nominal", "title": None, "sort": panels},
-        "columns": columns,
-        "spec": {"width": side, "height": side, **cells},
-        "config": config,
-        "usermeta": CANVAS,
-    }
-    st.vega_lite_chart(frame, spec, width="content")
+    spec = heatmap_spec(x_title, y_title, value_title, _scale_kind(stack, False), highlight_row is not None,
+                        n > MAX_AXIS_LABELS, side=side, panel_title=panel_title, columns=columns)
+    _draw(spec, frame, title=None, label=name or value_title, width="content")
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving: every chart a page draws, as PNG, SVG or CSV, rendered only when a button is clicked.
+
+def _kept() -> dict:
+    """This session's charts, per page: {page: {"charts": {label: (spec, data, title)}, "fresh": set}}.
+
+    Bounded: a chart drawn again replaces itself (same label), and save_menu() drops the charts
+    its page no longer draws."""
+    return st.session_state.setdefault("_charts_kept", {}).setdefault(current_page(), {"charts": {}, "fresh": set()})
+
+
+def _keep(label: str, spec: dict, data: pa.Table, title: str | None) -> None:
+    kept = _kept()
+    if label in kept["fresh"]:  # two charts of one name on a page: number the second
+        label = next(f"{label} ({i})" for i in range(2, 1000) if f"{label} ({i})" not in kept["fresh"])
+    kept["charts"][label] = (spec, data, title)
+    kept["fresh"].add(label)
+
+
+def export_spec(spec: dict, data: pa.Table, title: str | None, width: int = 720) -> dict:
+    """A chart's spec with its data inlined and its title drawn in, for rendering outside the browser."""
+    spec = copy.deepcopy(spec)
+    spec["data"] = {"values": data.to_pylist()}
+    if title:
+        spec["title"] = title
+    if "facet" not in spec:
+        spec["width"] = width
+    return spec
+
+
+def chart_png(spec: dict, data: pa.Table, title: str | None) -> bytes:
+    """The chart as a PNG at twice the screen's resolution (vl-convert renders Vega-Lite in Rust)."""
+    import vl_convert as vlc  # imported on first use: a save is rare, and the import costs ~40 ms
+
+    return vlc.vegalite_to_png(export_spec(spec, data, title), scale=2)
+
+
+def chart_svg(spec: dict, data: pa.Table, title: str | None) -> str:
+    """The chart as SVG (Vega's SVG renderer escapes every text it draws)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(export_spec(spec, data, title))
+
+
+def chart_csv(data: pa.Table) -> bytes:
+    """The numbers a chart draws, as CSV: its data without the columns that only place and style marks."""
+    shown = data.select([c for c in data.column_names if c not in HELPER_COLUMNS])
+    shown = shown.cast(pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
+                                  for f in shown.schema]))
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(shown, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def file_stem(page: str, label: str) -> str:
+    """A file name for a chart, after its page and its label: letters and digits of any script, `_` between."""
+    words = re.sub(r"\W+", "_", label.lower()).strip("_")[:60].rstrip("_")
+    return f"{page}_{words}" if words else page
+
+
+@st.fragment
+def save_menu() -> None:
+    """Save any chart of this page: pick it, then PNG, SVG or the CSV of its numbers.
+
+    Call it last on a page. Each button's data is a callable that Streamlit runs only when the
+    button is clicked, on the chart as last drawn (a fragment may have redrawn it since); nothing
+    is rendered on a rerun. A fragment itself, so picking a chart reruns only the menu."""
+    kept = _kept()
+    for label in set(kept["charts"]) - kept["fresh"]:  # charts this page no longer draws
+        del kept["charts"][label]
+    kept["fresh"] = set()
+    charts = kept["charts"]
+    if not charts:
+        return
+    key = f"_{current_page()}_save_chart"
+    if st.session_state.get(key) not in charts:
+        st.session_state[key] = next(iter(charts))
+    st.subheader(t("common.save_title"))
+    which = st.selectbox(t("common.save_which"), list(charts), key=key, help=t("common.save_help"))
+    stem = file_stem(current_page(), which)
+    buttons = st.columns(3, width=480)
+    for column, kind, mime, render in (
+        (buttons[0], "png", "image/png", lambda: chart_png(*charts[which])),
+        (buttons[1], "svg", "image/svg+xml", lambda: chart_svg(*charts[which])),
+        (buttons[2], "csv", "text/csv", lambda: chart_csv(charts[which][1])),
+    ):
+        column.download_button(kind.upper(), render, file_name=f"{stem}.{kind}", mime=mime, on_click="ignore",
+                               icon=":material/download:", key=f"{key}_{kind}")
 
 
 def curves(x_name: str, x, y_name: str, lines: dict, series: str = "series") -> pa.Table:

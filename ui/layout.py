@@ -136,9 +136,15 @@ def _to_url(key: str, value, default) -> None:
         st.query_params[key] = wanted
 
 
+def current_page() -> str:
+    """The page this run draws, by its catalog section ("rnn", "sa", …; set by page())."""
+    return getattr(_this_run, "page", None) or "app"
+
+
 def page(title_key: str, icon: str) -> str:
     """Set up a page: its title, the language and the sidebar menu. Returns the language."""
     _this_run.lang = None
+    _this_run.page = title_key.split(".")[0]
     current = _this_run.lang = _resolve_language()
     st.set_page_config(page_title=t(title_key), page_icon=icon, layout="wide")
     with st.sidebar:
