@@ -37,7 +37,8 @@ with formula:
     st.latex(r"h_t = \tanh\left(W_{ih}\, x_t + b_{ih} + W_{hh}\, h_{t-1} + b_{hh}\right)")
     st.caption(t("rnn.shapes", T=T, d=D_MODEL, hidden=hidden, default=r["default_radius"], radius=radius))
 charts.heatmap(r["H"], labels, [str(i) for i in range(hidden)], x_title=t("rnn.axis_unit"),
-               y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, title=t("rnn.states_chart"))
+               y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, title=t("rnn.states_chart"),
+               name=t("rnn.states_chart"))
 
 # Short-term yes, long-term no: the gradient through the hidden states
 st.subheader(t("rnn.gradient_title"))
@@ -51,7 +52,7 @@ charts.line_chart(
         t("rnn.series_trend", radius=radius): float(radius) ** distance,
     }),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True,
+    log_y=True, name=t("rnn.gradient_title"),
     colors=charts.model_colors({t("rnn.series_rnn"): "rnn", t("rnn.series_trend", radius=radius): "reference"}),
 )
 near, far, rate = st.columns(3)
@@ -67,8 +68,9 @@ st.markdown(t("rnn.inputs_explain"))
 st.latex(r"\frac{\partial h_T}{\partial x_t} = \frac{\partial h_T}{\partial h_t}\,"
          r"\frac{\partial h_t}{\partial x_t} = \frac{\partial h_T}{\partial h_t}\, D\!\left(1 - h_t^2\right) W_{ih}")
 charts.bar_chart(labels, r["inputs"], x_title=t("rnn.axis_input"), y_title=t("rnn.axis_input_norm"),
-                 log_y=True)
+                 log_y=True, name=t("rnn.inputs_title"))
 last, first = st.columns(2)
 last.metric(t("rnn.input_last"), f"{r['inputs'][-1]:.3g}")
 first.metric(t("rnn.input_first"), f"{r['inputs'][0]:.3g}")
 st.caption(t("rnn.inputs_caption"))
+charts.save_menu()

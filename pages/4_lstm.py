@@ -51,13 +51,14 @@ for column, rows, legend, signed in zip(st.columns(2), (("f", "i", "o"), ("g", "
     with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
         charts.heatmap(np.stack([trace[k][step] for k in rows]), [t(f"lstm.row_{k}") for k in rows], units,
                        x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=signed,
-                       title=t("rnn.at_step", token=labels[step]))
+                       title=t("rnn.at_step", token=labels[step]), name=f'{t("lstm.gates_title")} · {legend}')
 st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
 remember("lstm_gate", "f", options=GATES)
 gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
                 format_func=lambda k: t(f"lstm.row_{k}"))
 charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step)  # σ gates live in [0, 1]
+               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
+               name=f'{t("rnn.over_time")} · {gate}')
 
 # The forget gate's bias: does the cell carry information?
 st.subheader(t("lstm.memory_title"))
@@ -70,7 +71,8 @@ charts.line_chart(
         t("lstm.series_forget"): norms["cell"],
     }),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True, colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("lstm.series_cell"): "lstm",
+    log_y=True, name=t("lstm.memory_title"),
+    colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("lstm.series_cell"): "lstm",
                                             t("lstm.series_forget"): "reference"}),
 )
 mean_f, cell, rnn_h, held = st.columns(4)
@@ -112,3 +114,4 @@ def parameter_calculator() -> None:
 
 st.divider()
 parameter_calculator()
+charts.save_menu()

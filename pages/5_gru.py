@@ -53,13 +53,14 @@ for column, rows, legend, diverging in zip(st.columns([2, 3]), (gates, signed), 
     with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
         charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
                        x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=diverging,
-                       title=t("rnn.at_step", token=labels[step]))
+                       title=t("rnn.at_step", token=labels[step]), name=f'{t("gru.gates_title")} · {legend}')
 st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
 remember("gru_gate", "z", options=("r", "z", "n"))
 gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
                 format_func=lambda k: t(f"gru.row_{k}"))
 charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step)  # σ gates live in [0, 1]
+               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
+               name=f'{t("rnn.over_time")} · {gate}')
 
 # The update gate's bias: a GRU can carry information too
 st.subheader(t("gru.memory_title"))
@@ -70,6 +71,7 @@ charts.line_chart(
                                                  t("gru.series_gru"): norms["hidden"]}),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
     log_y=True, colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("gru.series_gru"): "gru"}),
+    name=t("gru.memory_title"),
 )
 mean_z, gru_h, rnn_h, held = st.columns(4)
 mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
@@ -86,7 +88,8 @@ curves = compute.parameter_curves(D_MODEL)
 charts.line_chart(
     charts.curves("hidden", PARAM_HIDDEN_SIZES, "parameters", {t(f"gru.kind_{k}"): curves[k] for k in KINDS}),
     x="hidden", y="parameters", series="series", x_title=t("gru.axis_hidden"), y_title=t("gru.axis_params"),
-    log_x=True, log_y=True, rule_at=hidden, colors=charts.model_colors({t(f"gru.kind_{k}"): k for k in KINDS}),
+    log_x=True, log_y=True, rule_at=hidden, name=t("gru.params_title"),
+    colors=charts.model_colors({t(f"gru.kind_{k}"): k for k in KINDS}),
 )
 counts = {k: compute.parameter_breakdown(k, D_MODEL, hidden, 1) for k in KINDS}
 sizes = {k: counts[k]["sizes"][0] for k in KINDS}
@@ -101,3 +104,4 @@ st.table(charts.table(**{
 }), hide_index=True)
 st.caption(t("gru.params_caption", d=D_MODEL, hidden=hidden,
              ratio=sizes["gru"]["W_hh"] / sizes["lstm"]["W_hh"]))
+charts.save_menu()

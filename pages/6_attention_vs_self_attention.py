@@ -51,11 +51,11 @@ if source and target:
     with left:
         charts.heatmap(attention, tgt_labels, src_labels, x_title=t("cmp.axis_keys_encoder"),
                        y_title=t("cmp.axis_queries_decoder"), value_title=t("sa.weight"),
-                       title=t("cmp.attention_chart"))
+                       title=t("cmp.attention_chart"), name=t("cmp.attention_chart"))
     with right:
         charts.heatmap(self_attention, src_labels, src_labels, x_title=t("cmp.axis_keys_same"),
                        y_title=t("cmp.axis_queries_same"), value_title=t("sa.weight"),
-                       title=t("cmp.self_chart"))
+                       title=t("cmp.self_chart"), name=t("cmp.self_chart"))
     st.caption(t("cmp.both_caption"))
 else:
     st.warning(t("s2s.empty"), icon=":material/edit_note:")
@@ -78,10 +78,11 @@ curves = charts.table(
     series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
 )
 charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
-                  y_title=t("cmp.axis_influence"), log_y=True,
+                  y_title=t("cmp.axis_influence"), log_y=True, name=t("cmp.memory_title"),
                   colors=charts.model_colors({t("cmp.series_rnn"): "rnn", t("cmp.series_self"): "self_attention"}))
 c1, c2, c3 = st.columns(3)
 c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
 c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")
 c3.metric(t("cmp.ratio"), f"{attention[-1] / rnn[-1]:.1e}×" if rnn[-1] > 0 else "∞")
 st.caption(t("cmp.memory_caption"))
+charts.save_menu()

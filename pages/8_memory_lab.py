@@ -65,7 +65,7 @@ channels = [t("lab.channel_symbol", n=i + 1) for i in range(lab.NUM_SYMBOLS)] + 
                                                                                  t("lab.channel_cue")]
 charts.heatmap(compute.lab_example(EXAMPLE_LAG, lab.NUM_SYMBOLS, lab.NOISE), [str(i + 1) for i in
                range(EXAMPLE_LAG + 2)], channels, x_title=t("lab.axis_channel"), y_title=t("lab.axis_time"),
-               value_title="x", diverging=True, title=t("lab.task_chart", lag=EXAMPLE_LAG))
+               value_title="x", diverging=True, title=t("lab.task_chart", lag=EXAMPLE_LAG), name=t("lab.task_title"))
 
 # The experiment's settings: nothing trains until the learner presses Train
 st.subheader(t("lab.settings"))
@@ -131,7 +131,7 @@ if lines:
                                    accuracy=np.concatenate([y for _, y in lines.values()]),
                                    series=[name for name, (x, _) in lines.items() for _ in x]),
                       x="lag", y="accuracy", series="series", x_title=t("lab.axis_lag"),
-                      y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS)
+                      y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS, name=t("lab.results_title"))
     st.caption(t("lab.accuracy_caption", chance=CHANCE))
     longest = max(lag for lags_done, *_ in by_lag.values() for lag in lags_done)
     at_longest = [t("lab.finding_item", cell=lab.label(k), accuracy=mean[lags_done.index(longest)])
@@ -162,7 +162,7 @@ curves = {lab.label(k): lab.smooth(loss, SMOOTHING) for k in experiment.kinds
 n = min(len(c) for c in curves.values())
 charts.line_chart(charts.curves("step", np.arange(1, n + 1), "loss", {k: c[:n] for k, c in curves.items()}),
                   x="step", y="loss", series="series", x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"),
-                  y_rule_at=math.log(lab.NUM_SYMBOLS), colors=COLORS, points=False)
+                  y_rule_at=math.log(lab.NUM_SYMBOLS), colors=COLORS, points=False, name=t("lab.loss_title"))
 st.caption(t("lab.loss_caption", window=SMOOTHING, symbols=lab.NUM_SYMBOLS, chance_loss=math.log(lab.NUM_SYMBOLS)))
 
 st.subheader(t("lab.speed_title"))
@@ -173,3 +173,4 @@ st.caption(t("lab.speed_caption"))
 
 with st.expander(t("lab.why_title")):
     st.markdown(t("lab.why"))
+charts.save_menu()

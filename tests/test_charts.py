@@ -158,3 +158,76 @@ def test_model_colours_and_sign_colours_are_one_language():
     assert charts.value_scale([0.2, 0.3], True) is charts.SIGNED  # a signed quantity stays signed
     assert charts.model_colors({"a": "rnn", "b": "reference"}) == {"a": charts.MODEL_COLORS["rnn"],
                                                                   "b": charts.REFERENCE}
+
+
+HOSTILE = '<script>window.__pwned=1</script> & "quotes" 고양이 🐈‍⬛'
+
+
+def hostile_heatmap():
+    from ui import charts
+
+    M = np.array([[0.25, np.nan], [1.0, 0.0]])
+    rows, cols = [HOSTILE, "2 cat"], ["1 the", HOSTILE]
+    return charts.heatmap_spec("key", "query", "weight", "unit", False, False, 120), charts.matrix_frame(M, rows, cols)
+
+
+def test_a_chart_saves_as_png_and_svg_with_the_learners_words_as_text():
+    import xml.etree.ElementTree as ET
+
+    from ui import charts
+
+    spec, data = hostile_heatmap()
+    png = charts.chart_png(spec, data, HOSTILE)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    svg = charts.chart_svg(spec, data, HOSTILE)
+    root = ET.fromstring(svg)  # well-formed XML: every text escaped
+    assert not [el for el in root.iter() if el.tag.split("}")[-1] in ("script", "foreignObject")]
+    texts = "".join(el.text or "" for el in root.iter())
+    assert "<script>window.__pwned=1</script>" in texts  # drawn as text, literally (cut to fit an axis)
+    assert "<script>" not in svg
+
+
+def test_a_heatmap_saves_its_matrix_as_csv_with_masked_cells_empty():
+    from ui import charts
+
+    _, data = hostile_heatmap()
+    lines = charts.chart_csv(data).decode().splitlines()
+    assert lines[0].endswith(",1 the,\"<script>window.__pwned=1</script> & \"\"quotes\"\" 고양이 🐈‍⬛\"")
+    assert lines[1].endswith(",0.25,") and lines[2] == "2 cat,1.0,0.0"
+
+
+def test_other_charts_save_their_numbers_without_the_styling_columns():
+    from ui import charts
+
+    frame = charts.curves("distance", [1, 2], "norm", {"RNN": [0.5, 0.25]})
+    color, dash = charts.series_style(frame, "series", charts.model_colors({"RNN": "rnn"}))
+    styled = frame.append_column("color", color).append_column("dash", dash)
+    assert charts.chart_csv(styled).decode().splitlines() == ['"distance","norm","series"', '1,0.5,"RNN"',
+                                                              '2,0.25,"RNN"']
+
+
+def test_a_saved_file_is_named_after_its_page_and_chart():
+    from ui import charts
+
+    assert charts.file_stem("rnn", "Short-term yes, long-term no: the gradient") == \
+        "rnn_short_term_yes_long_term_no_the_gradient"
+    assert charts.file_stem("lstm", "게이트 · f") == "lstm_게이트_f"
+    assert charts.file_stem("sa", "<script>/../..") == "sa_script"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_save_menu_lists_every_chart_of_the_page_and_renders_nothing_until_asked(lang, monkeypatch):
+    from conftest import open_page
+    from ui import charts
+    from ui.i18n import catalog
+
+    rendered = []
+    monkeypatch.setattr(charts, "chart_png", lambda *a: rendered.append(a))
+    at = open_page("pages/3_rnn.py", lang=lang)
+    texts = catalog(lang)
+    menu = at.selectbox(key="_rnn_save_chart")
+    assert menu.label == texts["common.save_which"]
+    assert menu.options == [texts["rnn.states_chart"], texts["rnn.gradient_title"], texts["rnn.inputs_title"]]
+    assert [b.proto.label for b in at.get("download_button")] == ["PNG", "SVG", "CSV"]
+    at.slider(key="rnn_radius").set_value(1.5).run()
+    assert not rendered  # the images are made when a button is clicked, never on a rerun

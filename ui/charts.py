@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -27,7 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import streamlit as st
 
-from ui.layout import current_page, t
+from ui.layout import current_page, current_run, t
+from ui.widgets import matrix_csv
 
 MAX_LABEL = 14
 CELL_PX = 22
@@ -138,8 +140,10 @@ def blocks(M, row_labels, col_labels, max_cells: int = MAX_CELLS):
     if b == 1:
         return M, list(row_labels), list(col_labels), 1
     R, C = -(-rows // b), -(-cols // b)
-    padded = np.full((R * b, C * b), np.nan)
-    padded[:rows, :cols] = M
+    padded = M
+    if (R * b, C * b) != M.shape:  # a ragged edge: pad with missing cells
+        padded = np.full((R * b, C * b), np.nan)
+        padded[:rows, :cols] = M
     cells = padded.reshape(R, b, C, b)
     finite = np.isfinite(cells)
     count = finite.sum(axis=(1, 3))
@@ -482,17 +486,29 @@ def heatmap_grid(
 # Saving: every chart a page draws, as PNG, SVG or CSV, rendered only when a button is clicked.
 
 def _kept() -> dict:
-    """This session's charts, per page: {page: {"charts": {label: (spec, data, title)}, "fresh": set}}.
+    """This session's charts, per page: {page: {"charts": {label: (spec, data, title)}, "fresh": the
+    labels drawn in this run, "run": which run}}.
 
     Bounded: a chart drawn again replaces itself (same label), and save_menu() drops the charts
-    its page no longer draws."""
-    return st.session_state.setdefault("_charts_kept", {}).setdefault(current_page(), {"charts": {}, "fresh": set()})
+    its page did not draw in this run (a fragment's rerun counts as part of the run before it)."""
+    run = (current_page(), current_run())
+    cached = getattr(_this_run, "kept", None)
+    if cached is not None and cached[0] == run:  # a session-state lookup costs ~0.1 ms: once a run
+        return cached[1]
+    pages = st.session_state.setdefault("_charts_kept", {})
+    kept = pages.setdefault(run[0], {"charts": {}, "fresh": set(), "run": None})
+    if kept["run"] != run[1]:
+        kept["fresh"], kept["run"] = set(), run[1]
+    _this_run.kept = (run, kept)
+    return kept
+
+
+_this_run = threading.local()  # each run of a session's script runs on a thread of its own
 
 
 def _keep(label: str, spec: dict, data: pa.Table, title: str | None) -> None:
+    """Keep a chart for the save menu under its label (charts of one page need labels of their own)."""
     kept = _kept()
-    if label in kept["fresh"]:  # two charts of one name on a page: number the second
-        label = next(f"{label} ({i})" for i in range(2, 1000) if f"{label} ({i})" not in kept["fresh"])
     kept["charts"][label] = (spec, data, title)
     kept["fresh"].add(label)
 
@@ -523,7 +539,15 @@ def chart_svg(spec: dict, data: pa.Table, title: str | None) -> str:
 
 
 def chart_csv(data: pa.Table) -> bytes:
-    """The numbers a chart draws, as CSV: its data without the columns that only place and style marks."""
+    """The numbers a chart draws, as CSV: a heatmap as its matrix (a header of column labels, a line
+    per row led by its label, empty where masked), any other chart as its data without the columns
+    that only place and style marks."""
+    if {"r", "c", "row", "col", "value"} <= set(data.column_names) and "panel" not in data.column_names:
+        r, c = data["r"].to_numpy(), data["c"].to_numpy()
+        M = np.full((r.max() + 1, c.max() + 1), np.nan)
+        M[r, c] = data["value"].to_numpy(zero_copy_only=False)
+        rows, cols = (data[name].combine_chunks().dictionary.to_pylist() for name in ("row", "col"))
+        return matrix_csv(M, rows, cols).encode()
     shown = data.select([c for c in data.column_names if c not in HELPER_COLUMNS])
     shown = shown.cast(pa.schema([pa.field(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type)
                                   for f in shown.schema]))
@@ -548,7 +572,6 @@ def save_menu() -> None:
     kept = _kept()
     for label in set(kept["charts"]) - kept["fresh"]:  # charts this page no longer draws
         del kept["charts"][label]
-    kept["fresh"] = set()
     charts = kept["charts"]
     if not charts:
         return
