@@ -171,7 +171,8 @@ SIZE = """() => ({
   elements: document.querySelectorAll("[data-testid='stMain'] [data-testid='stElementContainer']").length,
   svg: document.querySelectorAll("[data-testid='stVegaLiteChart'] svg *, [data-testid='stMermaidChart'] svg *").length,
   charts: document.querySelectorAll("[data-testid='stVegaLiteChart']").length,
-  diagrams: document.querySelectorAll("[data-testid='stMermaidChart']").length})"""
+  diagrams: document.querySelectorAll("[data-testid='stMermaidChart'], [data-testid='stMain'] [data-testid='stImage']")
+    .length})"""
 
 # Streamlit's frontend, by the file a profiled function comes from (its bundle's chunk names).
 LIBRARIES = (

@@ -3,10 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, compute
+from ui import charts, compute, diagrams
 from ui.compute import D_MODEL
 from ui.layout import page, remember, t
-from ui.widgets import cell_controls, fallback_notice, sentence_tokens
+from ui.widgets import cell_controls, fallback_notice, sentence_tokens, step_picker
 
 MAX_TOKENS = 32
 RADIUS = (0.3, 2.0)  # the spectral-radius slider's range
@@ -30,12 +30,20 @@ fallback_notice(r["fallback"])
 
 # The recurrence, unrolled over the sentence
 st.subheader(t("rnn.unrolled_title"))
-diagram, formula = st.columns([1, 3], gap="large")
-diagram.mermaid_chart(t("rnn.diagram"), alt=t("rnn.diagram_alt"), width="content")
-with formula:
-    st.markdown(t("rnn.unrolled_explain"))
-    st.latex(r"h_t = \tanh\left(W_{ih}\, x_t + b_{ih} + W_{hh}\, h_{t-1} + b_{hh}\right)")
-    st.caption(t("rnn.shapes", T=T, d=D_MODEL, hidden=hidden, default=r["default_radius"], radius=radius))
+st.markdown(t("rnn.unrolled_explain"))
+st.latex(r"h_t = \tanh\left(W_{ih}\, x_t + b_{ih} + W_{hh}\, h_{t-1} + b_{hh}\right)")
+st.caption(t("rnn.shapes", T=T, d=D_MODEL, hidden=hidden, default=r["default_radius"], radius=radius))
+
+
+@st.fragment
+def cell_at_step() -> None:
+    """The cell at the chosen word, live: its own step slider, so a move redraws only the diagram."""
+    step = step_picker("rnn", labels)
+    diagrams.show(diagrams.rnn_chain(r["H"], step, tokens, diagrams.texts("rnn"), diagrams.carried(r["hidden"], step)))
+    st.caption(t("rnn.diagram_caption"))
+
+
+cell_at_step()
 charts.heatmap(r["H"], labels, [str(i) for i in range(hidden)], x_title=t("rnn.axis_unit"),
                y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, title=t("rnn.states_chart"),
                name=t("rnn.states_chart"))

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, compute
+from ui import charts, compute, diagrams
 from ui.compute import D_MODEL, GATE_BIAS
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
@@ -39,26 +39,40 @@ rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
 fallback_notice(trace["fallback"])
 units = [str(j) for j in range(hidden)]
 
-# The cell
+# The cell, live at the chosen word, and its gates step by step
 cell_section("lstm", EQUATIONS, widths=(3, 2))
 
-# The gates, step by step
-st.subheader(t("lstm.gates_title"))
-st.markdown(t("lstm.gates_explain"))
-step = step_picker("lstm", labels)
-for column, rows, legend, signed in zip(st.columns(2), (("f", "i", "o"), ("g", "C", "H")),
-                                       (t("rnn.gate_value"), t("rnn.value")), (False, True), strict=True):
-    with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
-        charts.heatmap(np.stack([trace[k][step] for k in rows]), [t(f"lstm.row_{k}") for k in rows], units,
-                       x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=signed,
-                       title=t("rnn.at_step", token=labels[step]), name=f'{t("lstm.gates_title")} · {legend}')
-st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
-remember("lstm_gate", "f", options=GATES)
-gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
-                format_func=lambda k: t(f"lstm.row_{k}"))
-charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
-               name=f'{t("rnn.over_time")} · {gate}')
+
+@st.fragment
+def gates_at_step() -> None:
+    """The chosen word's cell and gates: the step slider and the gate choice rerun only this section."""
+    step = step_picker("lstm", labels)
+    diagrams.show(diagrams.lstm_cell(trace, step, tokens[step], diagrams.texts("lstm"),
+                                     diagrams.carried(norms["cell"], step)))
+    st.caption(t("lstm.diagram_caption"))
+    st.subheader(t("lstm.gates_title"))
+    st.markdown(t("lstm.gates_explain"))
+    gate_heatmaps(step)
+
+
+def gate_heatmaps(step: int) -> None:
+    """The gates at the step (sequential scale) beside the signed values, then one gate over time."""
+    for column, rows, legend, signed in zip(st.columns(2), (("f", "i", "o"), ("g", "C", "H")),
+                                           (t("rnn.gate_value"), t("rnn.value")), (False, True), strict=True):
+        with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
+            charts.heatmap(np.stack([trace[k][step] for k in rows]), [t(f"lstm.row_{k}") for k in rows], units,
+                           x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=signed,
+                           title=t("rnn.at_step", token=labels[step]), name=f'{t("lstm.gates_title")} · {legend}')
+    st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
+    remember("lstm_gate", "f", options=GATES)
+    gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
+                    format_func=lambda k: t(f"lstm.row_{k}"))
+    charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
+                   value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
+                   name=f'{t("rnn.over_time")} · {gate}')
+
+
+gates_at_step()
 
 # The forget gate's bias: does the cell carry information?
 st.subheader(t("lstm.memory_title"))

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, compute
+from ui import charts, compute, diagrams
 from ui.compute import D_MODEL, GATE_BIAS, PARAM_HIDDEN_SIZES
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
@@ -37,30 +37,44 @@ rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
 fallback_notice(trace["fallback"])
 units = [str(j) for j in range(hidden)]
 
-# The cell: two gates, and the cell state merged into the hidden state
+# The cell: two gates, and the cell state merged into the hidden state; live at the chosen word
 cell_section("gru", EQUATIONS, widths=(2, 3))
 
-# The gates, step by step, and the merge that replaces the cell state
-st.subheader(t("gru.gates_title"))
-st.markdown(t("gru.gates_explain"))
-step = step_picker("gru", labels)
-h_prev = trace["H"][step - 1] if step else trace["h0"]
-r, z, n = (trace[k][step] for k in "rzn")
-gates = {"r": r, "z": z}
-signed = {"n": n, "keep_new": (1 - z) * n, "keep_old": z * h_prev, "H": trace["H"][step]}
-for column, rows, legend, diverging in zip(st.columns([2, 3]), (gates, signed), (t("rnn.gate_value"), t("rnn.value")),
-                                           (False, True), strict=True):
-    with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
-        charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
-                       x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=diverging,
-                       title=t("rnn.at_step", token=labels[step]), name=f'{t("gru.gates_title")} · {legend}')
-st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
-remember("gru_gate", "z", options=("r", "z", "n"))
-gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
-                format_func=lambda k: t(f"gru.row_{k}"))
-charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
-               name=f'{t("rnn.over_time")} · {gate}')
+
+@st.fragment
+def gates_at_step() -> None:
+    """The chosen word's cell and gates: the step slider and the gate choice rerun only this section."""
+    step = step_picker("gru", labels)
+    diagrams.show(diagrams.gru_cell(trace, step, tokens[step], diagrams.texts("gru"),
+                                    diagrams.carried(norms["hidden"], step)))
+    st.caption(t("gru.diagram_caption"))
+    st.subheader(t("gru.gates_title"))
+    st.markdown(t("gru.gates_explain"))
+    gate_heatmaps(step)
+
+
+def gate_heatmaps(step: int) -> None:
+    """The gates and the merge that replaces the cell state at the step, then one gate over time."""
+    h_prev = trace["H"][step - 1] if step else trace["h0"]
+    r, z, n = (trace[k][step] for k in "rzn")
+    gates = {"r": r, "z": z}
+    signed = {"n": n, "keep_new": (1 - z) * n, "keep_old": z * h_prev, "H": trace["H"][step]}
+    for column, rows, legend, diverging in zip(st.columns([2, 3]), (gates, signed),
+                                               (t("rnn.gate_value"), t("rnn.value")), (False, True), strict=True):
+        with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
+            charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
+                           x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=diverging,
+                           title=t("rnn.at_step", token=labels[step]), name=f'{t("gru.gates_title")} · {legend}')
+    st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
+    remember("gru_gate", "z", options=("r", "z", "n"))
+    gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
+                    format_func=lambda k: t(f"gru.row_{k}"))
+    charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
+                   value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
+                   name=f'{t("rnn.over_time")} · {gate}')
+
+
+gates_at_step()
 
 # The update gate's bias: a GRU can carry information too
 st.subheader(t("gru.memory_title"))

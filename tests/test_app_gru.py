@@ -1,10 +1,12 @@
 """The GRU page as a learner drives it: the merged state at a chosen step, the update-gate bias, the ¾ count."""
 
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 
-from conftest import charts, diagrams, heatmap, metric, open_page, type_text
+from conftest import charts, diagrams, heatmap, mermaid_diagrams, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.recurrent import count_parameters, gradient_norms, gru_forward, init_weights, with_gate_bias
 from ui.charts import token_labels
@@ -14,6 +16,7 @@ from ui.i18n import catalog
 PAGE = "pages/5_gru.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def lines(at, x):
@@ -42,8 +45,9 @@ def test_opens_with_the_translated_cell_diagram_and_both_gates(lang):
     at = open_page(PAGE, lang=lang)
     texts = catalog(lang)
     assert at.title[0].value == texts["gru.title"]
-    drawn = diagrams(at)
-    assert len(drawn) == 1 and texts["gru.diagram"].split("---")[-1].strip() in drawn[0]
+    assert not mermaid_diagrams(at)
+    (svg,) = diagrams(at)
+    assert ET.fromstring(svg).find(f"{SVG}title").text == texts["gru.diagram_title"]
     trace, _ = expected(at.text_area(key="gru_text").value)
     z, _ = heatmap(at, "z")
     np.testing.assert_allclose(z, trace["z"], atol=1e-12)
@@ -63,6 +67,10 @@ def test_written_and_kept_parts_add_up_to_the_new_state_with_no_cell():
     np.testing.assert_allclose(written + kept, h, atol=1e-12)
     _, outline = heatmap(at, "z")
     assert outline == [4]
+    drawn = [el.text for el in ET.fromstring(diagrams(at)[0]).iter(f"{SVG}text")]  # the diagram at the same word
+    assert "x_t: the" in drawn
+    assert {f'{EN["common.diagram_mean"]} {v.mean():.2f}' for v in (r, z, n)} <= set(drawn)
+    assert EN["gru.diagram_memory"].format(value=expected(TEXT)[1]["hidden"][5]) in drawn
 
 
 def test_at_the_first_step_nothing_is_kept_from_the_zero_initial_state():
