@@ -250,8 +250,8 @@ def rnn_chain(H, step: int, words: list, texts: dict, carried: float) -> str:
             svg.box(cx - 40, lane - 20, 80, 40, stroke=FAINT)
             svg.text(cx, lane + 5, "tanh", size=13, anchor="middle", color=FAINT)
     svg.text(450, 78, texts["memory"].format(value=carried), size=12, anchor="middle", color=color)
-    state_label(svg, 365, lane - 46, "h_(t−1)" if step else "h₀ = 0", h_prev, anchor="end", w=80)
-    state_label(svg, 535, lane - 46, "h_t", H[step], w=80)
+    state_label(svg, 332, lane - 34, "h_(t−1)" if step else "h₀ = 0", h_prev, anchor="end", w=64)  # between cells
+    state_label(svg, 568, lane - 34, "h_t", H[step], w=64)
     legend(svg, 250, 20, texts)
     return svg.render()
 
