@@ -58,34 +58,40 @@ dims = [str(i) for i in range(D_MODEL)]
 charts.heatmap(H_e, src_labels, dims, x_title=t("sa.axis_dim"), y_title=t("s2s.axis_source"),
                value_title="h_e", diverging=True, name=t("s2s.encoder_title"))
 
-st.subheader(t("s2s.step_title"))
-if remember("s2s_step", tgt_labels[0]) not in tgt_labels:
-    st.session_state.s2s_step = tgt_labels[0]
-i = tgt_labels.index(st.select_slider(t("s2s.step"), tgt_labels, key="s2s_step"))
-st.latex(FORMULAS[score] + r",\qquad a_i = \mathrm{softmax}(\mathrm{score}_i / \tau),\qquad"
-         r" c_i = \textstyle\sum_j a_{ij}\, h_{e,j}")
-at_step = t("s2s.at_step", token=tgt_labels[i])
-scores_col, weights_col = st.columns(2)
-with scores_col:
-    charts.bar_chart(src_labels, aligned["scores"][i], x_title=t("s2s.axis_source"),
-                     y_title=t("sa.score"), diverging=True, title=at_step,
-                     name=f'{t("s2s.step_title")} · {t("sa.score")}')
-with weights_col:
-    charts.bar_chart(src_labels, aligned["weights"][i], x_title=t("s2s.axis_source"),
-                     y_title=t("sa.weight"), title=at_step, name=f'{t("s2s.step_title")} · {t("sa.weight")}')
-most_attended(t("s2s.top_source"), src_labels, aligned["weights"][i])
-query_col, context_col = st.columns(2)
-with query_col:
-    charts.bar_chart(dims, H_d[i], x_title=t("sa.axis_dim"), y_title="h_d", diverging=True,
-                     title=t("s2s.query_title", token=tgt_labels[i]), name=f'{t("s2s.step_title")} · h_d')
-with context_col:
-    charts.bar_chart(dims, aligned["contexts"][i], x_title=t("sa.axis_dim"), y_title="c",
-                     diverging=True, title=t("s2s.context_title", token=tgt_labels[i]),
-                     name=f'{t("s2s.step_title")} · c')
+@st.fragment
+def decoder_step() -> None:
+    """One decoder step and the whole alignment it sits in: the step slider reruns only this section."""
+    st.subheader(t("s2s.step_title"))
+    if remember("s2s_step", tgt_labels[0]) not in tgt_labels:
+        st.session_state.s2s_step = tgt_labels[0]
+    i = tgt_labels.index(st.select_slider(t("s2s.step"), tgt_labels, key="s2s_step"))
+    st.latex(FORMULAS[score] + r",\qquad a_i = \mathrm{softmax}(\mathrm{score}_i / \tau),\qquad"
+             r" c_i = \textstyle\sum_j a_{ij}\, h_{e,j}")
+    at_step = t("s2s.at_step", token=tgt_labels[i])
+    scores_col, weights_col = st.columns(2)
+    with scores_col:
+        charts.bar_chart(src_labels, aligned["scores"][i], x_title=t("s2s.axis_source"),
+                         y_title=t("sa.score"), diverging=True, title=at_step,
+                         name=f'{t("s2s.step_title")} · {t("sa.score")}')
+    with weights_col:
+        charts.bar_chart(src_labels, aligned["weights"][i], x_title=t("s2s.axis_source"),
+                         y_title=t("sa.weight"), title=at_step, name=f'{t("s2s.step_title")} · {t("sa.weight")}')
+    most_attended(t("s2s.top_source"), src_labels, aligned["weights"][i])
+    query_col, context_col = st.columns(2)
+    with query_col:
+        charts.bar_chart(dims, H_d[i], x_title=t("sa.axis_dim"), y_title="h_d", diverging=True,
+                         title=t("s2s.query_title", token=tgt_labels[i]), name=f'{t("s2s.step_title")} · h_d')
+    with context_col:
+        charts.bar_chart(dims, aligned["contexts"][i], x_title=t("sa.axis_dim"), y_title="c",
+                         diverging=True, title=t("s2s.context_title", token=tgt_labels[i]),
+                         name=f'{t("s2s.step_title")} · c')
 
-st.subheader(t("s2s.alignment_title"))
-st.markdown(t("s2s.alignment_explain"))
-charts.heatmap(aligned["weights"], tgt_labels, src_labels, x_title=t("s2s.axis_source"),
-               y_title=t("s2s.axis_target"), value_title=t("sa.weight"), highlight_row=i,
-               name=t("s2s.alignment_title"))
+    st.subheader(t("s2s.alignment_title"))
+    st.markdown(t("s2s.alignment_explain"))
+    charts.heatmap(aligned["weights"], tgt_labels, src_labels, x_title=t("s2s.axis_source"),
+                   y_title=t("s2s.axis_target"), value_title=t("sa.weight"), highlight_row=i,
+                   name=t("s2s.alignment_title"))
+
+
+decoder_step()
 charts.save_menu()

@@ -29,22 +29,21 @@ st.table(charts.table(**{
 }), hide_index=True)
 st.caption(t("cmp.table_caption"))
 
-with st.sidebar:
-    st.header(t("sa.controls"))
+
+@st.fragment
+def both_ways() -> None:
+    """Row 1 as evidence: the same sentence, queries from the decoder or from the sentence itself.
+    Its own temperature beside it, so moving it reruns only this section."""
+    st.subheader(t("cmp.both_title"))
+    st.markdown(t("cmp.both_explain"))
+    source_text, target_text = pair_input("cmp")
     remember("cmp_temperature", 0.1, bounds=TEMPERATURE)
     temperature = st.slider(t("sa.temperature"), *TEMPERATURE, step=0.02, key="cmp_temperature",
                             help=t("s2s.temperature_help"))
-    remember("cmp_radius", 0.9, bounds=RADIUS)
-    radius = st.slider(t("cmp.radius"), *RADIUS, step=0.05, key="cmp_radius", help=t("cmp.radius_help"))
-    remember("cmp_seed", 0, bounds=SEEDS)
-    seed = st.number_input(t("sa.seed"), *SEEDS, key="cmp_seed")
-
-# Row 1 as evidence: the same sentence, queries from the decoder or from the sentence itself
-st.subheader(t("cmp.both_title"))
-st.markdown(t("cmp.both_explain"))
-source_text, target_text = pair_input("cmp")
-source, target = tokenize(source_text)[:MAX_PAIR_TOKENS], tokenize(target_text)[:MAX_PAIR_TOKENS]
-if source and target:
+    source, target = tokenize(source_text)[:MAX_PAIR_TOKENS], tokenize(target_text)[:MAX_PAIR_TOKENS]
+    if not (source and target):
+        st.warning(t("s2s.empty"), icon=":material/edit_note:")
+        return
     attention, self_attention = compute.both_ways(tuple(source), tuple(target), float(temperature))
     src_labels, tgt_labels = charts.token_labels(source), charts.token_labels(target)
     left, right = st.columns(2)
@@ -57,32 +56,43 @@ if source and target:
                        y_title=t("cmp.axis_queries_same"), value_title=t("sa.weight"),
                        title=t("cmp.self_chart"), name=t("cmp.self_chart"))
     st.caption(t("cmp.both_caption"))
-else:
-    st.warning(t("s2s.empty"), icon=":material/edit_note:")
 
-# Row 3 as evidence: how much the first word still shapes each later position
-st.subheader(t("cmp.memory_title"))
-st.markdown(t("cmp.memory_explain"))
-tokens = tokenize(sentence_input("cmp", long=True))
-if len(tokens) < 2:
-    st.warning(t("cmp.memory_short"), icon=":material/edit_note:")
-    st.stop()
-if len(tokens) > MAX_TOKENS:
-    st.info(t("sa.cut", n=len(tokens), limit=MAX_TOKENS), icon=":material/content_cut:")
-    tokens = tokens[:MAX_TOKENS]
-rnn, attention = compute.first_word_influence(tuple(tokens), float(radius), 32, int(seed))
-distance = np.arange(len(tokens))
-curves = charts.table(
-    distance=np.concatenate([distance, distance]),
-    influence=np.concatenate([rnn, attention]),
-    series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
-)
-charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
-                  y_title=t("cmp.axis_influence"), log_y=True, name=t("cmp.memory_title"),
-                  colors=charts.model_colors({t("cmp.series_rnn"): "rnn", t("cmp.series_self"): "self_attention"}))
-c1, c2, c3 = st.columns(3)
-c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
-c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")
-c3.metric(t("cmp.ratio"), f"{attention[-1] / rnn[-1]:.1e}×" if rnn[-1] > 0 else "∞")
-st.caption(t("cmp.memory_caption"))
+
+@st.fragment
+def first_word() -> None:
+    """Row 3 as evidence: how much the first word still shapes each later position. Its own
+    spectral radius and seed beside it, so moving them reruns only this section."""
+    st.subheader(t("cmp.memory_title"))
+    st.markdown(t("cmp.memory_explain"))
+    tokens = tokenize(sentence_input("cmp", long=True))
+    radius_col, seed_col = st.columns([3, 1])
+    remember("cmp_radius", 0.9, bounds=RADIUS)
+    radius = radius_col.slider(t("cmp.radius"), *RADIUS, step=0.05, key="cmp_radius", help=t("cmp.radius_help"))
+    remember("cmp_seed", 0, bounds=SEEDS)
+    seed = seed_col.number_input(t("sa.seed"), *SEEDS, key="cmp_seed")
+    if len(tokens) < 2:
+        st.warning(t("cmp.memory_short"), icon=":material/edit_note:")
+        return
+    if len(tokens) > MAX_TOKENS:
+        st.info(t("sa.cut", n=len(tokens), limit=MAX_TOKENS), icon=":material/content_cut:")
+        tokens = tokens[:MAX_TOKENS]
+    rnn, attention = compute.first_word_influence(tuple(tokens), float(radius), 32, int(seed))
+    distance = np.arange(len(tokens))
+    curves = charts.table(
+        distance=np.concatenate([distance, distance]),
+        influence=np.concatenate([rnn, attention]),
+        series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
+    )
+    charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
+                      y_title=t("cmp.axis_influence"), log_y=True, name=t("cmp.memory_title"),
+                      colors=charts.model_colors({t("cmp.series_rnn"): "rnn", t("cmp.series_self"): "self_attention"}))
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
+    c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")
+    c3.metric(t("cmp.ratio"), f"{attention[-1] / rnn[-1]:.1e}×" if rnn[-1] > 0 else "∞")
+    st.caption(t("cmp.memory_caption"))
+
+
+both_ways()
+first_word()
 charts.save_menu()

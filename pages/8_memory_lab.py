@@ -151,19 +151,25 @@ for lag in experiment.lags:
 st.dataframe(rows, hide_index=True)
 st.caption(t("lab.table_caption"))
 
-st.subheader(t("lab.loss_title"))
-lags_with_runs = sorted({lag for lag, _, _ in finished})
-remember("lab_loss_lag", lags_with_runs[-1], options=lags_with_runs)
-if st.session_state.lab_loss_lag not in lags_with_runs:
-    st.session_state.lab_loss_lag = lags_with_runs[-1]
-loss_lag = st.segmented_control(t("lab.loss_lag"), lags_with_runs, key="lab_loss_lag", required=True)
-curves = {lab.label(k): lab.smooth(loss, SMOOTHING) for k in experiment.kinds
-          if (loss := lab.mean_loss(experiment, finished, loss_lag, k)) is not None}
-n = min(len(c) for c in curves.values())
-charts.line_chart(charts.curves("step", np.arange(1, n + 1), "loss", {k: c[:n] for k, c in curves.items()}),
-                  x="step", y="loss", series="series", x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"),
-                  y_rule_at=math.log(lab.NUM_SYMBOLS), colors=COLORS, points=False, name=t("lab.loss_title"))
-st.caption(t("lab.loss_caption", window=SMOOTHING, symbols=lab.NUM_SYMBOLS, chance_loss=math.log(lab.NUM_SYMBOLS)))
+@st.fragment
+def learning_curves() -> None:
+    """The mean loss curves at one lag: the lag's control reruns only this section."""
+    st.subheader(t("lab.loss_title"))
+    lags_with_runs = sorted({lag for lag, _, _ in finished})
+    remember("lab_loss_lag", lags_with_runs[-1], options=lags_with_runs)
+    if st.session_state.lab_loss_lag not in lags_with_runs:
+        st.session_state.lab_loss_lag = lags_with_runs[-1]
+    loss_lag = st.segmented_control(t("lab.loss_lag"), lags_with_runs, key="lab_loss_lag", required=True)
+    curves = {lab.label(k): lab.smooth(loss, SMOOTHING) for k in experiment.kinds
+              if (loss := lab.mean_loss(experiment, finished, loss_lag, k)) is not None}
+    n = min(len(c) for c in curves.values())
+    charts.line_chart(charts.curves("step", np.arange(1, n + 1), "loss", {k: c[:n] for k, c in curves.items()}),
+                      x="step", y="loss", series="series", x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"),
+                      y_rule_at=math.log(lab.NUM_SYMBOLS), colors=COLORS, points=False, name=t("lab.loss_title"))
+    st.caption(t("lab.loss_caption", window=SMOOTHING, symbols=lab.NUM_SYMBOLS, chance_loss=math.log(lab.NUM_SYMBOLS)))
+
+
+learning_curves()
 
 st.subheader(t("lab.speed_title"))
 speed = lab.steps_per_second(finished)
