@@ -2,6 +2,7 @@
 
     python bench/bench_browser.py            # print the tables
     python bench/bench_browser.py --readme   # also write them into README.md
+    python bench/bench_browser.py --pages rnn lstm   # only these pages (and the baselines)
 
 Four figures, each a ratio to a baseline timed the same way in the same run, on the fastest
 of a few repeats (noise on a shared machine only ever adds time):
@@ -42,7 +43,6 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.readme import machine, write_section  # noqa: E402
-from ui.i18n import text  # noqa: E402
 from scripts.appserver import (  # noqa: E402
     HELLO,
     Server,
@@ -52,6 +52,7 @@ from scripts.appserver import (  # noqa: E402
     rss_mb,
     running_app,
 )
+from ui.i18n import text  # noqa: E402
 
 PAGE_TARGET = 2.0  # every page drawn within 2x streamlit hello's heaviest usable page
 COLD_TARGET = 1.5  # cold start within 1.5x streamlit hello's
@@ -370,10 +371,10 @@ def bench_hello(browser, server: Server, repeats: int, results: Results) -> None
     tab.close()
 
 
-def bench_ours(browser, server: Server, repeats: int, results: Results) -> None:
+def bench_ours(browser, server: Server, repeats: int, results: Results, only=None) -> None:
     label = {(key, lang): text(lang, name) for key, name in SLIDERS.items() for lang in ("en", "ko")}
-    paths = page_paths()
-    runs = [(key, "en") for key in paths] + [(key, "ko") for key in KOREAN]
+    paths = {key: path for key, path in page_paths().items() if not only or key in only}
+    runs = [(key, "en") for key in paths] + [(key, "ko") for key in KOREAN if key in paths]
     loads, clicks, slides = (collections.defaultdict(list) for _ in range(3))
     start_rss = rss_mb(server.process.pid)
     # Rounds of switches from the menu, each page from the one before it, moving the
@@ -559,6 +560,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+    parser.add_argument("--pages", nargs="*", help="only these page keys (as in ui.layout.NAV), besides the baselines")
     args = parser.parse_args()
     if args.repeats < 2:
         parser.error("--repeats must be at least 2")
@@ -573,7 +575,7 @@ def main() -> int:
                 bench_hello(browser, servers["hello"], args.repeats, results)
             progress("streamlit hello")
             with stacks["ours"]:
-                bench_ours(browser, servers["ours"], args.repeats, results)
+                bench_ours(browser, servers["ours"], args.repeats, results, args.pages)
             progress("this app")
         bench_one_slider(browser, args.repeats, results)
         progress("the one-slider page")

@@ -20,8 +20,10 @@ def test_the_colours_are_the_charts_scales_by_hand():
     assert diagrams.unit_color(0.0) == charts.LOW and diagrams.unit_color(1.0) == charts.HIGH
     assert diagrams.signed_color(-1.0) == charts.NEGATIVE and diagrams.signed_color(1.0) == charts.POSITIVE
     assert diagrams.signed_color(0.0) == charts.ZERO
-    # halfway from #fcfbfd to #3f007d in RGB: (252 + 63) / 2 = 157.5 -> 158 (0x9e), (251 + 0) / 2 -> 126 (0x7e)...
-    assert diagrams.unit_color(0.5) == "#9e7ebd"
+    # 0.5 is drawn at the nearest of 256 levels, 128/255, from #fcfbfd to #3f007d in RGB:
+    # 252 + (63 - 252)·128/255 = 157.1 -> 0x9d, 251·(1 - 128/255) = 125.0 -> 0x7d,
+    # 253 + (125 - 253)·128/255 = 188.7 -> 0xbd
+    assert diagrams.unit_color(0.5) == "#9d7dbd"
     assert diagrams.signed_color(2.0, limit=4.0) == diagrams.signed_color(0.5)  # scaled to the state's range
     assert diagrams.signed_color(-5.0) == charts.NEGATIVE  # clipped past the limit
 

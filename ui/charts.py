@@ -61,13 +61,14 @@ REFERENCE = "#555555"  # a trend or reference curve that is no model's output: d
 # Signed values (states, scores, vectors): one diverging rule on heatmaps and bars alike,
 # negative blue, zero white, positive red; the same sign is always the same colour.
 NEGATIVE, ZERO, POSITIVE = "#2166ac", "#f7f7f7", "#b2182b"
-SIGNED = {"type": "linear", "domainMid": 0, "range": [NEGATIVE, ZERO, POSITIVE]}
+# (interpolated in RGB, as ui/diagrams.py colours the same values)
+SIGNED = {"type": "linear", "domainMid": 0, "range": [NEGATIVE, ZERO, POSITIVE], "interpolate": "rgb"}
 # Quantities in [0, 1] (gates, attention weights): one sequential scale, white to dark purple, over
 # the whole of [0, 1] so that a colour means the same value on every chart; other non-negative
 # quantities use the same colours from 0 to their maximum.
 LOW, HIGH = "#fcfbfd", "#3f007d"
-UNIT = {"type": "linear", "domain": [0, 1], "range": [LOW, HIGH]}
-SEQUENTIAL = {"type": "linear", "zero": True, "range": [LOW, HIGH]}
+UNIT = {"type": "linear", "domain": [0, 1], "range": [LOW, HIGH], "interpolate": "rgb"}
+SEQUENTIAL = {"type": "linear", "zero": True, "range": [LOW, HIGH], "interpolate": "rgb"}
 # Series that are neither a model nor a reference, in the order they come
 OTHER_SERIES = ["#4c78a8", "#f58518", "#54a24b", "#b279a2"]
 

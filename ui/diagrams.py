@@ -28,21 +28,39 @@ def clean(text) -> str:
     return escape(NOT_XML.sub("", str(text)))
 
 
-def _mix(a: str, b: str, w: float) -> str:
-    """The colour w of the way from a to b, in RGB (as the charts' scales interpolate)."""
-    ca, cb = (np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in (a, b))
-    return "#" + "".join(f"{round(v):02x}" for v in ca + (cb - ca) * float(np.clip(w, 0, 1)))
+LEVELS = 256  # colours per scale: a value is drawn in the nearest of 256 steps (finer than the eye)
+
+
+def _ramp(a: str, b: str) -> np.ndarray:
+    """LEVELS colours from a to b, interpolated in RGB (as the charts' scales are)."""
+    ca, cb = (np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) for c in (a, b))
+    rgb = np.rint(ca + (cb - ca) * np.linspace(0, 1, LEVELS)[:, None]).astype(int)
+    return np.array([f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb])
+
+
+UNIT_RAMP = _ramp(LOW, HIGH)  # [0, 1] -> white to dark purple
+SIGNED_RAMP = np.concatenate([_ramp(ZERO, NEGATIVE)[::-1], _ramp(ZERO, POSITIVE)[1:]])  # [-1, 1], zero white
+
+
+def unit_colors(values) -> np.ndarray:
+    """Values in [0, 1] on the charts' sequential scale (clipped outside it)."""
+    return UNIT_RAMP[np.rint(np.clip(np.asarray(values, dtype=float), 0, 1) * (LEVELS - 1)).astype(int)]
+
+
+def signed_colors(values, limit: float = 1.0) -> np.ndarray:
+    """Signed values on the charts' diverging scale over [-limit, limit] (clipped beyond)."""
+    x = np.clip(np.asarray(values, dtype=float) / limit, -1, 1)
+    return SIGNED_RAMP[np.rint(x * (LEVELS - 1)).astype(int) + LEVELS - 1]
 
 
 def unit_color(v: float) -> str:
     """A value in [0, 1] on the charts' sequential scale."""
-    return _mix(LOW, HIGH, v)
+    return str(unit_colors([v])[0])
 
 
 def signed_color(v: float, limit: float = 1.0) -> str:
     """A signed value on the charts' diverging scale, over [-limit, limit] (clipped beyond)."""
-    x = float(np.clip(v / limit, -1, 1))
-    return _mix(ZERO, POSITIVE, x) if x >= 0 else _mix(ZERO, NEGATIVE, -x)
+    return str(signed_colors([v], limit)[0])
 
 
 class Svg:
@@ -76,11 +94,12 @@ class Svg:
         """One small cell per hidden unit, coloured by its value."""
         values = np.asarray(values, dtype=float)
         limit = max(1.0, float(np.abs(values).max())) if signed else 1.0  # tanh outputs: ±1; a cell may exceed it
+        fills = signed_colors(values, limit) if signed else unit_colors(values)
         step = w / len(values)
-        for j, v in enumerate(values):
-            fill = signed_color(v, limit) if signed else unit_color(v)
-            self.parts.append(f"<rect x='{x + j * step:.2f}' y='{y:.1f}' width='{step + 0.3:.2f}' height='{h}'"
-                              f" fill='{fill}'/>")
+        tail = f"' y='{y:.0f}' width='{step + 0.4:.1f}' height='{h}' fill='"
+        xs = (x + step * np.arange(len(values))).round(1).tolist()
+        self.parts.append("".join(f"<rect x='{left}{tail}{fill}'/>"
+                                  for left, fill in zip(xs, fills.tolist(), strict=True)))
         self.parts.append(f"<rect x='{x:.1f}' y='{y:.1f}' width='{w:.1f}' height='{h}' fill='none'"
                           f" stroke='{FAINT}' stroke-width='0.8'/>")
 
@@ -111,8 +130,9 @@ def state_label(svg: Svg, x, y, name: str, values, anchor="start", w=96) -> None
 
 def legend(svg: Svg, x, y, texts: dict) -> None:
     """The two scales the diagram uses, as in the charts: gates 0 to 1, signed values −1 to +1."""
-    for dx, label, low, high, color in ((0, texts["gate"], "0", "1", lambda k: unit_color(k / 19)),
-                                        (270, texts["signed"], "−1", "+1", lambda k: signed_color(-1 + 2 * k / 19))):
+    ramps = (unit_colors(np.linspace(0, 1, 20)), signed_colors(np.linspace(-1, 1, 20)))
+    for dx, label, low, high, color in ((0, texts["gate"], "0", "1", ramps[0].__getitem__),
+                                        (270, texts["signed"], "−1", "+1", ramps[1].__getitem__)):
         svg.text(x + dx + 80, y + 10, label, size=11, anchor="end")
         svg.text(x + dx + 96, y + 10, low, size=10, anchor="end")
         for k in range(20):
