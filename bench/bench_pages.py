@@ -51,6 +51,8 @@ def temperature(at, i):
 # (name, page to open, how to move its slider from one value to another[, the link's parameters])
 PAGES = [
     ("one-slider page (baseline)", None, lambda at, i: at.slider[0].set_value(i % 100)),
+    ("ten charts alone, only their data changing (bench/charts_page.py)", "bench/charts_page.py",
+        lambda at, i: at.slider[0].set_value(0.1 + (i % 40) / 10)),
     ("home", "dashboard.py", lambda at, i: at.segmented_control(key="lang_choice")
         .set_value("ko" if i % 2 else "en")),
     ("self-attention: temperature slider", "pages/1_self_attention.py", temperature),
@@ -89,8 +91,8 @@ def choose_answer(at: AppTest, i: int) -> None:
 
 
 def session(page: str | None, params: dict | None = None) -> AppTest:
-    if page is None:
-        return AppTest.from_file(str(ROOT / "bench" / "one_slider.py"), default_timeout=60)
+    if page is None or page.startswith("bench/"):
+        return AppTest.from_file(str(ROOT / (page or "bench/one_slider.py")), default_timeout=60)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     at.query_params.update(params or {})
     if page != "dashboard.py":

@@ -43,16 +43,16 @@ def open_page(page: str | None = None, *, lang: str | None = None, locale: str |
 def charts(at):
     """(spec, data) of every chart on the page: its Vega-Lite spec, and its data decoded from Arrow.
 
-    A chart's title is drawn as a caption above it, outside the spec (so the spec stays the same
-    when the title names another word); ui/charts.py also puts it in the Arrow table's metadata,
-    and this puts it back as spec["title"]."""
+    A chart's title travels in its data (a `title` column on the first row, drawn by a text mark),
+    so the spec stays the same when the title names another word; this puts it back as
+    spec["title"] and leaves the column out of the data."""
     drawn = []
     for el in at.get("vega_lite_chart"):
-        spec, data = json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all()
-        title = (data.schema.metadata or {}).get(b"title")
-        if title is not None:
-            spec["title"] = title.decode()
-        drawn.append((spec, data.to_pandas()))
+        spec, data = json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas()
+        if "title" in data:
+            spec["title"] = str(data["title"].dropna().iloc[0])
+            data = data.drop(columns="title")
+        drawn.append((spec, data))
     return drawn
 
 

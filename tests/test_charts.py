@@ -127,15 +127,16 @@ def test_every_template_is_valid_vega_lite_in_every_variant():
 
     for scale in charts.SCALES:
         for outline in (False, True):
-            assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, 200))
+            assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, 200, titled=outline))
             assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, side=120,
                                                        panel_title="head", columns=5))
     for color in ("signed", "unit", "plain"):
         for log_y in (False, True):
-            assert_valid_vega_lite(charts.bar_spec("x", "y", color, log_y, log_y))
+            assert_valid_vega_lite(charts.bar_spec("x", "y", color, log_y, log_y, titled=log_y))
     for log in (False, True):
         for rules in (False, True):
-            assert_valid_vega_lite(charts.line_spec("a", "b", "series", "x", "y", log, not log, rules, rules, log, 200))
+            assert_valid_vega_lite(charts.line_spec("a", "b", "series", "x", "y", log, not log, rules, rules, log, 200,
+                                                    titled=rules))
 
 
 def test_a_template_is_compiled_once_and_shared():
@@ -168,7 +169,8 @@ def hostile_heatmap():
 
     M = np.array([[0.25, np.nan], [1.0, 0.0]])
     rows, cols = [HOSTILE, "2 cat"], ["1 the", HOSTILE]
-    return charts.heatmap_spec("key", "query", "weight", "unit", False, False, 120), charts.matrix_frame(M, rows, cols)
+    return (charts.heatmap_spec("key", "query", "weight", "unit", False, False, 120, titled=True),
+            charts.matrix_frame(M, rows, cols))
 
 
 def test_a_chart_saves_as_png_and_svg_with_the_learners_words_as_text():
@@ -177,9 +179,10 @@ def test_a_chart_saves_as_png_and_svg_with_the_learners_words_as_text():
     from ui import charts
 
     spec, data = hostile_heatmap()
-    png = charts.chart_png(spec, data, HOSTILE)
+    data = charts.titled(data, HOSTILE)
+    png = charts.chart_png(spec, data)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
-    svg = charts.chart_svg(spec, data, HOSTILE)
+    svg = charts.chart_svg(spec, data)
     root = ET.fromstring(svg)  # well-formed XML: every text escaped
     assert not [el for el in root.iter() if el.tag.split("}")[-1] in ("script", "foreignObject")]
     texts = "".join(el.text or "" for el in root.iter())

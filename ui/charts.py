@@ -8,8 +8,8 @@ against the Vega-Lite schema by the tests, not at run time. The numbers travel a
 built straight from NumPy (~0.1 ms a chart, a pandas DataFrame ~0.8 ms). So when a slider moves,
 the spec Streamlit sends is byte-identical and only the data changes: the browser then swaps the
 data into the Vega view it has instead of building a new one. What used to move with a slider
-inside a spec now lives in the data (the outlined row, a rule's position, a log axis' floor) or
-in a caption above the chart (a title naming the chosen word).
+inside a spec now lives in the data: the outlined row, a rule's position, a log axis' floor, and a
+title naming the chosen word (a text mark drawn from the data's `title` column: plain text).
 
 Every chart drawn is also kept for `save_menu()`, which saves it as PNG, SVG (vl-convert, what
 Altair's own `save` uses) or the CSV of its numbers, rendering nothing until a button is clicked.
@@ -18,6 +18,7 @@ Altair's own `save` uses) or the CSV of its numbers, rendering nothing until a b
 from __future__ import annotations
 
 import copy
+import json
 import re
 import threading
 from functools import lru_cache
@@ -180,7 +181,7 @@ CELLS = "cells"  # the named data every template reads: the Arrow table sent bes
 GREY_VIEW = {"fill": "#e8e8e8", "stroke": None}  # what a masked (missing) cell shows
 OUTLINE = "#111111"
 SCALES = {"signed": SIGNED, "unit": UNIT, "sequential": SEQUENTIAL}
-HELPER_COLUMNS = {"r", "c", "h", "i", "outline", "floor", "color", "dash", "rule_x", "rule_y"}  # not the numbers
+HELPER_COLUMNS = {"r", "c", "h", "i", "outline", "floor", "color", "dash", "rule_x", "rule_y", "title"}  # not numbers
 TEMPLATES = 256  # compiled specs kept: titles × languages × sizes in rows, far fewer in practice
 
 
@@ -198,7 +199,17 @@ def compile_spec(chart) -> dict:
     beside the spec as Arrow."""
     spec = chart.to_dict(validate=False)
     spec.pop("data", None)
+    if not spec.get("datasets", True):  # an empty one, as Altair writes for layers: Streamlit would convert it
+        del spec["datasets"]
+    assert '"data"' not in json.dumps(spec), "only the top-level view may name the data (Streamlit sends it unnamed)"
     return spec
+
+
+def _title_layer(alt):
+    """The chart's title, drawn by Vega from the data's `title` column (set on its first row only):
+    plain text, never markup, and data, so a title naming the chosen word leaves the spec unchanged."""
+    return alt.Chart().mark_text(align="left", baseline="bottom", fontSize=13, fontWeight="bold").encode(
+        x=alt.value(0), y=alt.value(-12), text=alt.Text("title:N")).transform_filter("isValid(datum.title)")
 
 
 def _axis(thin: bool, **extra) -> dict:
@@ -213,10 +224,10 @@ def _scale_kind(values, diverging: bool) -> str:
 @lru_cache(maxsize=TEMPLATES)
 def heatmap_spec(x_title: str, y_title: str, value_title: str, scale: str, outline: bool, thin_y: bool,
                  height: int | None = None, side: int | None = None, panel_title: str | None = None,
-                 columns: int = 5) -> dict:
+                 columns: int = 5, titled: bool = False) -> dict:
     """heatmap_template() at a size: a size is a shallow copy of the compiled template, microseconds,
     so a sentence of another length does not compile the chart again."""
-    spec = heatmap_template(x_title, y_title, value_title, scale, outline, thin_y, panel_title, columns)
+    spec = heatmap_template(x_title, y_title, value_title, scale, outline, thin_y, panel_title, columns, titled)
     if panel_title is None:
         return {**spec, "height": height}
     return {**spec, "spec": {**spec["spec"], "width": side, "height": side}}
@@ -224,7 +235,7 @@ def heatmap_spec(x_title: str, y_title: str, value_title: str, scale: str, outli
 
 @lru_cache(maxsize=TEMPLATES)
 def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, outline: bool, thin_y: bool,
-                     panel_title: str | None = None, columns: int = 5) -> dict:
+                     panel_title: str | None = None, columns: int = 5, titled: bool = False) -> dict:
     """A heatmap's spec: coloured cells with their exact value on hover, over a grey view that masked
     cells (which draw nothing) show; an outline around the rows whose `outline` is true.
 
@@ -245,6 +256,8 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
     layers = [cells]
     if outline:
         layers.append(base.mark_rect(fill=None, stroke=OUTLINE, strokeWidth=2).transform_filter("datum.outline"))
+    if titled:
+        layers.append(_title_layer(alt))
     chart = alt.layer(*layers, data=alt.NamedData(CELLS)).encode(
         x=alt.X("col:O", sort=alt.EncodingSortField("c", op="min"), title=x_title),
         y=alt.Y("row:O", sort=alt.EncodingSortField("r", op="min"), title=y_title, axis=alt.Axis(**_axis(thin_y))),
@@ -258,7 +271,7 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
 
 
 @lru_cache(maxsize=TEMPLATES)
-def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool) -> dict:
+def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool, titled: bool = False) -> dict:
     """Bars in the given order with the exact value on hover. `color`: "signed" (by sign, the ends
     of the diverging scale), "unit" (by value, the [0, 1] scale of the heatmaps) or "plain"."""
     alt = _altair()
@@ -270,7 +283,7 @@ def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool) ->
     y = alt.Y("value:Q", title=y_title)
     if log_y:  # a log scale has no 0 to grow from: bars start at a floor sent with the data
         y = alt.Y("value:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
-    chart = alt.Chart(alt.NamedData(CELLS)).mark_bar().encode(
+    chart = alt.Chart().mark_bar().encode(
         x=alt.X("label:O", sort=alt.EncodingSortField("i", op="min"), title=x_title,
                 axis=alt.Axis(**_axis(thin, labelAngle=-60))),
         y=y,
@@ -280,12 +293,14 @@ def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool) ->
     )
     if log_y:
         chart = chart.encode(y2="floor:Q")
+    chart = alt.layer(chart, _title_layer(alt), data=alt.NamedData(CELLS)) if titled else chart.properties(
+        data=alt.NamedData(CELLS))
     return compile_spec(chart.properties(height=200, autosize=FIT_WIDTH))
 
 
 @lru_cache(maxsize=TEMPLATES)
 def line_spec(x: str, y: str, series: str, x_title: str, y_title: str, log_x: bool, log_y: bool,
-              rule_x: bool, rule_y: bool, points: bool, height: int) -> dict:
+              rule_x: bool, rule_y: bool, points: bool, height: int, titled: bool = False) -> dict:
     """One line per `series` value, coloured by the data's `color` column (a model's colour), dashed
     where `dash` says so (references); dashed rules at the data's `rule_x` / `rule_y`."""
     alt = _altair()
@@ -307,32 +322,30 @@ def line_spec(x: str, y: str, series: str, x_title: str, y_title: str, log_x: bo
         layers.append(rule.encode(x=alt.X("min(rule_x):Q", title=x_title)))
     if rule_y:
         layers.append(rule.encode(y=alt.Y("min(rule_y):Q", title=y_title)))
+    if titled:
+        layers.append(_title_layer(alt))
     chart = alt.layer(*layers, data=alt.NamedData(CELLS))
     return compile_spec(chart.properties(height=height, autosize=FIT_WIDTH))
 
 
 # ---------------------------------------------------------------------------------------------
-# Drawing: a caption for the title, the cached spec, the data; and the chart kept for saving.
+# Drawing: the cached spec and the data (with its title); and the chart kept for saving.
 
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^])")
-
-
-def plain(text: str) -> str:
-    """Text for a Markdown element that shows it exactly as written (every Markdown, LaTeX and
-    directive character escaped): titles name the learner's words."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+def titled(data: pa.Table, title: str | None) -> pa.Table:
+    """The chart's data with its title in a `title` column, on the first row only (the title layer
+    draws one text); each distinct string is sent once."""
+    if not title:
+        return data
+    first = np.arange(data.num_rows) > 0  # True: no title on that row
+    return data.append_column("title", pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(data.num_rows, np.int32), mask=first), pa.array([title], pa.string())))
 
 
 def _draw(spec: dict, data: pa.Table, *, title: str | None, label: str, width: str = "stretch") -> None:
-    """Draw a compiled spec with its data under an optional caption, and keep both for save_menu().
-
-    The title is a caption, not part of the spec, so that a title naming the chosen word does not
-    change the spec; it also travels in the Arrow table's metadata (tests read it there)."""
-    if title:
-        st.caption(plain(title))
-        data = data.replace_schema_metadata({"title": title})
+    """Draw a compiled spec with its data (and title), and keep both for save_menu()."""
+    data = titled(data, title)
     st.vega_lite_chart(data, spec, width=width)
-    _keep(label, spec, data, title)
+    _keep(label, spec, data)
 
 
 def heatmap(
@@ -367,7 +380,7 @@ def heatmap(
         frame = frame.append_column("outline", pc.equal(frame["r"], int(highlight_row)))
     spec = heatmap_spec(x_title, y_title, value_title, _scale_kind(M, diverging), highlight_row is not None,
                         len(row_labels) > MAX_AXIS_LABELS,
-                        height or int(np.clip(CELL_PX * len(row_labels), 120, 800)))
+                        height or int(np.clip(CELL_PX * len(row_labels), 120, 800)), titled=bool(title))
     _draw(spec, frame, title=title, label=label)
 
 
@@ -418,7 +431,7 @@ def line_chart(
         if at is not None:
             frame = frame.append_column(column, pa.array(np.full(frame.num_rows, float(at))))
     spec = line_spec(x, y, series, x_title, y_title, log_x, log_y, rule_at is not None, y_rule_at is not None,
-                     points, height)
+                     points, height, titled=bool(title))
     _draw(spec, frame, title=title, label=name or title or y_title)
 
 
@@ -443,7 +456,7 @@ def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = F
     if log_y:
         columns["floor"] = np.full(len(labels), _log_floor(values))
     spec = bar_spec(x_title, y_title, {"signed": "signed", "unit": "unit"}.get(kind, "plain"), log_y,
-                    len(labels) > MAX_AXIS_LABELS // 2)
+                    len(labels) > MAX_AXIS_LABELS // 2, titled=bool(title))
     _draw(spec, table(**columns), title=title, label=name or title or y_title)
 
 
@@ -487,7 +500,7 @@ def heatmap_grid(
 # Saving: every chart a page draws, as PNG, SVG or CSV, rendered only when a button is clicked.
 
 def _kept() -> dict:
-    """This session's charts, per page: {page: {"charts": {label: (spec, data, title)}, "fresh": the
+    """This session's charts, per page: {page: {"charts": {label: (spec, data)}, "fresh": the
     labels drawn in this run, "run": which run}}.
 
     Bounded: a chart drawn again replaces itself (same label), and save_menu() drops the charts
@@ -507,36 +520,34 @@ def _kept() -> dict:
 _this_run = threading.local()  # each run of a session's script runs on a thread of its own
 
 
-def _keep(label: str, spec: dict, data: pa.Table, title: str | None) -> None:
+def _keep(label: str, spec: dict, data: pa.Table) -> None:
     """Keep a chart for the save menu under its label (charts of one page need labels of their own)."""
     kept = _kept()
-    kept["charts"][label] = (spec, data, title)
+    kept["charts"][label] = (spec, data)
     kept["fresh"].add(label)
 
 
-def export_spec(spec: dict, data: pa.Table, title: str | None, width: int = 720) -> dict:
-    """A chart's spec with its data inlined and its title drawn in, for rendering outside the browser."""
+def export_spec(spec: dict, data: pa.Table, width: int = 720) -> dict:
+    """A chart's spec with its data inlined (its title is in the data), for rendering outside the browser."""
     spec = copy.deepcopy(spec)
     spec["data"] = {"values": data.to_pylist()}
-    if title:
-        spec["title"] = title
     if "facet" not in spec:
         spec["width"] = width
     return spec
 
 
-def chart_png(spec: dict, data: pa.Table, title: str | None) -> bytes:
+def chart_png(spec: dict, data: pa.Table) -> bytes:
     """The chart as a PNG at twice the screen's resolution (vl-convert renders Vega-Lite in Rust)."""
     import vl_convert as vlc  # imported on first use: a save is rare, and the import costs ~40 ms
 
-    return vlc.vegalite_to_png(export_spec(spec, data, title), scale=2)
+    return vlc.vegalite_to_png(export_spec(spec, data), scale=2)
 
 
-def chart_svg(spec: dict, data: pa.Table, title: str | None) -> str:
+def chart_svg(spec: dict, data: pa.Table) -> str:
     """The chart as SVG (Vega's SVG renderer escapes every text it draws)."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(export_spec(spec, data, title))
+    return vlc.vegalite_to_svg(export_spec(spec, data))
 
 
 def chart_csv(data: pa.Table) -> bytes:
