@@ -9,7 +9,9 @@ import numpy as np
 import streamlit as st
 
 from ui import charts
+from ui.layout import start_run
 
+start_run("bench")  # as every page's page() does, without its menu
 n, d = 12, 8
 scale = st.slider("scale", 0.1, 5.0, 1.0, step=0.1)
 rng = np.random.default_rng(0)

@@ -147,12 +147,17 @@ def current_run() -> int:
     return known if known is not None else st.session_state.get("_run_serial", 0)
 
 
+def start_run(page_key: str) -> None:
+    """Note which page this run draws, and count the run (ui/charts.py keeps each run's charts)."""
+    _this_run.serial = None
+    _this_run.page = st.session_state["_page"] = page_key
+    _this_run.serial = st.session_state["_run_serial"] = current_run() + 1
+
+
 def page(title_key: str, icon: str) -> str:
     """Set up a page: its title, the language and the sidebar menu. Returns the language."""
     _this_run.lang = None
-    _this_run.serial = None
-    _this_run.page = st.session_state["_page"] = title_key.split(".")[0]
-    _this_run.serial = st.session_state["_run_serial"] = current_run() + 1
+    start_run(title_key.split(".")[0])
     current = _this_run.lang = _resolve_language()
     st.set_page_config(page_title=t(title_key), page_icon=icon, layout="wide")
     with st.sidebar:
