@@ -25,7 +25,6 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import streamlit as st
 
@@ -377,19 +376,27 @@ def heatmap(
         highlight_row = None if highlight_row is None else highlight_row // b
     frame = matrix_frame(M, row_labels, col_labels)
     if highlight_row is not None:
-        frame = frame.append_column("outline", pc.equal(frame["r"], int(highlight_row)))
+        frame = frame.append_column("outline", outline_rows(frame, highlight_row))
     spec = heatmap_spec(x_title, y_title, value_title, _scale_kind(M, diverging), highlight_row is not None,
                         len(row_labels) > MAX_AXIS_LABELS,
                         height or int(np.clip(CELL_PX * len(row_labels), 120, 800)), titled=bool(title))
     _draw(spec, frame, title=title, label=label)
 
 
+def outline_rows(frame: pa.Table, row: int) -> pa.Array:
+    """Which cells the outline layer draws: those of `row`. NumPy, not pyarrow.compute, whose first
+    call on a thread costs ~0.2 ms (and every script run is a new thread)."""
+    return pa.array(frame["r"].to_numpy() == int(row))
+
+
 def series_style(frame: pa.Table, series: str, colors: dict | None) -> tuple[pa.Array, pa.Array]:
     """Each row's line colour and dash: a series' colour from `colors` ({name: colour}), else the
     next of OTHER_SERIES; a series in the reference grey is dashed."""
-    names = pc.unique(frame[series]).to_pylist()
+    values = frame[series].to_pylist()
+    names = list(dict.fromkeys(values))  # in order of appearance
     palette = {name: (colors or {}).get(name) or OTHER_SERIES[i % len(OTHER_SERIES)] for i, name in enumerate(names)}
-    index = pc.index_in(frame[series], pa.array(names)).to_numpy(zero_copy_only=False)
+    position = {name: i for i, name in enumerate(names)}
+    index = np.array([position[v] for v in values], dtype=np.int32)
     styles = {"color": [palette[n] for n in names],
               "dash": ["dashed" if palette[n] == REFERENCE else "solid" for n in names]}
     return tuple(_per_row(values, index) for values in styles.values())
@@ -489,7 +496,7 @@ def heatmap_grid(
                       "c": c.astype(np.int32), "row": _labels(labels, r), "col": _labels(labels, c),
                       "value": pa.array(np.where(np.isfinite(stack), stack, np.nan).ravel(), from_pandas=True)})
     if highlight_row is not None:
-        frame = frame.append_column("outline", pc.equal(frame["r"], int(highlight_row)))
+        frame = frame.append_column("outline", outline_rows(frame, highlight_row))
     side = max(6, min(CELL_PX, 360 // n)) * n
     spec = heatmap_spec(x_title, y_title, value_title, _scale_kind(stack, False), highlight_row is not None,
                         n > MAX_AXIS_LABELS, side=side, panel_title=panel_title, columns=columns)
