@@ -219,7 +219,7 @@ def test_a_saved_file_is_named_after_its_page_and_chart():
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_the_save_menu_lists_every_chart_of_the_page_and_renders_nothing_until_asked(lang, monkeypatch):
+def test_the_save_menu_opens_to_list_every_chart_of_the_page_and_renders_nothing_until_asked(lang, monkeypatch):
     from conftest import open_page
     from ui import charts
     from ui.i18n import catalog
@@ -228,6 +228,8 @@ def test_the_save_menu_lists_every_chart_of_the_page_and_renders_nothing_until_a
     monkeypatch.setattr(charts, "chart_png", lambda *a: rendered.append(a))
     at = open_page("pages/3_rnn.py", lang=lang)
     texts = catalog(lang)
+    assert not at.get("download_button")  # closed, as it starts: one toggle on the page
+    at.toggle(key="_rnn_save_chart_open").set_value(True).run()
     menu = at.selectbox(key="_rnn_save_chart")
     assert menu.label == texts["common.save_which"]
     assert menu.options == [texts["rnn.states_chart"], texts["rnn.gradient_title"], texts["rnn.inputs_title"]]

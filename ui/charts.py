@@ -587,7 +587,8 @@ def save_menu() -> None:
 
     Call it last on a page. Each button's data is a callable that Streamlit runs only when the
     button is clicked, on the chart as last drawn (a fragment may have redrawn it since); nothing
-    is rendered on a rerun. A fragment itself, so picking a chart reruns only the menu."""
+    is rendered on a rerun. A fragment itself, so opening it or picking a chart reruns only the
+    menu; closed (as it starts) it is one toggle, so a page's reruns carry nothing more."""
     kept = _kept()
     for label in set(kept["charts"]) - kept["fresh"]:  # charts this page no longer draws
         del kept["charts"][label]
@@ -595,10 +596,11 @@ def save_menu() -> None:
     if not charts:
         return
     key = f"_{current_page()}_save_chart"
+    if not st.toggle(t("common.save_title"), key=f"{key}_open", help=t("common.save_help")):
+        return
     if st.session_state.get(key) not in charts:
         st.session_state[key] = next(iter(charts))
-    st.subheader(t("common.save_title"))
-    which = st.selectbox(t("common.save_which"), list(charts), key=key, help=t("common.save_help"))
+    which = st.selectbox(t("common.save_which"), list(charts), key=key)
     stem = file_stem(current_page(), which)
     buttons = st.columns(3, width=480)
     for column, kind, mime, render in (
