@@ -527,8 +527,11 @@ def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = F
     columns = {"i": np.arange(len(labels), dtype=np.int32), "label": labels, "value": values}
     if log_y:
         columns["floor"] = np.full(len(labels), _log_floor(values))
+    # Token labels all stay up to a limit; numbered dimensions (0, 1, 2, …) may drop every other one
+    # where they would overlap (a narrow column), which Vega does only if they do.
+    thin = len(labels) > MAX_AXIS_LABELS // 2 or all(str(label).isdigit() for label in labels)
     spec = bar_spec(x_title, y_title, {"signed": "signed", "unit": "unit"}.get(kind, "plain"), log_y,
-                    len(labels) > MAX_AXIS_LABELS // 2, titled=bool(title))
+                    thin, titled=bool(title))
     _draw(spec, table(**columns), title=title, label=name or title or y_title)
 
 
