@@ -2,6 +2,7 @@
 
     python bench/bench_browser.py            # print the tables
     python bench/bench_browser.py --readme   # also write them into README.md
+    python bench/bench_browser.py --pages rnn lstm   # only these pages (and the baselines)
 
 Four figures, each a ratio to a baseline timed the same way in the same run, on the fastest
 of a few repeats (noise on a shared machine only ever adds time):
@@ -171,7 +172,8 @@ SIZE = """() => ({
   elements: document.querySelectorAll("[data-testid='stMain'] [data-testid='stElementContainer']").length,
   svg: document.querySelectorAll("[data-testid='stVegaLiteChart'] svg *, [data-testid='stMermaidChart'] svg *").length,
   charts: document.querySelectorAll("[data-testid='stVegaLiteChart']").length,
-  diagrams: document.querySelectorAll("[data-testid='stMermaidChart']").length})"""
+  diagrams: document.querySelectorAll("[data-testid='stMermaidChart'], [data-testid='stMain'] [data-testid='stImage']")
+    .length})"""
 
 # Streamlit's frontend, by the file a profiled function comes from (its bundle's chunk names).
 LIBRARIES = (
@@ -369,10 +371,10 @@ def bench_hello(browser, server: Server, repeats: int, results: Results) -> None
     tab.close()
 
 
-def bench_ours(browser, server: Server, repeats: int, results: Results) -> None:
+def bench_ours(browser, server: Server, repeats: int, results: Results, only=None) -> None:
     label = {(key, lang): text(lang, name) for key, name in SLIDERS.items() for lang in ("en", "ko")}
-    paths = page_paths()
-    runs = [(key, "en") for key in paths] + [(key, "ko") for key in KOREAN]
+    paths = {key: path for key, path in page_paths().items() if not only or key in only}
+    runs = [(key, "en") for key in paths] + [(key, "ko") for key in KOREAN if key in paths]
     loads, clicks, slides = (collections.defaultdict(list) for _ in range(3))
     start_rss = rss_mb(server.process.pid)
     # Rounds of switches from the menu, each page from the one before it, moving the
@@ -558,6 +560,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--readme", action="store_true", help="write the tables into README.md")
+    parser.add_argument("--pages", nargs="*", help="only these page keys (as in ui.layout.NAV), besides the baselines")
     args = parser.parse_args()
     if args.repeats < 2:
         parser.error("--repeats must be at least 2")
@@ -572,7 +575,7 @@ def main() -> int:
                 bench_hello(browser, servers["hello"], args.repeats, results)
             progress("streamlit hello")
             with stacks["ours"]:
-                bench_ours(browser, servers["ours"], args.repeats, results)
+                bench_ours(browser, servers["ours"], args.repeats, results, args.pages)
             progress("this app")
         bench_one_slider(browser, args.repeats, results)
         progress("the one-slider page")

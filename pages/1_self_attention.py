@@ -69,6 +69,12 @@ k_dims = [str(i) for i in range(r["d_k"])]
 axes = {"x_title": t("sa.axis_key"), "y_title": t("sa.axis_query")}
 for_query = t("sa.for_query", token=labels[query])
 
+
+def step_name(i: int, symbol: str) -> str:
+    """A step's chart, as the save menu and the downloads name it: "Step 5 · Softmax (A)"."""
+    return f'{t("common.step", number=i, title=t(f"sa.step{i}.title"))} ({symbol})'
+
+
 # Step 1: words to vectors
 step_header(1, "sa.step1", r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}")
 if trained:
@@ -84,7 +90,7 @@ if "gloss" in emb.sources:
     st.info(t("sa.gloss_notice"), icon=":material/translate:")
 st.dataframe(sources, width="stretch", height=min(35 * n + 38, 300), hide_index=True)
 charts.heatmap(r["X"], labels, dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
-               value_title="x", diverging=True)
+               value_title="x", diverging=True, name=step_name(1, "X"))
 
 # Step 2: queries, keys and values
 step_header(2, "sa.step2", r"Q = XW_q,\quad K = XW_k,\quad V = XW_v")
@@ -96,12 +102,12 @@ else:
         with tab:
             charts.heatmap(r[name], labels, k_dims, x_title=t("sa.axis_dim"),
                            y_title=t("sa.axis_token"), value_title=name, diverging=True,
-                           highlight_row=query)
+                           highlight_row=query, name=step_name(2, name))
 
 # Step 3: scores
 step_header(3, "sa.step3", r"\mathrm{score}_{ij} = q_i \cdot k_j \qquad S = QK^\top")
 charts.heatmap(r["scores"], labels, labels, **axes, value_title=t("sa.score"),
-               highlight_row=query, diverging=True)
+               highlight_row=query, diverging=True, name=step_name(3, "S"))
 
 # Step 4: divide by the square root of d_k
 root_d_k = np.sqrt(r["d_k"])
@@ -111,17 +117,17 @@ step_header(4, "sa.step4", rf"\tilde S = \frac{{QK^\top}}{{\sqrt{{d_k}}\,\tau}}"
 if causal:
     st.caption(t("sa.mask_note"))
 charts.heatmap(r["scaled_scores"], labels, labels, **axes, value_title=t("sa.scaled_score"),
-               highlight_row=query, diverging=True)
+               highlight_row=query, diverging=True, name=step_name(4, "S̃"))
 
 # Step 5: softmax
 step_header(5, "sa.step5", r"a_{ij} = \frac{e^{\tilde S_{ij}}}{\sum_{j'} e^{\tilde S_{ij'}}}")
 left, right = st.columns([3, 2])
 with left:
     charts.heatmap(r["weights"], labels, labels, **axes, value_title=t("sa.weight"),
-                   highlight_row=query)
+                   highlight_row=query, name=step_name(5, "A"))
 with right:
     charts.bar_chart(labels, r["weights"][query], x_title=t("sa.axis_key"),
-                     y_title=t("sa.weight"), title=for_query)
+                     y_title=t("sa.weight"), title=for_query, name=step_name(5, "a_i"))
     most_attended(t("sa.top_key"), labels, r["weights"][query])
     st.caption(t("sa.row_sum", total=float(r["weights"][query].sum())))
 
@@ -129,14 +135,14 @@ with right:
 step_header(6, "sa.step6", r"a_{ij}\, v_j \qquad j = 1, \dots, n")
 weighted = weighted_values(r["weights"][query], r["V"])  # (n_keys, d_v): the chosen query's only
 charts.heatmap(weighted, labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_key"),
-               value_title=t("sa.weighted_value"), diverging=True, title=for_query)
+               value_title=t("sa.weighted_value"), diverging=True, title=for_query, name=step_name(6, "a·v"))
 
 # Step 7: sum
 step_header(7, "sa.step7", r"z_i = \sum_j a_{ij}\, v_j \qquad Z = AV")
 charts.bar_chart(k_dims, r["output"][query], x_title=t("sa.axis_dim"), y_title="z",
-                 diverging=True, title=for_query)
+                 diverging=True, title=for_query, name=step_name(7, "z_i"))
 charts.heatmap(r["output"], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
-               value_title="z", highlight_row=query, diverging=True)
+               value_title="z", highlight_row=query, diverging=True, name=step_name(7, "Z"))
 
 sections.downloads(r, labels, weighted, identity)
 
@@ -148,3 +154,4 @@ st.divider()
 sections.why_scale(max(n, 2), r["d_k"])
 st.divider()
 sections.many_heads(tuple(tokens), projection, int(seed), causal, query)
+charts.save_menu()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import dates
 from core.translator import CONTEXTS
+from ui import charts
 from ui import s2s_view as view
 from ui import translator as models
 from ui.layout import page, t
@@ -80,3 +81,4 @@ if missing:
 view.experiment_results(experiment, done)
 with st.expander(t("s2s.exp_why_title")):
     st.markdown(t("s2s.exp_why"))
+charts.save_menu()

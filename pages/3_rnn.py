@@ -3,10 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, compute
+from ui import charts, compute, diagrams
 from ui.compute import D_MODEL
 from ui.layout import page, remember, t
-from ui.widgets import cell_controls, fallback_notice, sentence_tokens
+from ui.widgets import cell_controls, fallback_notice, sentence_tokens, step_picker
 
 MAX_TOKENS = 48  # a Korean sentence is about twice as many morphemes as it has words
 RADIUS = (0.3, 2.0)  # the spectral-radius slider's range
@@ -16,7 +16,8 @@ st.title(t("rnn.title"))
 st.markdown(t("rnn.intro"))
 
 tokens = sentence_tokens("rnn", MAX_TOKENS)
-labels = charts.token_labels(tokens)
+words = charts.marked(tokens)  # † for a random vector, -를 for a particle: on the diagram as on the charts
+labels = charts.numbered(words)
 T = len(tokens)
 
 with st.sidebar:
@@ -30,14 +31,23 @@ fallback_notice(r["fallback"])
 
 # The recurrence, unrolled over the sentence
 st.subheader(t("rnn.unrolled_title"))
-diagram, formula = st.columns([1, 3], gap="large")
-diagram.mermaid_chart(t("rnn.diagram"), alt=t("rnn.diagram_alt"), width="content")
-with formula:
-    st.markdown(t("rnn.unrolled_explain"))
-    st.latex(r"h_t = \tanh\left(W_{ih}\, x_t + b_{ih} + W_{hh}\, h_{t-1} + b_{hh}\right)")
-    st.caption(t("rnn.shapes", T=T, d=D_MODEL, hidden=hidden, default=r["default_radius"], radius=radius))
+st.markdown(t("rnn.unrolled_explain"))
+st.latex(r"h_t = \tanh\left(W_{ih}\, x_t + b_{ih} + W_{hh}\, h_{t-1} + b_{hh}\right)")
+st.caption(t("rnn.shapes", T=T, d=D_MODEL, hidden=hidden, default=r["default_radius"], radius=radius))
+
+
+@st.fragment
+def cell_at_step() -> None:
+    """The cell at the chosen word, live: its own step slider, so a move redraws only the diagram."""
+    step = step_picker("rnn", labels)
+    diagrams.show(diagrams.rnn_chain(r["H"], step, words, diagrams.texts("rnn"), diagrams.carried(r["hidden"], step)))
+    st.caption(t("rnn.diagram_caption"))
+
+
+cell_at_step()
 charts.heatmap(r["H"], labels, [str(i) for i in range(hidden)], x_title=t("rnn.axis_unit"),
-               y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, title=t("rnn.states_chart"))
+               y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, title=t("rnn.states_chart"),
+               name=t("rnn.states_chart"))
 
 # Short-term yes, long-term no: the gradient through the hidden states
 st.subheader(t("rnn.gradient_title"))
@@ -51,7 +61,8 @@ charts.line_chart(
         t("rnn.series_trend", radius=radius): float(radius) ** distance,
     }),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True,
+    log_y=True, name=t("rnn.gradient_title"),
+    colors=charts.model_colors({t("rnn.series_rnn"): "rnn", t("rnn.series_trend", radius=radius): "reference"}),
 )
 near, far, rate = st.columns(3)
 near.metric(t("rnn.norm_near"), f"{r['hidden'][-1]:.3g}")
@@ -66,8 +77,9 @@ st.markdown(t("rnn.inputs_explain"))
 st.latex(r"\frac{\partial h_T}{\partial x_t} = \frac{\partial h_T}{\partial h_t}\,"
          r"\frac{\partial h_t}{\partial x_t} = \frac{\partial h_T}{\partial h_t}\, D\!\left(1 - h_t^2\right) W_{ih}")
 charts.bar_chart(labels, r["inputs"], x_title=t("rnn.axis_input"), y_title=t("rnn.axis_input_norm"),
-                 log_y=True)
+                 log_y=True, name=t("rnn.inputs_title"))
 last, first = st.columns(2)
 last.metric(t("rnn.input_last"), f"{r['inputs'][-1]:.3g}")
 first.metric(t("rnn.input_first"), f"{r['inputs'][0]:.3g}")
 st.caption(t("rnn.inputs_caption"))
+charts.save_menu()

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, compute
+from ui import charts, compute, diagrams
 from ui.compute import D_MODEL, GATE_BIAS
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
@@ -24,7 +24,8 @@ st.title(t("lstm.title"))
 st.markdown(t("lstm.intro"))
 
 tokens = sentence_tokens("lstm", MAX_TOKENS)
-labels = charts.token_labels(tokens)
+words = charts.marked(tokens)  # † for a random vector, -를 for a particle: on the diagram as on the charts
+labels = charts.numbered(words)
 T = len(tokens)
 
 with st.sidebar:
@@ -39,23 +40,40 @@ rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
 fallback_notice(trace["fallback"])
 units = [str(j) for j in range(hidden)]
 
-# The cell
+# The cell, live at the chosen word, and its gates step by step
 cell_section("lstm", EQUATIONS, widths=(3, 2))
 
-# The gates, step by step
-st.subheader(t("lstm.gates_title"))
-st.markdown(t("lstm.gates_explain"))
-step = step_picker("lstm", labels)
-at_step = np.stack([trace[k][step] for k in (*GATES, "C", "H")])  # (6, hidden)
-charts.heatmap(at_step, [t(f"lstm.row_{k}") for k in (*GATES, "C", "H")], units, x_title=t("rnn.axis_unit"),
-               y_title="", value_title=t("rnn.value"), diverging=True,
-               title=t("rnn.at_step", token=labels[step]))
-st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
-remember("lstm_gate", "f", options=GATES)
-gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
-                format_func=lambda k: t(f"lstm.row_{k}"))
-charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step)  # σ gates live in [0, 1]
+
+@st.fragment
+def gates_at_step() -> None:
+    """The chosen word's cell and gates: the step slider and the gate choice rerun only this section."""
+    step = step_picker("lstm", labels)
+    diagrams.show(diagrams.lstm_cell(trace, step, words[step], diagrams.texts("lstm"),
+                                     diagrams.carried(norms["cell"], step)))
+    st.caption(t("lstm.diagram_caption"))
+    st.subheader(t("lstm.gates_title"))
+    st.markdown(t("lstm.gates_explain"))
+    gate_heatmaps(step)
+
+
+def gate_heatmaps(step: int) -> None:
+    """The gates at the step (sequential scale) beside the signed values, then one gate over time."""
+    for column, rows, legend, signed in zip(st.columns(2), (("f", "i", "o"), ("g", "C", "H")),
+                                           (t("rnn.gate_value"), t("rnn.value")), (False, True), strict=True):
+        with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
+            charts.heatmap(np.stack([trace[k][step] for k in rows]), [t(f"lstm.row_{k}") for k in rows], units,
+                           x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=signed,
+                           title=t("rnn.at_step", token=labels[step]), name=f'{t("lstm.gates_title")} · {legend}')
+    st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
+    remember("lstm_gate", "f", options=GATES)
+    gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
+                    format_func=lambda k: t(f"lstm.row_{k}"))
+    charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
+                   value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
+                   name=f'{t("rnn.over_time")} · {gate}')
+
+
+gates_at_step()
 
 # The forget gate's bias: does the cell carry information?
 st.subheader(t("lstm.memory_title"))
@@ -68,7 +86,9 @@ charts.line_chart(
         t("lstm.series_forget"): norms["cell"],
     }),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True,
+    log_y=True, name=t("lstm.memory_title"),
+    colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("lstm.series_cell"): "lstm",
+                                            t("lstm.series_forget"): "reference"}),
 )
 mean_f, cell, rnn_h, held = st.columns(4)
 mean_f.metric(t("lstm.mean_forget"), f"{trace['f'].mean():.3f}")
@@ -109,3 +129,4 @@ def parameter_calculator() -> None:
 
 st.divider()
 parameter_calculator()
+charts.save_menu()

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from ui import charts, compute
+from ui import charts, compute, diagrams
 from ui.compute import D_MODEL, GATE_BIAS, PARAM_HIDDEN_SIZES
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
@@ -22,7 +22,8 @@ st.title(t("gru.title"))
 st.markdown(t("gru.intro"))
 
 tokens = sentence_tokens("gru", MAX_TOKENS)
-labels = charts.token_labels(tokens)
+words = charts.marked(tokens)  # † for a random vector, -를 for a particle: on the diagram as on the charts
+labels = charts.numbered(words)
 T = len(tokens)
 
 with st.sidebar:
@@ -37,25 +38,44 @@ rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
 fallback_notice(trace["fallback"])
 units = [str(j) for j in range(hidden)]
 
-# The cell: two gates, and the cell state merged into the hidden state
+# The cell: two gates, and the cell state merged into the hidden state; live at the chosen word
 cell_section("gru", EQUATIONS, widths=(2, 3))
 
-# The gates, step by step, and the merge that replaces the cell state
-st.subheader(t("gru.gates_title"))
-st.markdown(t("gru.gates_explain"))
-step = step_picker("gru", labels)
-h_prev = trace["H"][step - 1] if step else trace["h0"]
-r, z, n = (trace[k][step] for k in "rzn")
-rows = {"r": r, "z": z, "n": n, "keep_new": (1 - z) * n, "keep_old": z * h_prev, "H": trace["H"][step]}
-charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
-               x_title=t("rnn.axis_unit"), y_title="", value_title=t("rnn.value"), diverging=True,
-               title=t("rnn.at_step", token=labels[step]))
-st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
-remember("gru_gate", "z", options=("r", "z", "n"))
-gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
-                format_func=lambda k: t(f"gru.row_{k}"))
-charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-               value_title=gate, diverging=gate in ("g", "n"), highlight_row=step)  # σ gates live in [0, 1]
+
+@st.fragment
+def gates_at_step() -> None:
+    """The chosen word's cell and gates: the step slider and the gate choice rerun only this section."""
+    step = step_picker("gru", labels)
+    diagrams.show(diagrams.gru_cell(trace, step, words[step], diagrams.texts("gru"),
+                                    diagrams.carried(norms["hidden"], step)))
+    st.caption(t("gru.diagram_caption"))
+    st.subheader(t("gru.gates_title"))
+    st.markdown(t("gru.gates_explain"))
+    gate_heatmaps(step)
+
+
+def gate_heatmaps(step: int) -> None:
+    """The gates and the merge that replaces the cell state at the step, then one gate over time."""
+    h_prev = trace["H"][step - 1] if step else trace["h0"]
+    r, z, n = (trace[k][step] for k in "rzn")
+    gates = {"r": r, "z": z}
+    signed = {"n": n, "keep_new": (1 - z) * n, "keep_old": z * h_prev, "H": trace["H"][step]}
+    for column, rows, legend, diverging in zip(st.columns([2, 3]), (gates, signed),
+                                               (t("rnn.gate_value"), t("rnn.value")), (False, True), strict=True):
+        with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
+            charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
+                           x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=diverging,
+                           title=t("rnn.at_step", token=labels[step]), name=f'{t("gru.gates_title")} · {legend}')
+    st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
+    remember("gru_gate", "z", options=("r", "z", "n"))
+    gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
+                    format_func=lambda k: t(f"gru.row_{k}"))
+    charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
+                   value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
+                   name=f'{t("rnn.over_time")} · {gate}')
+
+
+gates_at_step()
 
 # The update gate's bias: a GRU can carry information too
 st.subheader(t("gru.memory_title"))
@@ -65,7 +85,8 @@ charts.line_chart(
     charts.curves("distance", distance, "norm", {t("lstm.series_rnn"): rnn["hidden"],
                                                  t("gru.series_gru"): norms["hidden"]}),
     x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True,
+    log_y=True, colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("gru.series_gru"): "gru"}),
+    name=t("gru.memory_title"),
 )
 mean_z, gru_h, rnn_h, held = st.columns(4)
 mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
@@ -82,7 +103,8 @@ curves = compute.parameter_curves(D_MODEL)
 charts.line_chart(
     charts.curves("hidden", PARAM_HIDDEN_SIZES, "parameters", {t(f"gru.kind_{k}"): curves[k] for k in KINDS}),
     x="hidden", y="parameters", series="series", x_title=t("gru.axis_hidden"), y_title=t("gru.axis_params"),
-    log_x=True, log_y=True, rule_at=hidden,
+    log_x=True, log_y=True, rule_at=hidden, name=t("gru.params_title"),
+    colors=charts.model_colors({t(f"gru.kind_{k}"): k for k in KINDS}),
 )
 counts = {k: compute.parameter_breakdown(k, D_MODEL, hidden, 1) for k in KINDS}
 sizes = {k: counts[k]["sizes"][0] for k in KINDS}
@@ -97,3 +119,4 @@ st.table(charts.table(**{
 }), hide_index=True)
 st.caption(t("gru.params_caption", d=D_MODEL, hidden=hidden,
              ratio=sizes["gru"]["W_hh"] / sizes["lstm"]["W_hh"]))
+charts.save_menu()

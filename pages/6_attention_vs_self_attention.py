@@ -28,15 +28,8 @@ st.table(charts.table(**{
 }), hide_index=True)
 st.caption(t("cmp.table_caption"))
 
-with st.sidebar:
-    st.header(t("sa.controls"))
-    remember("cmp_radius", 0.9, bounds=RADIUS)
-    radius = st.slider(t("cmp.radius"), *RADIUS, step=0.05, key="cmp_radius", help=t("cmp.radius_help"))
-    remember("cmp_seed", 0, bounds=SEEDS)
-    seed = st.number_input(t("sa.seed"), *SEEDS, key="cmp_seed")
-
 # Row 1 as evidence: a trained decoder's states as queries over its encoder's states, or the
-# encoder's states as their own queries
+# encoder's states as their own queries (a fragment: its date reruns only that section)
 st.subheader(t("cmp.both_title"))
 st.markdown(t("cmp.both_explain"))
 s2s_view.cmp_queries()
@@ -50,28 +43,41 @@ st.markdown(t("cmp.trained_memory_explain", n=s2s_models.MAX_DATES))
 s2s_view.cmp_early_information(*s2s_models.load_experiment())
 st.info(t("cmp.long_term_note"), icon=":material/lightbulb:")
 
-# Row 3's mechanism, on untrained weights: how much the first word still shapes each later position
-st.subheader(t("cmp.memory_title"))
-st.markdown(t("cmp.memory_explain"))
-tokens = tokenize(sentence_input("cmp", long=True))
-if len(tokens) < 2:
-    st.warning(t("cmp.memory_short"), icon=":material/edit_note:")
-    st.stop()
-if len(tokens) > MAX_TOKENS:
-    st.info(t("sa.cut", n=len(tokens), limit=MAX_TOKENS), icon=":material/content_cut:")
-    tokens = tokens[:MAX_TOKENS]
-rnn, attention = compute.first_word_influence(tuple(tokens), float(radius), 32, int(seed))
-distance = np.arange(len(tokens))
-curves = charts.table(
-    distance=np.concatenate([distance, distance]),
-    influence=np.concatenate([rnn, attention]),
-    series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
-)
-charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
-                  y_title=t("cmp.axis_influence"), log_y=True,
-                  colors={t("cmp.series_rnn"): s2s_view.COLORS["fixed"], t("cmp.series_self"): s2s_view.SELF_COLOR})
-c1, c2, c3 = st.columns(3)
-c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
-c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")
-c3.metric(t("cmp.ratio"), f"{attention[-1] / rnn[-1]:.1e}×" if rnn[-1] > 0 else "∞")
-st.caption(t("cmp.memory_caption"))
+
+@st.fragment
+def first_word() -> None:
+    """Row 3's mechanism, on untrained weights: how much the first word still shapes each later position.
+    Its own spectral radius and seed beside it, so moving them reruns only this section."""
+    st.subheader(t("cmp.memory_title"))
+    st.markdown(t("cmp.memory_explain"))
+    tokens = tokenize(sentence_input("cmp", long=True))
+    radius_col, seed_col = st.columns([3, 1])
+    remember("cmp_radius", 0.9, bounds=RADIUS)
+    radius = radius_col.slider(t("cmp.radius"), *RADIUS, step=0.05, key="cmp_radius", help=t("cmp.radius_help"))
+    remember("cmp_seed", 0, bounds=SEEDS)
+    seed = seed_col.number_input(t("sa.seed"), *SEEDS, key="cmp_seed")
+    if len(tokens) < 2:
+        st.warning(t("cmp.memory_short"), icon=":material/edit_note:")
+        return
+    if len(tokens) > MAX_TOKENS:
+        st.info(t("sa.cut", n=len(tokens), limit=MAX_TOKENS), icon=":material/content_cut:")
+        tokens = tokens[:MAX_TOKENS]
+    rnn, attention = compute.first_word_influence(tuple(tokens), float(radius), 32, int(seed))
+    distance = np.arange(len(tokens))
+    curves = charts.table(
+        distance=np.concatenate([distance, distance]),
+        influence=np.concatenate([rnn, attention]),
+        series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
+    )
+    charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
+                      y_title=t("cmp.axis_influence"), log_y=True, name=t("cmp.memory_title"),
+                      colors=charts.model_colors({t("cmp.series_rnn"): "rnn", t("cmp.series_self"): "self_attention"}))
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
+    c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")
+    c3.metric(t("cmp.ratio"), f"{attention[-1] / rnn[-1]:.1e}×" if rnn[-1] > 0 else "∞")
+    st.caption(t("cmp.memory_caption"))
+
+
+first_word()
+charts.save_menu()

@@ -21,7 +21,7 @@ channels = [t("lab.channel_symbol", n=i + 1) for i in range(lab.NUM_SYMBOLS)] + 
                                                                                  t("lab.channel_cue")]
 charts.heatmap(compute.lab_example(EXAMPLE_LAG, lab.NUM_SYMBOLS, lab.NOISE), [str(i + 1) for i in
                range(EXAMPLE_LAG + 2)], channels, x_title=t("lab.axis_channel"), y_title=t("lab.axis_time"),
-               value_title="x", diverging=True, title=t("lab.task_chart", lag=EXAMPLE_LAG))
+               value_title="x", diverging=True, title=t("lab.task_chart", lag=EXAMPLE_LAG), name=t("lab.task_title"))
 
 # The experiment's settings: nothing trains until the learner presses Train
 st.subheader(t("lab.settings"))
@@ -94,35 +94,12 @@ with st.container(border=True):
 st.markdown(f"**{t('lab.table_title')}**")
 view.results_table(experiment, by_lag)
 
-# Learning curves, and what training did inside the models, at one lag
-st.subheader(t("lab.loss_title"))
-lags_with_runs = sorted({lag for lag, _, _ in finished})
-view.choose("lab_loss_lag", lags_with_runs, lags_with_runs[-1])
-loss_lag = st.segmented_control(t("lab.loss_lag"), lags_with_runs, key="lab_loss_lag", required=True)
-view.loss_chart(experiment, finished, loss_lag)
-view.probe_charts(experiment, finished, loss_lag)
+# Learning curves, and what training did inside the models, at one lag (a fragment: its lag reruns it alone)
+view.learning_curves(experiment, finished)
 
-# Inside the trained models (first seed), on one example sequence the learner can redraw
-st.subheader(t("lab.inside_title"))
-models = {lag: {k: p for k in experiment.kinds if (p := lab.MODELS.get(experiment.key(lag, k, experiment.seed)))}
-          for lag in lags_with_runs}
-models = {lag: found for lag, found in models.items() if found}
-if not models:
-    st.info(t("lab.inside_none"), icon=":material/visibility_off:")
-else:
-    st.markdown(t("lab.inside_explain", seed=experiment.seed))
-    opening = view.inside_default(experiment, finished, models)
-    view.choose("lab_inside_lag", tuple(models), opening)
-    inside_lag = st.segmented_control(t("lab.loss_lag"), tuple(models), key="lab_inside_lag", required=True)
-    st.button(t("lab.redraw"), icon=":material/casino:", on_click=view.redraw)
-    remember("lab_example", 0, bounds=SEEDS)
-    example = st.number_input(t("lab.example"), *SEEDS, key="lab_example")
-    X = compute.lab_example(inside_lag, lab.NUM_SYMBOLS, lab.NOISE, seed=int(example))  # (T, input)
-    charts.heatmap(X.T, channels, [str(i + 1) for i in range(len(X))], x_title=t("lab.axis_time"),
-                   y_title=t("lab.axis_channel"), value_title="x", diverging=True,
-                   title=t("lab.inside_chart_x", lag=inside_lag))
-    for kind, params in models[inside_lag].items():
-        view.inside(kind, params, inside_lag, example)
+# Inside the trained models (first seed), on one example sequence the learner can redraw (a fragment too)
+view.inside_section(experiment, finished, channels)
 
 st.subheader(t("lab.speed_title"))
 view.speed(experiment, finished)
+charts.save_menu()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from pathlib import Path
@@ -45,28 +46,50 @@ def open_page(page: str | None = None, *, lang: str | None = None, locale: str |
 
 
 def charts(at):
-    """(spec, data) of every chart on the page: its Vega-Lite spec, and its data decoded from Arrow."""
-    return [(json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas())
-            for el in at.get("vega_lite_chart")]
+    """(spec, data) of every chart on the page: its Vega-Lite spec, and its data decoded from Arrow.
+
+    A chart's title travels in its data (a `title` column on the first row, drawn by a text mark),
+    so the spec stays the same when the title names another word; this puts it back as
+    spec["title"] and leaves the column out of the data."""
+    drawn = []
+    for el in at.get("vega_lite_chart"):
+        spec, data = json.loads(el.proto.spec), pa.ipc.open_stream(el.proto.data.data).read_all().to_pandas()
+        if "title" in data:
+            spec["title"] = str(data["title"].dropna().iloc[0])
+            data = data.drop(columns="title")
+        drawn.append((spec, data))
+    return drawn
+
+
+def chart_specs(at):
+    """The raw spec text of every chart on the page, exactly as sent to the browser."""
+    return [el.proto.spec for el in at.get("vega_lite_chart")]
 
 
 def diagrams(at):
-    """The Mermaid diagrams on the page (st.mermaid_chart travels as a fenced ```mermaid block)."""
+    """The SVG diagrams on the page (ui/diagrams.py: st.image of an SVG travels as a data URL), as SVG text."""
+    return [base64.b64decode(img.url.split(",", 1)[1]).decode() for el in at.get("image") for img in el.proto.imgs
+            if img.url.startswith("data:image/svg+xml;base64,")]
+
+
+def mermaid_diagrams(at):
+    """The Mermaid diagrams on the page (st.mermaid_chart travels as a fenced ```mermaid block): none
+    should be left, their layout cost the browser 100–480 ms a visit."""
     return [m.value for m in at.markdown if m.value.lstrip("`").startswith("mermaid")]
 
 
 def heatmap(at, legend):
-    """The heatmap whose colour legend is titled `legend`: (matrix, its outlined rows as filters).
+    """The heatmap whose colour legend is titled `legend`: (matrix, the indices of its outlined rows).
 
     Cells the chart leaves empty (masked) are NaN in the matrix.
     """
     for spec, data in charts(at):
-        colors = [layer["encoding"]["color"]["title"] for layer in spec.get("layer", [])
+        colors = [layer["encoding"]["color"].get("title") for layer in spec.get("layer", [])
                   if "color" in layer.get("encoding", {})]
         if colors == [legend] and "r" in data:
             M = np.full((data["r"].max() + 1, data["c"].max() + 1), np.nan)
             M[data["r"], data["c"]] = data["value"]
-            outline = [layer["transform"][0]["filter"] for layer in spec["layer"] if layer["mark"].get("stroke")]
+            outline = sorted(set(data["r"][data["outline"]])) if "outline" in data else []
             return M, outline
     raise AssertionError(f"no heatmap of {legend!r}")
 

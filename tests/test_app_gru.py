@@ -1,10 +1,12 @@
 """The GRU page as a learner drives it: the merged state at a chosen step, the update-gate bias, the ¾ count."""
 
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 
-from conftest import charts, diagrams, heatmap, metric, open_page, type_text
+from conftest import charts, diagrams, heatmap, mermaid_diagrams, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.recurrent import count_parameters, gradient_norms, gru_forward, init_weights, with_gate_bias
 from ui.charts import token_labels
@@ -14,6 +16,7 @@ from ui.i18n import catalog
 PAGE = "pages/5_gru.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def lines(at, x):
@@ -42,8 +45,9 @@ def test_opens_with_the_translated_cell_diagram_and_both_gates(lang):
     at = open_page(PAGE, lang=lang)
     texts = catalog(lang)
     assert at.title[0].value == texts["gru.title"]
-    drawn = diagrams(at)
-    assert len(drawn) == 1 and texts["gru.diagram"].split("---")[-1].strip() in drawn[0]
+    assert not mermaid_diagrams(at)
+    (svg,) = diagrams(at)
+    assert ET.fromstring(svg).find(f"{SVG}title").text == texts["gru.diagram_title"]
     trace, _ = expected(at.text_area(key="gru_text").value)
     z, _ = heatmap(at, "z")
     np.testing.assert_allclose(z, trace["z"], atol=1e-12)
@@ -54,21 +58,25 @@ def test_written_and_kept_parts_add_up_to_the_new_state_with_no_cell():
     step = at.select_slider(key="gru_step")
     step.set_value(step.options[4]).run()
     trace, _ = expected(TEXT)
-    rows, _ = heatmap(at, EN["rnn.value"])  # r, z, n, (1 − z) ⊙ n, z ⊙ h_{t-1}, h_t
-    r, z, n, written, kept, h = rows
+    (r, z), _ = heatmap(at, EN["rnn.gate_value"])  # r, z in [0, 1]
+    (n, written, kept, h), _ = heatmap(at, EN["rnn.value"])  # n, (1 − z) ⊙ n, z ⊙ h_{t-1}, h_t
     np.testing.assert_allclose(np.stack([r, z, n, h]), np.stack([trace[k][4] for k in ("r", "z", "n", "H")]),
                                atol=1e-12)
     np.testing.assert_allclose(written, (1 - z) * n, atol=1e-12)
     np.testing.assert_allclose(kept, z * trace["H"][3], atol=1e-12)
     np.testing.assert_allclose(written + kept, h, atol=1e-12)
     _, outline = heatmap(at, "z")
-    assert outline == ["datum.r == 4"]
+    assert outline == [4]
+    drawn = [el.text for el in ET.fromstring(diagrams(at)[0]).iter(f"{SVG}text")]  # the diagram at the same word
+    assert "x_t: the" in drawn
+    assert {f'{EN["common.diagram_mean"]} {v.mean():.2f}' for v in (r, z, n)} <= set(drawn)
+    assert EN["gru.diagram_memory"].format(value=expected(TEXT)[1]["hidden"][5]) in drawn
 
 
 def test_at_the_first_step_nothing_is_kept_from_the_zero_initial_state():
     at = sentence(open_page(PAGE), TEXT)
-    rows, _ = heatmap(at, EN["rnn.value"])
-    np.testing.assert_array_equal(rows[4], 0.0)
+    rows, _ = heatmap(at, EN["rnn.value"])  # n, (1 − z) ⊙ n, z ⊙ h_{t-1}, h_t
+    np.testing.assert_array_equal(rows[2], 0.0)
 
 
 def test_update_bias_plus_3_keeps_the_gradient_over_the_sentence_far_larger_than_minus_3():
@@ -86,12 +94,13 @@ def test_update_bias_plus_3_keeps_the_gradient_over_the_sentence_far_larger_than
 
 def test_gru_needs_three_quarters_of_the_lstm_parameters_at_every_hidden_size():
     at = open_page(PAGE)
-    counts, spec = lines(at, "hidden")
+    counts, _ = lines(at, "hidden")
     gru, lstm, rnn = (counts[EN[f"gru.kind_{k}"]] for k in ("gru", "lstm", "rnn"))
     np.testing.assert_array_equal(lstm, [count_parameters("lstm", 50, h) for h in PARAM_HIDDEN_SIZES])
     np.testing.assert_array_equal(4 * gru, 3 * lstm)
     np.testing.assert_array_equal(gru, 3 * rnn)
-    assert spec["layer"][1]["encoding"]["x"]["datum"] == 32  # the dashed line at the chosen hidden size
+    data = next(data for _, data in charts(at) if "hidden" in data)
+    assert set(data["rule_x"]) == {32}  # the dashed line at the chosen hidden size
 
 
 def test_table_follows_the_hidden_size_and_the_recurrent_weights_are_in_ratio_3_to_4():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SELF_ATTENTION, diagrams, open_page
+from conftest import SELF_ATTENTION, mermaid_diagrams, open_page
 from ui.i18n import catalog
 from ui.layout import NAV, concept_pages
 
@@ -82,7 +82,7 @@ def test_home_links_every_concept_page_with_its_blurb(lang):
 def test_home_draws_the_concept_path_and_the_notes(lang):
     at = open_page(lang=lang)
     texts = catalog(lang)
-    assert not diagrams(at)  # the path is text, quick to draw
+    assert not mermaid_diagrams(at)  # the path is text, quick to draw
     path = next(m.value for m in at.markdown if m.value.startswith("**RNN**"))
     assert path == texts["home.path_steps"].strip()
     assert [line.split("**")[1] for line in path.splitlines() if line.startswith("**")] == [

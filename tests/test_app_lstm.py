@@ -1,10 +1,12 @@
 """The LSTM page as a learner drives it: gates at a chosen step, the forget-gate bias, the parameter calculator."""
 
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 
-from conftest import charts, diagrams, heatmap, metric, open_page, type_text
+from conftest import charts, diagrams, heatmap, mermaid_diagrams, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.recurrent import (
     count_parameters,
@@ -20,7 +22,8 @@ from ui.i18n import catalog
 PAGE = "pages/4_lstm.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
-ROWS = ("f", "i", "g", "o", "C", "H")
+SVG = "{http://www.w3.org/2000/svg}"
+GATE_ROWS, SIGNED_ROWS = ("f", "i", "o"), ("g", "C", "H")  # gates in [0, 1]; signed values
 
 
 def curves(at):
@@ -50,11 +53,16 @@ def test_opens_with_the_translated_cell_diagram_and_the_gates_at_step_one(lang):
     at = open_page(PAGE, lang=lang)
     texts = catalog(lang)
     assert at.title[0].value == texts["lstm.title"]
-    drawn = diagrams(at)
-    assert len(drawn) == 1 and texts["lstm.diagram"].split("---")[-1].strip() in drawn[0]
+    assert not mermaid_diagrams(at)
+    (svg,) = diagrams(at)
+    root = ET.fromstring(svg)
+    assert root.find(f"{SVG}title").text == texts["lstm.diagram_title"]
+    assert root.find(f"{SVG}desc").text == texts["lstm.diagram_alt"]
     trace, _ = expected(at.text_area(key="lstm_text").value)
-    at_step, _ = heatmap(at, texts["rnn.value"])
-    np.testing.assert_allclose(at_step, np.stack([trace[k][0] for k in ROWS]), atol=1e-12)
+    gates, _ = heatmap(at, texts["rnn.gate_value"])
+    signed, _ = heatmap(at, texts["rnn.value"])
+    np.testing.assert_allclose(gates, np.stack([trace[k][0] for k in GATE_ROWS]), atol=1e-12)
+    np.testing.assert_allclose(signed, np.stack([trace[k][0] for k in SIGNED_ROWS]), atol=1e-12)
 
 
 def test_moving_the_step_shows_that_words_gates_and_outlines_its_row():
@@ -62,12 +70,18 @@ def test_moving_the_step_shows_that_words_gates_and_outlines_its_row():
     step = at.select_slider(key="lstm_step")
     step.set_value(step.options[5]).run()
     trace, _ = expected(TEXT)
-    at_step, _ = heatmap(at, EN["rnn.value"])
-    np.testing.assert_allclose(at_step, np.stack([trace[k][5] for k in ROWS]), atol=1e-12)
+    gates, _ = heatmap(at, EN["rnn.gate_value"])
+    signed, _ = heatmap(at, EN["rnn.value"])
+    np.testing.assert_allclose(gates, np.stack([trace[k][5] for k in GATE_ROWS]), atol=1e-12)
+    np.testing.assert_allclose(signed, np.stack([trace[k][5] for k in SIGNED_ROWS]), atol=1e-12)
     assert EN["rnn.at_step"].format(token="6 mat") in [spec.get("title") for spec, _ in charts(at)]
     f, outline = heatmap(at, "f")
     np.testing.assert_allclose(f, trace["f"], atol=1e-12)
-    assert outline == ["datum.r == 5"]
+    assert outline == [5]
+    drawn = [el.text for el in ET.fromstring(diagrams(at)[0]).iter(f"{SVG}text")]
+    assert "x_t: mat" in drawn
+    for gate in ("f", "i", "o"):  # each gate box: its mean at this word
+        assert f'{EN["common.diagram_mean"]} {trace[gate][5].mean():.2f}' in drawn
     assert EN["lstm.gate_means"].format(f=trace["f"][5].mean(), i=trace["i"][5].mean(),
                                         o=trace["o"][5].mean()) in [c.value for c in at.caption]
 

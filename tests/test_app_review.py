@@ -305,7 +305,8 @@ def test_the_progress_tab_charts_what_is_due_and_how_recall_fades():
     answer_current(at, right=False)
     (_, due), (spec, fading) = charts(at.tabs[1])
     assert list(due["value"])[:3] == [1, 0, 1]  # the miss is due today, the right one in 2 days
-    assert spec["layer"][1]["encoding"]["y"]["datum"] == 0.9  # the desired retention
+    assert spec["layer"][1]["encoding"]["y"]["field"] == "rule_y"  # the desired retention, drawn from the data
+    assert set(fading["rule_y"]) == {0.9}
     recall = fading[spec["layer"][0]["encoding"]["y"]["field"]]
     assert recall.iloc[0] == 1.0 and recall.is_monotonic_decreasing
     table = at.tabs[1].dataframe[0].value

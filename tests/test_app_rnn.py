@@ -1,10 +1,12 @@
 """The RNN page as a learner drives it: type a sentence, move the spectral radius, read the gradients."""
 
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 
-from conftest import charts, diagrams, metric, open_page, type_text
+from conftest import charts, diagrams, mermaid_diagrams, metric, open_page, type_text
 from core.embeddings import embed, tokenize
 from core.memory import with_spectral_radius
 from core.recurrent import gradient_norms, init_weights, input_jacobians, rnn_forward
@@ -15,6 +17,34 @@ from ui.widgets import examples
 PAGE = "pages/3_rnn.py"
 EN, KO = catalog("en"), catalog("ko")
 TEXT = "the cat sat on the mat because it was tired"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(svg):
+    """Every text the diagram draws."""
+    return [el.text for el in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def strip_fills(svg, value_count):
+    """The fills of the diagram's unit strips: the cells of `value_count` units, in drawing order."""
+    return [el.get("fill") for el in ET.fromstring(svg).iter(f"{SVG}rect") if el.get("height") == str(value_count)]
+
+
+def test_the_diagram_follows_the_chosen_word_with_its_state_and_memory_path():
+    from ui.diagrams import signed_color
+
+    at = sentence(open_page(PAGE), TEXT)
+    trace, norms, _ = expected(TEXT)
+    step = at.select_slider(key="rnn_step")
+    step.set_value(step.options[4]).run()  # "the"
+    texts = svg_texts(diagrams(at)[0])
+    assert "x_5: the" in texts and "x_4: on" in texts and "x_6: mat" in texts  # the word and its neighbours
+    assert EN["rnn.diagram_memory"].format(value=norms["hidden"][5]) in texts  # ‖∂h_T/∂h_5‖, live
+    assert f'{EN["common.diagram_mean"]} {trace["H"][4].mean():.2f}' in texts
+    limit = max(1.0, float(np.abs(trace["H"][4]).max()))
+    assert [signed_color(v, limit) for v in trace["H"][4]] == strip_fills(diagrams(at)[0], 13)[:32]
+    at.slider(key="rnn_radius").set_value(0.5).run()
+    assert EN["rnn.diagram_memory"].format(value=expected(TEXT, 0.5)[1]["hidden"][5]) in svg_texts(diagrams(at)[0])
 
 
 def heatmap(at, title):
@@ -65,9 +95,9 @@ def test_opens_on_the_long_example_with_the_hidden_states_of_the_recurrence(lang
     H, rows = heatmap(at, texts["rnn.states_chart"])
     np.testing.assert_allclose(H, trace["H"], atol=1e-12)
     assert rows == token_labels(tokenize(text))
-    drawn = diagrams(at)
-    flowchart = texts["rnn.diagram"].split("---")[-1].strip()  # Streamlit puts the alt text after the config
-    assert len(drawn) == 1 and flowchart in drawn[0]
+    assert not mermaid_diagrams(at)
+    (svg,) = diagrams(at)
+    assert ET.fromstring(svg).find(f"{SVG}title").text == texts["rnn.diagram_title"]
 
 
 def test_larger_spectral_radius_gives_larger_gradient_norms_far_back():

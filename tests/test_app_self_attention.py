@@ -100,7 +100,7 @@ def test_step_six_shows_the_chosen_querys_weighted_values_and_they_sum_to_its_ou
     assert_allclose(shown.sum(axis=0), expected["output"][2], atol=1e-12)
 
 
-def test_heatmap_legends_mark_the_exact_value_range():
+def test_heatmaps_colour_weights_on_zero_to_one_and_signed_values_around_zero():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
     heatmaps = [(spec, data) for spec, data in charts(at) if "r" in data]
     # X (= Q = K = V here), scores, scaled, weights, weighted values, output; the layer step; the
@@ -108,10 +108,11 @@ def test_heatmap_legends_mark_the_exact_value_range():
     assert len(heatmaps) == 10
     for spec, data in heatmaps:
         layers = spec.get("layer") or spec["spec"]["layer"]
-        marks = next(layer["encoding"]["color"]["legend"]["values"] for layer in layers
-                     if "color" in layer.get("encoding", {}))
-        values = data["value"].dropna()
-        assert marks[0] == pytest.approx(values.min()) and marks[-1] == pytest.approx(values.max())
+        color = next(layer["encoding"]["color"] for layer in layers if "color" in layer.get("encoding", {}))
+        if color["title"] == EN["sa.weight"]:  # the whole of [0, 1]: a weight has one colour on every chart
+            assert color["scale"] == charts_module.UNIT and data["value"].between(0, 1).all()
+        else:  # signed: zero is the middle colour, the domain follows the data
+            assert color["scale"] == charts_module.SIGNED
 
 
 def test_choosing_another_query_changes_the_followed_row():
@@ -121,9 +122,8 @@ def test_choosing_another_query_changes_the_followed_row():
     titles = [spec.get("title") for spec, _ in charts(at)]
     assert EN["sa.for_query"].format(token="9 it") in titles
     assert metric(at, EN["sa.top_key"]).delta != before
-    highlighted = [layer["transform"][0]["filter"] for spec, _ in charts(at)
-                   for layer in spec.get("layer", []) if layer.get("mark", {}).get("stroke")]
-    assert highlighted and set(highlighted) == {"datum.r == 8"}
+    highlighted = [set(data["r"][data["outline"]]) for _, data in charts(at) if "outline" in data]
+    assert highlighted and all(rows == {8} for rows in highlighted)
 
 
 def test_temperature_sharpens_and_flattens_the_weights():
@@ -189,7 +189,7 @@ def test_256_tokens_draw_block_averages_of_the_exact_weights():
     shown, outline = heatmap(at, EN["common.block_mean"].format(title=EN["sa.weight"], b=4))
     assert shown.shape == (64, 64)
     assert_allclose(shown, A.reshape(64, 4, 64, 4).mean(axis=(1, 3)))
-    assert outline == ["datum.r == 0"]  # the first query token's block
+    assert outline == [0]  # the first query token's block
     # the query's own row stays exact: one bar per key
     bars = next(data for _, data in charts(at) if "label" in data and len(data) == 256)
     assert_allclose(bars["value"], A[0])
@@ -208,6 +208,8 @@ def test_user_text_is_shown_literally_never_as_markup(text, markup):
     assert list(tokens_table(at)[EN["sa.col_token"]]) == tokenize(text)
     rendered = "\n".join(shown_text(at))
     assert not [piece for piece in markup if piece in rendered]
+    titles = [spec["title"] for spec, _ in charts(at) if "title" in spec]  # drawn by Vega, as plain text
+    assert titles and all(tokenize(text)[0][:5] in title for title in titles)
 
 
 def test_unknown_tokens_are_named_as_random_vectors():
@@ -335,7 +337,7 @@ def test_identity_and_random_are_labelled_as_mechanics():
 
 def test_trained_mode_fixes_d_k_and_the_mask_but_keeps_the_temperature():
     at = trained(open_page(SELF_ATTENTION))
-    assert not [s for s in at.slider if s.label == "d_k"] and not at.toggle
+    assert not [s for s in at.slider if s.label == "d_k"] and not [g for g in at.toggle if g.key == "sa_causal"]
     assert EN["tf.trained_sidebar"] in [c.value for c in at.caption]
     sentence(at, ILLUSTRATED.format("tired"))
     pick_query(at, 7)

@@ -1,5 +1,7 @@
 """Chart data the pages send: block averages for big matrices, with hand-checked numbers."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -75,3 +77,194 @@ def test_token_labels_take_given_sources():
     from ui.charts import token_labels
 
     assert token_labels(["a", "b"], sources=["fallback", "glove"]) == ["1 a†", "2 b"]
+
+
+# Every chart the pages draw is an Altair template compiled once; here each one is checked
+# against the Vega-Lite schema (never at run time), and shown to stay byte-identical when a
+# slider moves, so the browser swaps the data into its view instead of rebuilding it.
+
+VEGA_LITE = None
+
+
+def assert_valid_vega_lite(spec: dict) -> None:
+    """Validate a spec against the Vega-Lite schema Altair ships (the version its specs name), with
+    the data source Streamlit supplies (the Arrow table sent beside the spec) put back."""
+    global VEGA_LITE
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema import SCHEMA_URL, load_schema
+
+    VEGA_LITE = VEGA_LITE or load_schema()
+    assert spec["$schema"] == SCHEMA_URL
+    validate_jsonschema({**spec, "data": {"name": "cells"}}, VEGA_LITE)
+
+
+# (page, how to move its slider) for every page with charts: the slider the learner moves most
+SLIDERS = [
+    ("pages/1_self_attention.py", lambda at: at.slider(key="sa_temperature").set_value(2.0)),
+    ("pages/1_self_attention.py", lambda at: at.selectbox(key="sa_query").set_value(
+        at.selectbox(key="sa_query").options[3])),
+    ("pages/2_seq2seq_attention.py", lambda at: at.select_slider(key="s2s_step").set_value(
+        at.select_slider(key="s2s_step").options[2])),
+    ("pages/3_rnn.py", lambda at: at.slider(key="rnn_radius").set_value(1.5)),
+    ("pages/4_lstm.py", lambda at: at.slider(key="lstm_forget_bias").set_value(3.0)),
+    ("pages/4_lstm.py", lambda at: at.select_slider(key="lstm_step").set_value(
+        at.select_slider(key="lstm_step").options[4])),
+    ("pages/5_gru.py", lambda at: at.slider(key="gru_update_bias").set_value(-2.0)),
+    ("pages/5_gru.py", lambda at: at.select_slider(key="gru_step").set_value(
+        at.select_slider(key="gru_step").options[4])),
+    ("pages/6_attention_vs_self_attention.py", lambda at: at.slider(key="cmp_radius").set_value(1.2)),
+    ("pages/8_memory_lab.py", lambda at: at.segmented_control(key="lab_loss_lag").set_value(5)),
+]
+
+
+@pytest.mark.parametrize(("page", "move"), SLIDERS, ids=[f"{p.split('/')[1]}-{i}" for i, (p, _) in enumerate(SLIDERS)])
+def test_a_slider_changes_the_charts_data_never_their_specs(page, move):
+    from conftest import chart_specs, charts, open_page
+
+    at = open_page(page)
+    before, data_before = chart_specs(at), [data for _, data in charts(at)]
+    move(at)
+    at.run()
+    assert not at.exception
+    assert chart_specs(at) == before  # the same bytes: Streamlit's frontend keeps each Vega view
+    assert any(not a.equals(b) for a, b in zip(data_before, (data for _, data in charts(at)), strict=True))
+
+
+@pytest.mark.parametrize("page", sorted({page for page, _ in SLIDERS}))
+def test_every_chart_on_every_page_is_valid_vega_lite(page):
+    from conftest import chart_specs, open_page
+
+    specs = chart_specs(open_page(page, lang="ko"))
+    assert specs
+    for spec in specs:
+        assert_valid_vega_lite(json.loads(spec))
+
+
+def test_every_template_is_valid_vega_lite_in_every_variant():
+    from ui import charts
+
+    for scale in charts.SCALES:
+        for outline in (False, True):
+            assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, 200, titled=outline))
+            assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, side=120,
+                                                       panel_title="head", columns=5))
+    for color in ("signed", "unit", "plain"):
+        for log_y in (False, True):
+            assert_valid_vega_lite(charts.bar_spec("x", "y", color, log_y, log_y, titled=log_y))
+    for log in (False, True):
+        for rules in (False, True):
+            assert_valid_vega_lite(charts.line_spec("a", "b", "series", "x", "y", log, not log, rules, rules, log, 200,
+                                                    titled=rules, legend_columns=2 if rules else None,
+                                                    x_integer=not log))
+    for scale in ("signed", "sequential"):  # a fixed colour range (unit's is [0, 1] already)
+        assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, False, False, 200, titled=True,
+                                                   domain=(-2.0, 2.0)))
+
+
+def test_a_template_is_compiled_once_and_shared():
+    from ui import charts
+
+    first = charts.bar_spec("x title", "y title", "signed", False, False)
+    assert charts.bar_spec("x title", "y title", "signed", False, False) is first
+    assert charts.heatmap_spec("x", "y", "v", "unit", True, False, 300) is charts.heatmap_spec(
+        "x", "y", "v", "unit", True, False, 300)
+
+
+def test_model_colours_and_sign_colours_are_one_language():
+    from ui import charts
+
+    assert len(set(charts.MODEL_COLORS.values())) == len(charts.MODEL_COLORS) == 6
+    assert not {charts.NEGATIVE, charts.POSITIVE, charts.REFERENCE} & set(charts.MODEL_COLORS.values())
+    assert charts.SIGNED["range"] == [charts.NEGATIVE, charts.ZERO, charts.POSITIVE] and charts.SIGNED["domainMid"] == 0
+    assert charts.value_scale([0.0, 0.3, 1.0], False) is charts.UNIT
+    assert charts.value_scale([0.0, 3.0], False) is charts.SEQUENTIAL
+    assert charts.value_scale([0.2, 0.3], True) is charts.SIGNED  # a signed quantity stays signed
+    assert charts.model_colors({"a": "rnn", "b": "reference"}) == {"a": charts.MODEL_COLORS["rnn"],
+                                                                  "b": charts.REFERENCE}
+
+
+HOSTILE = '<script>window.__pwned=1</script> & "quotes" 고양이 🐈‍⬛'
+
+
+def hostile_heatmap():
+    from ui import charts
+
+    M = np.array([[0.25, np.nan], [1.0, 0.0]])
+    rows, cols = [HOSTILE, "2 cat"], ["1 the", HOSTILE]
+    return (charts.heatmap_spec("key", "query", "weight", "unit", False, False, 120, titled=True),
+            charts.matrix_frame(M, rows, cols))
+
+
+def test_a_chart_saves_as_png_and_svg_with_the_learners_words_as_text():
+    import xml.etree.ElementTree as ET
+
+    from ui import charts
+
+    spec, data = hostile_heatmap()
+    data = charts.titled(data, HOSTILE)
+    png = charts.chart_png(spec, data)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    svg = charts.chart_svg(spec, data)
+    root = ET.fromstring(svg)  # well-formed XML: every text escaped
+    assert not [el for el in root.iter() if el.tag.split("}")[-1] in ("script", "foreignObject")]
+    texts = "".join(el.text or "" for el in root.iter())
+    assert "<script>window.__pwned=1</script>" in texts  # drawn as text, literally (cut to fit an axis)
+    assert "<script>" not in svg
+
+
+def test_a_heatmap_saves_its_matrix_as_csv_with_masked_cells_empty():
+    from ui import charts
+
+    _, data = hostile_heatmap()
+    lines = charts.chart_csv(data).decode().splitlines()
+    assert lines[0].endswith(",1 the,\"<script>window.__pwned=1</script> & \"\"quotes\"\" 고양이 🐈‍⬛\"")
+    assert lines[1].endswith(",0.25,") and lines[2] == "2 cat,1.0,0.0"
+
+
+def test_other_charts_save_their_numbers_without_the_styling_columns():
+    from ui import charts
+
+    frame = charts.curves("distance", [1, 2], "norm", {"RNN": [0.5, 0.25]})
+    color, dash = charts.series_style(frame, "series", charts.model_colors({"RNN": "rnn"}))
+    styled = frame.append_column("color", color).append_column("dash", dash)
+    assert charts.chart_csv(styled).decode().splitlines() == ['"distance","norm","series"', '1,0.5,"RNN"',
+                                                              '2,0.25,"RNN"']
+
+
+def test_a_saved_file_is_named_after_its_page_and_chart():
+    from ui import charts
+
+    assert charts.file_stem("rnn", "Short-term yes, long-term no: the gradient") == \
+        "rnn_short_term_yes_long_term_no_the_gradient"
+    assert charts.file_stem("lstm", "게이트 · f") == "lstm_게이트_f"
+    assert charts.file_stem("sa", "<script>/../..") == "sa_script"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_save_menu_opens_to_list_every_chart_of_the_page_and_renders_nothing_until_asked(lang, monkeypatch):
+    from conftest import open_page
+    from ui import charts
+    from ui.i18n import catalog
+
+    rendered = []
+    monkeypatch.setattr(charts, "chart_png", lambda *a: rendered.append(a))
+    at = open_page("pages/3_rnn.py", lang=lang)
+    texts = catalog(lang)
+    assert not at.get("download_button")  # closed, as it starts: one toggle on the page
+    at.toggle(key="_rnn_save_chart_open").set_value(True).run()
+    menu = at.selectbox(key="_rnn_save_chart")
+    assert menu.label == texts["common.save_which"]
+    assert menu.options == [texts["rnn.states_chart"], texts["rnn.gradient_title"], texts["rnn.inputs_title"]]
+    assert [b.proto.label for b in at.get("download_button")] == ["PNG", "SVG", "CSV"]
+    at.slider(key="rnn_radius").set_value(1.5).run()
+    assert not rendered  # the images are made when a button is clicked, never on a rerun
+
+
+def test_a_fixed_colour_range_is_part_of_the_template_and_the_spec_ignores_the_values():
+    from ui import charts
+
+    spec = charts.heatmap_spec("x", "y", "v", "signed", False, False, 200, domain=(-2.0, 2.0))
+    (color,) = [layer["encoding"]["color"] for layer in spec["layer"] if "color" in layer.get("encoding", {})]
+    assert color["scale"]["domain"] == [-2.0, 2.0] and color["scale"]["domainMid"] == 0
+    assert "zero" not in charts.heatmap_spec("x", "y", "v", "sequential", False, False, 200,
+                                             domain=(0.0, 5.0))["layer"][0]["encoding"]["color"]["scale"]

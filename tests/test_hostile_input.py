@@ -5,12 +5,13 @@ missing, never NaN), and the learner's text never rendered as Markdown or HTML.
 """
 
 import math
+import xml.etree.ElementTree as ET
 
 import pytest
 from corpus import CORPUS, MARKUP, NOT_A_NUMBER
 from corpus import TEXT_BOXES as SHARED_TEXT_BOXES
 
-from conftest import charts, open_page
+from conftest import charts, diagrams, open_page
 from ui.i18n import catalog
 from ui.layout import NAV
 
@@ -27,6 +28,10 @@ def assert_sane(at, where):
     assert not [s for s in shown if NOT_A_NUMBER.search(str(s))], f"{where}: NaN or inf on screen"
     rendered = "\n".join(str(s) for s in shown)
     assert not [piece for piece in MARKUP if piece in rendered], f"{where}: learner text rendered as markup"
+    for svg in diagrams(at):  # well-formed XML (the words escaped), nothing that could run or link
+        elements = list(ET.fromstring(svg).iter())
+        assert not [el for el in elements if el.tag.split("}")[-1] in ("script", "foreignObject", "a", "image")]
+        assert not [name for el in elements for name in el.attrib if name.lower().startswith("on")], where
     for _, data in charts(at):
         for column in data.select_dtypes("number").columns:
             values = data[column].dropna()

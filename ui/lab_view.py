@@ -15,11 +15,19 @@ from ui import charts, compute, lab
 from ui.layout import remember, t
 
 SMOOTHING = 20  # steps in the loss curves' moving average
-COLORS = {"RNN": "#d62728", "LSTM": "#1f77b4", "GRU": "#2ca02c", "Self-attention": "#9467bd"}  # one per model
-# Charts that draw every seed: the model's colour, lighter for each further seed (up to lab.MAX_RUNS).
-SHADES = {"RNN": ("#d62728", "#ff9896", "#f7c6c5"), "LSTM": ("#1f77b4", "#6baed6", "#c6dbef"),
-          "GRU": ("#2ca02c", "#74c476", "#c7e9c0"), "Self-attention": ("#9467bd", "#bcbddc", "#dadaeb"),
-          "LSTM i": ("#ff7f0e", "#fdae6b", "#fdd0a2")}  # the LSTM's input gate, drawn beside its forget gate
+MODEL = {"rnn": "rnn", "lstm": "lstm", "gru": "gru", "attention": "self_attention"}  # lab kind -> charts.MODEL_COLORS
+COLORS = charts.model_colors({lab.label(k): MODEL[k] for k in lab.KINDS})  # a model keeps its colour on every chart
+LSTM_INPUT = "#9c9c1c"  # the LSTM's input gate, drawn beside its forget gate (green): olive, no other model's colour
+SEED_SHADES = (0.0, 0.45, 0.7)  # charts that draw every seed: the model's colour, mixed this much with white
+
+
+def _shaded(color: str) -> tuple[str, ...]:
+    """A colour and its lighter versions, one per seed (up to lab.MAX_RUNS)."""
+    rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    return tuple("#" + "".join(f"{round(c):02x}" for c in rgb + (255 - rgb) * w) for w in SEED_SHADES)
+
+
+SHADES = {name: _shaded(color) for name, color in COLORS.items()} | {f"{lab.label('lstm')} i": _shaded(LSTM_INPUT)}
 CHANCE = 1 / lab.NUM_SYMBOLS
 LEARNED, FAILED = 0.9, CHANCE + 0.1  # held-out accuracy above which a model has learned a lag, below which it has not
 UNITS_HEIGHT = 352  # a unit-by-step heatmap: 11 px a unit at the default hidden width of 32
@@ -102,7 +110,7 @@ def accuracy_chart(by_lag: dict) -> None:
                                    accuracy=np.concatenate([y for _, y in lines.values()]),
                                    series=[name for name, (x, _) in lines.items() for _ in x]),
                       x="lag", y="accuracy", series="series", x_title=t("lab.axis_lag"),
-                      y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS)
+                      y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS, name=t("lab.results_title"))
     st.caption(t("lab.accuracy_caption", chance=CHANCE))
 
 
@@ -171,7 +179,7 @@ def loss_chart(experiment: lab.Experiment, runs: dict, lag: int) -> None:
               for name, loss in lab.loss_curves(experiment, runs, lag).items()}
     charts.line_chart(_long(curves, "step", "loss"), x="step", y="loss", series="series",
                       x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"), y_rule_at=math.log(lab.NUM_SYMBOLS),
-                      colors=_shades(experiment, curves), points=False, legend_columns=4)
+                      colors=_shades(experiment, curves), points=False, legend_columns=4, name=t("lab.loss_title"))
     st.caption(t("lab.loss_caption", window=SMOOTHING, symbols=lab.NUM_SYMBOLS,
                  chance_loss=math.log(lab.NUM_SYMBOLS), solved=lab.SOLVED, steps=experiment.steps))
 
@@ -204,6 +212,43 @@ def probe_charts(experiment: lab.Experiment, runs: dict, lag: int) -> None:
                               x_title=t("lab.axis_step"), y_title=t("lab.axis_gate"), colors=colors, points=False,
                               legend_columns=2)
             st.caption(t("lab.gates_caption"))
+
+
+@st.fragment
+def learning_curves(experiment: lab.Experiment, runs: dict) -> None:
+    """The learning curves and the probes at one lag: a fragment, so the lag's control reruns only this section."""
+    st.subheader(t("lab.loss_title"))
+    lags_with_runs = sorted({lag for lag, _, _ in runs})
+    choose("lab_loss_lag", lags_with_runs, lags_with_runs[-1])
+    loss_lag = st.segmented_control(t("lab.loss_lag"), lags_with_runs, key="lab_loss_lag", required=True)
+    loss_chart(experiment, runs, loss_lag)
+    probe_charts(experiment, runs, loss_lag)
+
+
+@st.fragment
+def inside_section(experiment: lab.Experiment, runs: dict, channels: list[str]) -> None:
+    """Inside the trained models (first seed) on one example sequence: a fragment, so its lag, example and
+    Redraw rerun only this section."""
+    st.subheader(t("lab.inside_title"))
+    lags_with_runs = sorted({lag for lag, _, _ in runs})
+    models = {lag: {k: p for k in experiment.kinds if (p := lab.MODELS.get(experiment.key(lag, k, experiment.seed)))}
+              for lag in lags_with_runs}
+    models = {lag: found for lag, found in models.items() if found}
+    if not models:
+        st.info(t("lab.inside_none"), icon=":material/visibility_off:")
+        return
+    st.markdown(t("lab.inside_explain", seed=experiment.seed))
+    choose("lab_inside_lag", tuple(models), inside_default(experiment, runs, models))
+    inside_lag = st.segmented_control(t("lab.loss_lag"), tuple(models), key="lab_inside_lag", required=True)
+    st.button(t("lab.redraw"), icon=":material/casino:", on_click=redraw)
+    remember("lab_example", 0, bounds=compute.SEEDS)
+    example = st.number_input(t("lab.example"), *compute.SEEDS, key="lab_example")
+    X = compute.lab_example(inside_lag, lab.NUM_SYMBOLS, lab.NOISE, seed=int(example))  # (T, input)
+    charts.heatmap(X.T, channels, [str(i + 1) for i in range(len(X))], x_title=t("lab.axis_time"),
+                   y_title=t("lab.axis_channel"), value_title="x", diverging=True,
+                   title=t("lab.inside_chart_x", lag=inside_lag), name=f'{t("lab.inside_title")} · x')
+    for kind, params in models[inside_lag].items():
+        inside(kind, params, inside_lag, example)
 
 
 def speed(experiment: lab.Experiment, runs: dict) -> None:

@@ -160,10 +160,29 @@ def freeze_startup_objects() -> None:
         gc.freeze()
 
 
+def current_page() -> str:
+    """The page this run draws, by its catalog section ("rnn", "sa", …; set by page())."""
+    return getattr(_this_run, "page", None) or st.session_state.get("_page", "app")
+
+
+def current_run() -> int:
+    """The number of this session's last full run of a page (a fragment's rerun keeps it)."""
+    known = getattr(_this_run, "serial", None)
+    return known if known is not None else st.session_state.get("_run_serial", 0)
+
+
+def start_run(page_key: str) -> None:
+    """Note which page this run draws, and count the run (ui/charts.py keeps each run's charts)."""
+    _this_run.serial = None
+    _this_run.page = st.session_state["_page"] = page_key
+    _this_run.serial = st.session_state["_run_serial"] = current_run() + 1
+
+
 def page(title_key: str, icon: str) -> str:
     """Set up a page: its title, the language and the sidebar menu. Returns the language."""
     freeze_startup_objects()
     _this_run.lang = None
+    start_run(title_key.split(".")[0])
     current = _this_run.lang = _resolve_language()
     st.set_page_config(page_title=t(title_key), page_icon=icon, layout="wide")
     with st.sidebar:

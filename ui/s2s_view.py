@@ -19,9 +19,10 @@ from ui.lab import smooth
 from ui.layout import remember, t
 from ui.widgets import MAX_CHARS, _example_picker
 
-# A model keeps its colour on every chart; the fixed context is red, as the lab's RNN (a plain recurrence).
-COLORS = {"dot": "#1f77b4", "general": "#9467bd", "additive": "#2ca02c", "fixed": "#d62728"}
-SELF_COLOR = "#ff7f0e"  # self-attention, on the comparison page
+# The app's colour language (charts.MODEL_COLORS): every scoring function is attention, drawn in attention's
+# colour (a chart shows one of them at a time, beside the fixed context), the fixed context in its own.
+COLORS = {**{score: charts.MODEL_COLORS["attention"] for score in translator.SCORES},
+          "fixed": charts.MODEL_COLORS["fixed_context"]}
 EXAMPLE_DAYS = (dt.date(2023, 3, 23), dt.date(1945, 8, 15), dt.date(2002, 6, 18), dt.date(1969, 7, 20),
                 dt.date(2099, 12, 31), dt.date(1900, 1, 1))
 FORMULAS = {
@@ -118,22 +119,26 @@ def step_by_step(context: str, ex: dict) -> int:
         scores_col, weights_col = st.columns(2)
         with scores_col:
             charts.bar_chart(src_labels, ex["scores"][i], x_title=t("s2s.axis_source"), y_title=t("sa.score"),
-                             diverging=True, title=t("s2s.scores_title", token=out_labels[i]))
+                             diverging=True, title=t("s2s.scores_title", token=out_labels[i]),
+                             name=f'{t("s2s.step_title")} · {t("sa.score")}')
         with weights_col:
             charts.bar_chart(src_labels, ex["weights"][i], x_title=t("s2s.axis_source"), y_title=t("sa.weight"),
-                             title=t("s2s.weights_title", token=out_labels[i]))
+                             title=t("s2s.weights_title", token=out_labels[i]),
+                             name=f'{t("s2s.step_title")} · {t("sa.weight")}')
     dims = [str(d) for d in range(ex["query"].shape[1])]
     query_col, context_col, top_col = st.columns(3)
     with query_col:
         charts.bar_chart(dims, ex["query"][i], x_title=t("sa.axis_dim"), y_title="q = s",
-                         diverging=True, title=t("s2s.query_title", token=out_labels[i]))
+                         diverging=True, title=t("s2s.query_title", token=out_labels[i]),
+                         name=f'{t("s2s.step_title")} · q')
     with context_col:
         charts.bar_chart(dims, ex["context"][i], x_title=t("sa.axis_dim"), y_title="c", diverging=True,
-                         title=t("s2s.context_title", token=out_labels[i]))
+                         title=t("s2s.context_title", token=out_labels[i]), name=f'{t("s2s.step_title")} · c')
     with top_col:
         words, probs = models.top_tokens(ex["probs"][i])
         charts.bar_chart(words, probs, x_title=t("s2s.axis_token"), y_title=t("s2s.axis_probability"),
-                         title=t("s2s.top_title", token=out_labels[i]))
+                         title=t("s2s.top_title", token=out_labels[i]),
+                         name=f'{t("s2s.step_title")} · {t("s2s.axis_probability")}')
     return i
 
 
@@ -146,17 +151,17 @@ def decoding(context: str, ex: dict) -> None:
     row = step_by_step(context, ex)
     st.subheader(t("s2s.alignment_title"))
     st.markdown(t("s2s.alignment_explain"))
-    alignment(context, ex, highlight=row)
+    alignment(context, ex, highlight=row, label=t("s2s.alignment_title"))
 
 
-def alignment(context: str, ex: dict, highlight: int | None = None) -> None:
-    """The whole learned alignment, and what it shows, read off the numbers."""
+def alignment(context: str, ex: dict, highlight: int | None = None, label: str | None = None) -> None:
+    """The whole learned alignment, and what it shows, read off the numbers (`label`: in the save menu)."""
     if context == "fixed":
         st.info(t("s2s.fixed_no_alignment"), icon=":material/info:")
         return
     out_labels, src_labels = charts.numbered(ex["tokens"]), charts.numbered(ex["chars"])
     charts.heatmap(ex["weights"], out_labels, src_labels, x_title=t("s2s.axis_source"), y_title=t("s2s.axis_target"),
-                   value_title=t("sa.weight"), highlight_row=highlight)
+                   value_title=t("sa.weight"), highlight_row=highlight, name=label)
     j = int(np.argmax(ex["weights"][0]))
     st.caption(t("s2s.alignment_found", token=out_labels[0], char=src_labels[j], weight=ex["weights"][0, j]))
 
@@ -232,10 +237,11 @@ def trained(run: models.Run, result: dict, example: str) -> None:
     charts.line_chart(charts.curves("step", np.arange(1, len(result["loss"]) + 1), "loss",
                                     {name(run.context): smooth(result["loss"], 10)}),
                       x="step", y="loss", series="series", x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"),
-                      colors={name(run.context): COLORS[run.context]}, points=False, height=200)
+                      colors={name(run.context): COLORS[run.context]}, points=False, height=200,
+                      name=f'{t("s2s.train_title")} · {t("lab.axis_loss")}')
     ex = compute.s2s_run_explain(run, dates.parse(example)["text"])
     st.markdown(t("s2s.trained_says", text=dates.to_text([w for w in ex["tokens"] if w != dates.EOS])))
-    alignment(run.context, ex)
+    alignment(run.context, ex, label=f'{t("s2s.train_title")} · {t("s2s.alignment_title")}')
 
 
 # --- the experiment ---------------------------------------------------------------------------
@@ -297,9 +303,11 @@ def experiment_results(experiment: models.Experiment, runs: dict, measures=("who
 # --- the comparison page's rows 1 and 3, on the trained models ---------------------------------
 
 
+@st.fragment
 def cmp_queries() -> None:
     """Row 1 on the trained dot model: queries from the decoder over the encoder's states, against
-    queries from those same encoder states (self-attention's arrangement, not trained as such)."""
+    queries from those same encoder states (self-attention's arrangement, not trained as such).
+    A fragment: a new date reruns only this section."""
     remember("cmp_date", examples()[0])
     _example_picker(t("s2s.examples"), "cmp_date_example", examples(), lambda text: {"cmp_date": text})
     parsed = readable(st.text_input(t("s2s.date"), key="cmp_date", max_chars=MAX_CHARS, help=t("s2s.date_help")))

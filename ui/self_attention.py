@@ -127,7 +127,7 @@ def rest_of_layer(tokens: tuple, labels: list[str], query: int, trained: bool) -
     M, cols = shown[step]
     M = M[0]  # (n, width): the batch of one
     charts.heatmap(M, labels, cols, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
-                   value_title=t(f"tf.value_{step}"), diverging=True, highlight_row=query)
+                   value_title=t(f"tf.value_{step}"), diverging=True, highlight_row=query, name=t("tf.block_title"))
     row = query
     if step == "concat":
         st.caption(t("tf.concat_caption", heads=cfg.num_heads, d_head=cfg.d_head, head=head + 1))
@@ -169,12 +169,13 @@ def word_order(tokens: tuple, labels: list[str], query: int) -> None:
              r"P_{pos,\,2i+1} = \cos\!\left(\frac{pos}{10000^{2i/d}}\right)")
     P = w["P"]
     charts.heatmap(P, [str(i) for i in range(len(P))], [str(i) for i in range(P.shape[1])],
-                   x_title=t("sa.axis_dim"), y_title=t("tf.axis_position"), value_title="P", diverging=True)
+                   x_title=t("sa.axis_dim"), y_title=t("tf.axis_position"), value_title="P", diverging=True,
+                   name=f'{t("tf.order_title")} (P)')
     layer, head, _ = trained_head()
     rows = [t("tf.with_positions"), t("tf.without_positions")]
     charts.heatmap(np.stack([w["with_p"][query], w["without_p"][query]]), rows, labels,
                    x_title=t("sa.axis_key"), y_title="", value_title=t("sa.weight"),
-                   title=t("sa.for_query", token=labels[query]))
+                   title=t("sa.for_query", token=labels[query]), name=f'{t("tf.order_title")} (a_i)')
     st.caption(t("tf.pe_caption", layer=layer + 1, head=head + 1))
 
 
@@ -195,7 +196,9 @@ def why_scale(n_keys: int, d_k: int) -> None:
         series=[t("sa.why_unscaled")] * len(sat["d_k"]) + [t("sa.why_scaled")] * len(sat["d_k"]),
     )
     charts.line_chart(curves, x="d_k", y="value", series="series", x_title="d_k",
-                      y_title=t(f"sa.why_{metric}"), log_x=True, rule_at=d_k)
+                      y_title=t(f"sa.why_{metric}"), log_x=True, rule_at=d_k, name=t("sa.why_title"),
+                      colors=charts.model_colors({t("sa.why_unscaled"): "reference",
+                                                  t("sa.why_scaled"): "self_attention"}))
     st.caption(t("sa.why_caption", n=n_keys, trials=SATURATION_TRIALS))
 
 
@@ -210,7 +213,8 @@ def many_heads(tokens: tuple, projection: str, seed: int, causal: bool, query: i
         weights = compute.coref_trace(tokens)["layers"][layer]["weights"][0]  # (H, n, n)
         st.caption(t("tf.heads_trained", layer=layer + 1, h=len(weights)))
         charts.heatmap_grid(weights, labels, x_title=t("sa.axis_key"), y_title=t("sa.axis_query"),
-                            value_title=t("sa.weight"), panel_title=t("sa.head"), highlight_row=query)
+                            value_title=t("sa.weight"), panel_title=t("sa.head"), highlight_row=query,
+                        name=t("sa.heads_title"))
         return
     remember("sa_heads", 2, options=HEAD_CHOICES)
     heads = st.select_slider(t("sa.heads"), HEAD_CHOICES, key="sa_heads")
@@ -218,4 +222,5 @@ def many_heads(tokens: tuple, projection: str, seed: int, causal: bool, query: i
     st.caption(t("sa.heads_shapes", h=heads, d_head=D_MODEL // heads, n=len(tokens),
                  d_model=D_MODEL))
     charts.heatmap_grid(weights, labels, x_title=t("sa.axis_key"), y_title=t("sa.axis_query"),
-                        value_title=t("sa.weight"), panel_title=t("sa.head"), highlight_row=query)
+                        value_title=t("sa.weight"), panel_title=t("sa.head"), highlight_row=query,
+                        name=t("sa.heads_title"))

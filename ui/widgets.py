@@ -78,12 +78,11 @@ def fallback_notice(count: int) -> None:
 
 
 def cell_section(prefix: str, equations: str, widths=(3, 2)) -> None:
-    """A recurrent cell: its explanation beside its equations, then its diagram."""
+    """A recurrent cell: its explanation beside its equations (its live diagram follows: ui/diagrams.py)."""
     st.subheader(t(f"{prefix}.cell_title"))
     explain, formulas = st.columns(list(widths), gap="large")
     explain.markdown(t(f"{prefix}.cell_explain"))
     formulas.latex(equations)
-    st.mermaid_chart(t(f"{prefix}.diagram"), alt=t(f"{prefix}.diagram_alt"), width="content")
 
 
 def step_header(number: int, key: str, formula: str) -> None:

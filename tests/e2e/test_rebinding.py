@@ -21,22 +21,36 @@ EN = catalog("en")
 
 async def review_notices(port: int, host: str) -> list[str]:
     """Open the review page over a websocket whose request says `Host: host` (the socket itself goes
-    to 127.0.0.1, as a rebound name's does), claiming to be at http://localhost; its info texts."""
+    to 127.0.0.1, as a rebound name's does), claiming to be at http://localhost, then open its
+    "Save and restore" tab (which runs only when open, and says where progress is kept); its info texts."""
     async with connect(f"ws://{host}/_stcore/stream", origin=f"http://{host}", host="127.0.0.1", port=port,
                        max_size=None, subprotocols=["streamlit", "PLACEHOLDER_AUTH_TOKEN"]) as ws:
         state = ClientState(query_string="lang=en", page_name="review")
         state.context_info.url = f"http://localhost:{port}/review?lang=en"  # what the page claims
-        msg = BackMsg()
-        msg.rerun_script.CopyFrom(state)
-        await ws.send(msg.SerializeToString())
-        notices = []
-        async with asyncio.timeout(60):
-            while (fm := ForwardMsg.FromString(await ws.recv())).WhichOneof("type") != "script_finished":
-                if fm.WhichOneof("type") == "delta" and fm.delta.WhichOneof("type") == "new_element":
-                    element = fm.delta.new_element
-                    if element.WhichOneof("type") == "alert":
-                        notices.append(element.alert.body)
-        return notices
+
+        async def run() -> tuple[list[str], str | None]:
+            msg = BackMsg()
+            msg.rerun_script.CopyFrom(state)
+            await ws.send(msg.SerializeToString())
+            notices, tabs = [], None
+            async with asyncio.timeout(60):
+                while (fm := ForwardMsg.FromString(await ws.recv())).WhichOneof("type") != "script_finished":
+                    if fm.WhichOneof("type") != "delta":
+                        continue
+                    if fm.delta.WhichOneof("type") == "add_block" and fm.delta.add_block.HasField("tab_container"):
+                        tabs = fm.delta.add_block.tab_container.id
+                    elif fm.delta.WhichOneof("type") == "new_element":
+                        element = fm.delta.new_element
+                        if element.WhichOneof("type") == "alert":
+                            notices.append(element.alert.body)
+            return notices, tabs
+
+        notices, tabs = await run()
+        assert tabs, "the review page has its tabs"
+        tab = state.widget_states.widgets.add()
+        tab.id, tab.string_value = tabs, EN["rv.tab_backup"]  # a click on the tab, as the browser sends it
+        opened, _ = await run()
+        return notices + opened
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +66,6 @@ def detecting_server():
 def test_only_a_loopback_host_header_from_this_machine_gets_local_storage(detecting_server, host, mode):
     port = int(detecting_server.url.rsplit(":", 1)[1])
     notices = asyncio.run(review_notices(port, f"{host}:{port}"))
-    # Before the learner starts, a tab-only session says that a reload loses its progress; the
-    # local file needs no such warning (where it is kept is said in the backup tab).
+    assert EN[f"rv.mode_{mode}"] in notices, notices  # the backup tab says where progress is kept
+    # and before the learner starts, a tab-only session says that a reload loses its progress
     assert (EN["rv.tab_only"] in notices) == (mode == "session"), notices

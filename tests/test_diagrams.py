@@ -1,0 +1,73 @@
+"""The live cell diagrams (ui/diagrams.py): the chosen word's numbers drawn in the charts' colours,
+and any text the learner types drawn as text, never as markup."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from corpus import CORPUS
+
+from core.embeddings import embed, tokenize
+from core.recurrent import gru_forward, init_weights, lstm_forward, rnn_forward
+from ui import charts, diagrams
+
+SVG = "{http://www.w3.org/2000/svg}"
+TEXTS = {"title": "<title>", "alt": "a & b", "mean": "mean", "memory": "path {value:.2e}", "gate": "gate",
+         "signed": "signed"}
+
+
+def test_the_colours_are_the_charts_scales_by_hand():
+    assert diagrams.unit_color(0.0) == charts.LOW and diagrams.unit_color(1.0) == charts.HIGH
+    assert diagrams.signed_color(-1.0) == charts.NEGATIVE and diagrams.signed_color(1.0) == charts.POSITIVE
+    assert diagrams.signed_color(0.0) == charts.ZERO
+    # 0.5 is drawn at the nearest of 256 levels, 128/255, from #fcfbfd to #3f007d in RGB:
+    # 252 + (63 - 252)·128/255 = 157.1 -> 0x9d, 251·(1 - 128/255) = 125.0 -> 0x7d,
+    # 253 + (125 - 253)·128/255 = 188.7 -> 0xbd
+    assert diagrams.unit_color(0.5) == "#9d7dbd"
+    assert diagrams.signed_color(2.0, limit=4.0) == diagrams.signed_color(0.5)  # scaled to the state's range
+    assert diagrams.signed_color(-5.0) == charts.NEGATIVE  # clipped past the limit
+
+
+def test_the_memory_path_is_thicker_the_more_the_step_keeps():
+    assert diagrams.memory_width(0.0) == 2.0 and diagrams.memory_width(1.0) == 12.0
+    assert diagrams.memory_width(0.25) < diagrams.memory_width(0.75)
+
+
+def test_carried_is_the_gradient_to_the_state_this_step_writes():
+    norms = np.array([0.1, 0.2, 0.5])  # entry t: ‖∂h_T/∂h_t‖, t = 0..T−1, with T = 3
+    assert diagrams.carried(norms, 0) == 0.2 and diagrams.carried(norms, 1) == 0.5
+    assert diagrams.carried(norms, 2) == 1.0  # the last state itself
+
+
+def traces(words):
+    X = embed(words).X
+    return (rnn_forward(X, None, **init_weights("rnn", 50, 8, 0)),
+            lstm_forward(X, None, None, **init_weights("lstm", 50, 8, 0)),
+            gru_forward(X, None, **init_weights("gru", 50, 8, 0)))
+
+
+@pytest.mark.parametrize("text", [t for t in CORPUS.values() if tokenize(t)], ids=[k for k, t in CORPUS.items()
+                                                                                    if tokenize(t)])
+def test_every_word_of_the_hostile_corpus_is_drawn_as_text(text):
+    words = tokenize(text)[:32]
+    rnn, lstm, gru = traces(words)
+    step = len(words) // 2
+    for svg in (diagrams.rnn_chain(rnn["H"], step, words, TEXTS, 0.5),
+                diagrams.lstm_cell(lstm, step, words[step], TEXTS, 0.5),
+                diagrams.gru_cell(gru, step, words[step], TEXTS, 0.5)):
+        root = ET.fromstring(svg)  # well-formed: every text escaped, characters XML cannot hold dropped
+        assert not [el for el in root.iter() if el.tag.split("}")[-1] in ("script", "foreignObject", "a", "image")]
+        assert not [a for el in root.iter() for a in el.attrib if a.lower().startswith("on")]
+        drawn = [el.text or "" for el in root.iter(f"{SVG}text")]
+        word = diagrams.NOT_XML.sub("", charts.short(words[step], 24))
+        assert any(word in d for d in drawn)  # the word itself, literally
+        assert root.find(f"{SVG}title").text == "<title>" and root.find(f"{SVG}desc").text == "a & b"
+
+
+def test_the_lstm_diagram_draws_each_gate_strip_unit_by_unit():
+    words = ["the", "cat", "sat"]
+    _, lstm, _ = traces(words)
+    root = ET.fromstring(diagrams.lstm_cell(lstm, 1, "cat", TEXTS, 0.5))
+    strips = [el.get("fill") for el in root.iter(f"{SVG}rect") if el.get("height") == "13"]
+    f_fills = strips[:8]  # the first box drawn is f: its 8 units on the [0, 1] scale
+    assert f_fills == [diagrams.unit_color(v) for v in lstm["f"][1]]
