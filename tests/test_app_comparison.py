@@ -133,3 +133,16 @@ def test_row_two_slider_measures_longer_sequences():
     assert at.metric[0].value == "1,024"
     at = open_page(PAGE, lang="ko", params={"cmp_time_n": "64"})
     assert time_curves(at, "steps")[catalog("ko")["cmp.series_rnn"]][-1] == 64
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_row_two_draws_each_model_in_its_colour(lang):
+    from ui.charts import MODEL_COLORS
+
+    texts = catalog(lang)
+    at = open_page(PAGE, lang=lang)
+    rows = [data for _, data in charts(at) if "steps" in data and "n" in data]
+    assert rows, "no row-2 chart"
+    colour = dict(zip(rows[0]["series"], rows[0]["color"], strict=True))
+    assert colour[texts["cmp.series_rnn"]] == MODEL_COLORS["rnn"]
+    assert colour[texts["cmp.series_self"]] == MODEL_COLORS["self_attention"]

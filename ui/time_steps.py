@@ -64,15 +64,17 @@ def _measured() -> None:
     n_max = st.select_slider(t("cmp_time.n_max"), LENGTHS, key="cmp_time_n")
     m = measure(int(n_max))
     rnn, attn = t("cmp.series_rnn"), t("cmp.series_self")
+    colors = charts.model_colors({rnn: "rnn", attn: "self_attention"})  # the app's colour for each model
     left, right = st.columns(2)
     with left:
         charts.line_chart(charts.curves("n", m["n"], "steps", {rnn: m["rnn_steps"], attn: m["attention_steps"]}),
                           x="n", y="steps", series="series", x_title=t("cmp_time.axis_n"),
-                          y_title=t("cmp_time.axis_steps"), log_x=True, log_y=True)
+                          y_title=t("cmp_time.axis_steps"), log_x=True, log_y=True, colors=colors)
     with right:
         ms = {rnn: m["rnn_seconds"] * 1e3, attn: m["attention_seconds"] * 1e3}
         charts.line_chart(charts.curves("n", m["n"], "ms", ms), x="n", y="ms", series="series",
-                          x_title=t("cmp_time.axis_n"), y_title=t("cmp_time.axis_ms"), log_x=True, log_y=True)
+                          x_title=t("cmp_time.axis_n"), y_title=t("cmp_time.axis_ms"), log_x=True, log_y=True,
+                          colors=colors)
     c1, c2, c3 = st.columns(3)
     n = int(m["n"][-1])
     c1.metric(t("cmp_time.rnn_steps", n=n), f"{n:,}")
