@@ -404,19 +404,10 @@ def _config_of(params: dict) -> transformer.Config:
 
 
 def _attention_forward(params: dict, X: np.ndarray) -> dict:
-    """core.transformer.forward of the "attention" model on X (T, batch, input_size), taken as (batch, T, input_size).
-
-    The same steps as transformer.forward (x = X W_inᵀ + b_in + P, then the layer), with the sinusoidal
-    positions P cast to X's dtype, so that float32 training stays in float32 (P is float64).
-    """
-    cfg = _config_of(params)
+    """core.transformer.forward of the "attention" model on X (T, batch, input_size), taken as
+    (batch, T, input_size); its positions follow X's dtype, so float32 training stays in float32."""
     body = {k: v for k, v in params.items() if k not in HEAD_KEYS}
-    Xb = np.swapaxes(X, 0, 1)  # (batch, T, input_size)
-    projected = Xb @ body["input.weight"].T + body["input.bias"]  # (batch, T, input) x (input, d) -> (batch, T, d)
-    P = transformer.sinusoidal_encoding(Xb.shape[1], cfg.d_model).astype(projected.dtype)  # (T, d)
-    x = projected + P  # (batch, T, d)
-    layer = transformer._layer_forward(cfg, body, 0, x, None)  # every intermediate of the one layer
-    return {"X": Xb, "projected": projected, "P": P, "embedded": x, "layers": [layer], "output": layer["output"]}
+    return transformer.forward(_config_of(params), body, np.swapaxes(X, 0, 1))
 
 
 def orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -287,6 +287,7 @@ def forward(cfg: Config, params: dict, X: ArrayLike, mask: ArrayLike | None = No
         P = params["pos_embedding"][:T]
     else:
         P = np.zeros((T, cfg.d_model))
+    P = P.astype(projected.dtype, copy=False)  # float32 input stays float32 (training in the lab)
     x = projected + P  # (B, T, d)
     m = _mask(mask, causal, B, cfg.num_heads, T)
     layers = []
