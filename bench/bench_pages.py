@@ -48,7 +48,8 @@ def temperature(at, i):
     at.slider(key="sa_temperature").set_value(0.5 + (i % 20) / 10)
 
 
-# (name, page to open, how to move its slider from one value to another[, the link's parameters])
+# (name, page to open, how to move its slider from one value to another[, the link's parameters]);
+# the rows "at N tokens" show how a page grows with the sentence, and have no target
 PAGES = [
     ("one-slider page (baseline)", None, lambda at, i: at.slider[0].set_value(i % 100)),
     ("ten charts alone, only their data changing (bench/charts_page.py)", "bench/charts_page.py",
@@ -59,14 +60,14 @@ PAGES = [
     ("self-attention: query token", "pages/1_self_attention.py",
         lambda at, i: at.selectbox(key="sa_query").set_value(at.selectbox(key="sa_query").options[i % 9])),
     ("self-attention: heads slider", "pages/1_self_attention.py",
-        lambda at, i: at.select_slider(key="sa_heads").set_value((1, 2, 5, 10, 25)[i % 5])),
+        lambda at, i: at.select_slider(key="sa_heads").set_value((1, 2, 5, 10, 25)[i % 5]), {"sa_more": "heads"}),
     ("self-attention, trained head: temperature slider", "pages/1_self_attention.py",
         lambda at, i: (at.radio(key="sa_projection").set_value("trained"), temperature(at, i))),
     ("self-attention: step of the layer", "pages/1_self_attention.py",
         lambda at, i: at.segmented_control(key="sa_block_step").set_value(
             ("concat", "residual", "norm", "ffn", "output")[i % 5])),
     ("self-attention: word-order shuffle", "pages/1_self_attention.py",
-        lambda at, i: at.number_input(key="sa_shuffle").set_value(i % 50)),
+        lambda at, i: at.number_input(key="sa_shuffle").set_value(i % 50), {"sa_more": "order"}),
     ("seq2seq attention: decoder step", "pages/2_seq2seq_attention.py",
         lambda at, i: at.select_slider(key="s2s_step").set_value(at.select_slider(key="s2s_step").options[i % 4])),
     ("seq2seq attention: model", "pages/2_seq2seq_attention.py",
@@ -133,7 +134,9 @@ def measure(page, move, repeats: int, params: dict | None = None) -> tuple[float
 
 def table(repeats: int, only: list[str] | None = None, show_cpu: bool = False) -> str:
     chosen = [row for i, row in enumerate(PAGES) if i == 0 or not only or any(o in row[0] for o in only)]
-    results = [(name, *measure(page, move, repeats, *params), bool(params)) for name, page, move, *params in chosen]
+    # the baseline's rerun is ~2 ms, and one collection by Python's GC doubles it: more tries for its fastest
+    results = [(name, *measure(page, move, repeats * (5 if i == 0 else 1), *params), " tokens" in name)
+               for i, (name, page, move, *params) in enumerate(chosen)]
     base_first, base_rerun = results[0][1], results[0][2]
     rows = [
         "| page | first run | × floor | slider rerun | × floor |" + (" CPU per rerun |" if show_cpu else ""),

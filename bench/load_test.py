@@ -70,7 +70,7 @@ CONTROLS = {
     # is a different load from a classroom moving sliders, and is left out
     "memory_lab": "lab_loss_lag",
 }
-WIDGETS = ("slider", "button_group", "radio")  # the element types CONTROLS name
+WIDGETS = ("slider", "button_group", "radio", "selectbox", "number_input")  # the element types a learner moves
 THINK = (0.2, 1.0)  # seconds a learner looks at the page before the next move
 MOVES = (2, 4)  # moves on a page before opening another
 RUN_TIMEOUT = 30.0  # seconds; a run slower than this counts as an error
@@ -112,7 +112,8 @@ class Learner:
         self.page = ""  # the page key on screen
         self.hashes: dict[str, str] = {}  # URL path -> page script hash, from the navigation message
         self.on_screen = ""  # the hash of the page the server ran last
-        self.widgets: dict[str, tuple[str, object]] = {}  # user key -> (element type, proto), from the last run
+        # user key -> (element type, proto, the id of the fragment drawing it or ""), from the last run
+        self.widgets: dict[str, tuple[str, object, str]] = {}
         self.sent: dict[str, object] = {}  # user key -> the value this learner last gave it
         self.cached: dict[str, str] = {}  # hash -> element type of the cacheable messages (the frontend's cache)
         self.ws = None
@@ -141,30 +142,39 @@ class Learner:
         self.query = f"lang={urllib.parse.parse_qs(self.query).get('lang', ['en'])[0]}"
         return await self.rerun("open", self.client_state(page_hash=self.hashes.get(self.paths[page], "")))
 
-    async def move(self) -> bool:
-        """Move the page's control to another value."""
-        wanted = CONTROLS[self.page]
-        found = [(key, kind, proto) for key, (kind, proto) in self.widgets.items()
+    async def move(self, wanted: str | None = None) -> bool:
+        """Move the page's control (or the widget with user key `wanted`) to another value."""
+        wanted = wanted or CONTROLS[self.page]
+        found = [(key, *drawn) for key, drawn in self.widgets.items()
                  if key == wanted or (wanted.endswith("_") and key.startswith(wanted))]
         if not found:
             self.tally.errors[f"no {wanted} on {self.page}"] += 1
             return False
-        key, kind, proto = found[0]
+        key, kind, proto, fragment = found[0]
         state = self.moved(key, kind, proto)
+        # a widget inside a fragment reruns only that fragment, as the frontend asks for it
         return await self.rerun("move", self.client_state(page_hash=self.hashes.get(self.paths[self.page], ""),
-                                                          widgets=[state]))
+                                                          widgets=[state], fragment=fragment))
 
     def moved(self, key: str, kind: str, proto) -> WidgetState:
         """The widget's state with a new value, as the frontend sends it."""
         state = WidgetState(id=proto.id)
-        if kind == "slider":
+        if kind == "slider" and proto.options:  # st.select_slider: the options' labels
+            current = self.sent.get(key, proto.options[int(proto.default[0])])
+            value = self.rng.choice([o for o in proto.options if o != current] or list(proto.options))
+            state.string_array_value.data.append(value)
+        elif kind == "slider":
             steps = round((proto.max - proto.min) / proto.step)
             values = [round(proto.min + i * proto.step, 9) for i in range(steps + 1)]
             value = self.rng.choice([v for v in values if v != self.sent.get(key, proto.default[0])] or values)
             state.double_array_value.data.append(value)
-        elif kind == "radio":
+        elif kind in ("radio", "selectbox"):
             value = self.rng.choice([o for o in proto.options if o != self.sent.get(key)] or list(proto.options))
             state.string_value = value
+        elif kind == "number_input":  # a few values above its lowest
+            value = float(self.rng.choice([v for v in range(int(proto.min), int(min(proto.max, proto.min + 20)) + 1)
+                                           if v != self.sent.get(key, proto.default)]))
+            state.double_value = value
         else:  # button_group (st.segmented_control): the options' labels
             current = set(proto.raw_values) if proto.set_value else {proto.options[i].content for i in proto.default}
             value = self.rng.choice([o.content for o in proto.options if o.content not in current]
@@ -173,8 +183,9 @@ class Learner:
         self.sent[key] = value
         return state
 
-    def client_state(self, page_hash: str = "", page_name: str = "", widgets=()) -> ClientState:
-        state = ClientState(query_string=self.query, page_script_hash=page_hash, page_name=page_name)
+    def client_state(self, page_hash: str = "", page_name: str = "", widgets=(), fragment: str = "") -> ClientState:
+        state = ClientState(query_string=self.query, page_script_hash=page_hash, page_name=page_name,
+                            fragment_id=fragment)
         state.widget_states.widgets.extend(widgets)
         state.cached_message_hashes.extend(self.cached)
         info = state.context_info
@@ -202,10 +213,10 @@ class Learner:
             self.ws = None
             return False
         elapsed = time.perf_counter() - start
-        if finished != ForwardMsg.FINISHED_SUCCESSFULLY:
+        if finished not in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
             self.tally.errors[f"script_finished {ForwardMsg.ScriptFinishedStatus.Name(finished)}"] += 1
             return False
-        if self.on_screen != self.hashes.get(self.paths[self.page]):
+        if self.hashes and self.on_screen != self.hashes.get(self.paths[self.page]):  # (one page: no menu)
             self.tally.errors[f"{kind} {self.page}: another page ran"] += 1
             return False
         self.tally.runs.append((kind, self.page, elapsed))
@@ -228,7 +239,7 @@ class Learner:
                 self.cached[msg.hash] = kind
             if kind in WIDGETS:
                 proto = getattr(element, kind)
-                self.widgets[proto.id.split("-", 2)[-1]] = (kind, proto)  # "$$ID-<hash>-<user key>"
+                self.widgets[proto.id.split("-", 2)[-1]] = (kind, proto, msg.delta.fragment_id)  # "$$ID-<hash>-<key>"
             elif kind == "exception":
                 e = element.exception
                 detail = "" if e.message.startswith(REDACTED) else f": {e.message[:80]}"

@@ -60,17 +60,10 @@ def glove_words() -> list[str]:
 async def visit(url: str, text: str, tally: Tally, seed: int) -> None:
     """One visitor: open the page from its link, move the temperature and the heads sliders, leave."""
     learner = Learner(url, seed=seed, tally=tally)
-    learner.query = f"lang=en&sa_text={urllib.parse.quote(text)}"
+    learner.query = f"lang=en&sa_more=heads&sa_text={urllib.parse.quote(text)}"  # the heads' tab open
     if await learner.arrive(PAGE):
         await learner.move()  # sa_temperature
-        heads = learner.widgets.get("sa_heads")
-        if heads:
-            from streamlit.proto.WidgetStates_pb2 import WidgetState
-
-            state = WidgetState(id=heads[1].id)
-            state.string_array_value.data.append(heads[1].options[-1])  # select_slider: the option's label
-            await learner.rerun("move", learner.client_state(
-                page_hash=learner.hashes.get(learner.paths[PAGE], ""), widgets=[state]))
+        await learner.move("sa_heads")  # in its fragment, as the browser asks
     await learner.leave()
 
 

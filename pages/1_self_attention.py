@@ -9,7 +9,7 @@ from ui import charts, compute
 from ui import self_attention as sections
 from ui.compute import D_MODEL, SEEDS
 from ui.layout import page, remember, t
-from ui.widgets import fallback_notice, most_attended, sentence_input, step_header
+from ui.widgets import fallback_notice, most_attended, section_tabs, sentence_input, step_header
 
 MAX_TOKENS = 256
 PROJECTIONS = ("identity", "random", "trained")
@@ -97,12 +97,11 @@ step_header(2, "sa.step2", r"Q = XW_q,\quad K = XW_k,\quad V = XW_v")
 st.caption(t("sa.shapes", n=n, d_model=len(dims), d_k=r["d_k"]))
 if identity:  # Q = K = V = X: the matrix of step 1, not drawn twice
     st.info(t("sa.identity_qkv"), icon=":material/equal:")
-else:
-    for tab, name in zip(st.tabs(["Q", "K", "V"]), "QKV", strict=True):
-        with tab:
-            charts.heatmap(r[name], labels, k_dims, x_title=t("sa.axis_dim"),
-                           y_title=t("sa.axis_token"), value_title=name, diverging=True,
-                           highlight_row=query, name=step_name(2, name))
+else:  # one tab drawn at a time: the one open
+    name, tab = section_tabs("sa_qkv", {"Q": "Q", "K": "K", "V": "V"})
+    with tab:
+        charts.heatmap(r[name], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
+                       value_title=name, diverging=True, highlight_row=query, name=step_name(2, name))
 
 # Step 3: scores
 step_header(3, "sa.step3", r"\mathrm{score}_{ij} = q_i \cdot k_j \qquad S = QK^\top")
@@ -147,11 +146,5 @@ charts.heatmap(r["output"], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t(
 sections.downloads(r, labels, weighted, identity)
 
 st.divider()
-sections.rest_of_layer(tuple(tokens), labels, query, trained)
-st.divider()
-sections.word_order(tuple(tokens), labels, query)
-st.divider()
-sections.why_scale(max(n, 2), r["d_k"])
-st.divider()
-sections.many_heads(tuple(tokens), projection, int(seed), causal, query)
+sections.beyond_the_steps(tuple(tokens), labels, query, projection, int(seed), causal, r["d_k"])
 charts.save_menu()

@@ -99,6 +99,16 @@ def metric(at, label):
     return next(m for m in at.metric if m.label == label)
 
 
+def open_tab(at, key: str, section: str):
+    """Open the tab `section` of the tabs ui.widgets.section_tabs(key, ...) draws, and rerun. AppTest cannot
+    click a tab: this sets what the click's callback sets (and checks that the tab's label is then open)."""
+    at.session_state[key] = section
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[f"{key}_tabs"] in [tab.label for tab in at.tabs]
+    return at
+
+
 def type_text(at, key: str, text: str):
     """Type `text` into the text area `key` and rerun, as a learner would."""
     at.text_area(key=key).input(text).run()

@@ -11,7 +11,7 @@ import pytest
 from corpus import NOT_A_NUMBER
 from numpy.testing import assert_allclose
 
-from conftest import charts, open_page
+from conftest import charts, open_page, open_tab
 from core.training import evaluate, memory_task
 from ui import lab
 from ui.i18n import catalog
@@ -176,9 +176,16 @@ def test_the_look_inside_shows_the_example_sequence_and_every_model_on_it():
     captions = [c.value for c in at.caption]
     heat = [data for spec, data in charts(at) if "r" in data]
     assert any(len(d) == (lag + 2) * (lab.NUM_SYMBOLS + 2) for d in heat)  # the example at that lag
-    assert sum(len(d) == (lag + 2) * 32 for d in heat) == 4  # RNN h, LSTM f and i, GRU z, unit by unit
+    # one model at a time, in tabs (the first open): RNN h, LSTM f and i, GRU z, unit by unit
+    assert [tab.label for tab in at.tabs] == [lab.label(kind) for kind in lab.KINDS]
+    drawn = {}
+    for kind in lab.KINDS:
+        heat = [data for spec, data in charts(open_tab(at, "lab_inside_model", kind)) if "r" in data]
+        drawn[kind] = sum(len(d) == (lag + 2) * 32 for d in heat)
+    assert drawn == {"rnn": 1, "lstm": 2, "gru": 1, "attention": 0}
     attention = [data for _, data in charts(at) if "label" in data and len(data) == lag + 2]
     assert len(attention) == 1 and attention[0]["value"].sum() == pytest.approx(1.0, rel=1e-5)
+    captions = [c.value for c in at.caption]
     # the statements are computed from the sequence shown: here, from the models themselves
     params = lab.MODELS.get(lab.Experiment().key(lag, "attention", 0))
     seen = lab.inside("attention", params, lag, 0)

@@ -6,7 +6,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import ui.charts as charts_module
-from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, type_text
+from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, open_tab, type_text
 from core.attention import identity_projections, random_projections, self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
@@ -45,9 +45,12 @@ def test_opens_on_an_english_example_with_the_seven_steps():
     at = open_page(SELF_ATTENTION)
     assert at.title[0].value == EN["sa.title"]
     steps = [m.value for m in at.markdown if m.value.startswith("### Step")]
-    # the seven steps, then the first step of the rest of the layer (one shown at a time)
+    # the seven steps, then the first step of the rest of the layer (one shown at a time): the first
+    # of the tabs past the seven steps is open, and only its section runs
     assert [s.split(" · ")[0] for s in steps] == [f"### Step {i}" for i in range(1, 9)]
-    assert len(at.latex) == 9  # the seven steps', that layer step's, the positional encoding's
+    assert len(at.latex) == 8  # the seven steps' and that layer step's
+    assert [tab.label for tab in at.tabs][-4:] == [EN[f"sa.tab_{s}"] for s in ("layer", "order", "scale", "heads")]
+    assert not [s for s in at.subheader if s.value in (EN["tf.order_title"], EN["sa.heads_title"])]
     table = tokens_table(at)
     assert list(table[EN["sa.col_token"]])[:3] == ["The", "cat", "sat"]
     assert set(table[EN["sa.col_source"]]) == {EN["sa.source_glove"]}
@@ -103,9 +106,11 @@ def test_step_six_shows_the_chosen_querys_weighted_values_and_they_sum_to_its_ou
 def test_heatmaps_colour_weights_on_zero_to_one_and_signed_values_around_zero():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
     heatmaps = [(spec, data) for spec, data in charts(at) if "r" in data]
-    # X (= Q = K = V here), scores, scaled, weights, weighted values, output; the layer step; the
-    # positional encoding and the weights with and without it; heads
-    assert len(heatmaps) == 10
+    # X (= Q = K = V here), scores, scaled, weights, weighted values, output; the layer step (its tab open)
+    assert len(heatmaps) == 7
+    for section in ("order", "heads"):  # the positional encoding and the weights with and without it; heads
+        heatmaps += [(spec, data) for spec, data in charts(open_tab(at, "sa_more", section)) if "r" in data]
+    assert len(heatmaps) == 7 + (6 + 2) + (6 + 1)  # the six steps again, with each tab's own
     for spec, data in heatmaps:
         layers = spec.get("layer") or spec["spec"]["layer"]
         color = next(layer["encoding"]["color"] for layer in layers if "color" in layer.get("encoding", {}))
@@ -159,7 +164,7 @@ def test_random_projections_let_the_learner_set_d_k():
 
 
 def test_heads_slider_splits_the_model_dimension():
-    at = open_page(SELF_ATTENTION)
+    at = open_tab(open_page(SELF_ATTENTION), "sa_more", "heads")
     at.select_slider(key="sa_heads").set_value(5).run()
     assert any(c.value.startswith("5 head(s) of d_k = 10") for c in at.caption)
 
@@ -238,10 +243,13 @@ def test_query_beyond_a_shorter_sentence_falls_back_to_the_first_token():
 
 
 def test_why_divide_chart_switches_measure():
-    at = open_page(SELF_ATTENTION)
+    at = open_tab(open_page(SELF_ATTENTION), "sa_more", "scale")
+    before = [data for _, data in charts(at) if "series" in data]
     at.radio(key="sa_why_metric").set_value("entropy").run()
     assert not at.exception
     assert at.radio(key="sa_why_metric").value == "entropy"
+    after = [data for _, data in charts(at) if "series" in data]
+    assert len(before) == len(after) == 1 and not before[0]["value"].equals(after[0]["value"])
 
 
 def test_every_step_offers_its_matrix_as_csv():
@@ -376,7 +384,8 @@ def test_shuffling_without_positions_only_moves_the_outputs(lang):
     texts = catalog(lang)
     shown = {}
     for seed in (1, 2):
-        at = open_page(SELF_ATTENTION, lang=lang, params={"sa_text": ILLUSTRATED.format("tired"), "sa_shuffle": seed})
+        at = open_page(SELF_ATTENTION, lang=lang,
+                       params={"sa_text": ILLUSTRATED.format("tired"), "sa_shuffle": seed, "sa_more": "order"})
         none = float(metric(at, texts["tf.order_none"]).value)
         with_p = float(metric(at, texts["tf.order_sinusoidal"]).value)
         rnn = float(metric(at, texts["tf.order_rnn"]).value)
@@ -392,7 +401,7 @@ def test_shuffling_without_positions_only_moves_the_outputs(lang):
 
 
 def test_the_trained_models_heads_replace_the_slider():
-    at = trained(open_page(SELF_ATTENTION))
+    at = open_tab(trained(open_page(SELF_ATTENTION)), "sa_more", "heads")
     assert not [s for s in at.select_slider if s.key == "sa_heads"]
     assert any(c.value == EN["tf.heads_trained"].format(layer=2, h=2) for c in at.caption)
 
@@ -412,3 +421,16 @@ def test_a_layer_step_of_none_falls_back_to_the_first():
     assert not at.exception
     assert any(m.value.startswith("### " + EN["common.step"].format(number=8, title=EN["tf.step_concat.title"]))
                for m in at.markdown)
+
+
+def test_the_open_tab_survives_a_visit_elsewhere_a_language_switch_and_a_link():
+    at = open_tab(open_page(SELF_ATTENTION, lang="en"), "sa_more", "order")
+    assert metric(at, EN["tf.order_none"]) and at.query_params["sa_more"] == "order"
+    at.switch_page("dashboard.py").run()
+    # (switched on the home page: AppTest formats this page's radio options in English, in its own thread)
+    at.segmented_control(key="lang_choice").set_value("ko").run()
+    at.switch_page(SELF_ATTENTION).run()
+    assert at.session_state["sa_more_tabs"] == KO["sa.tab_order"] and metric(at, KO["tf.order_none"])
+    receiver = open_page(SELF_ATTENTION, params=dict(at.query_params))
+    assert metric(receiver, KO["tf.order_none"])
+    assert not [s for s in receiver.select_slider if s.key == "sa_heads"]  # only the open tab is drawn

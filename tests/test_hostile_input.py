@@ -11,7 +11,7 @@ import pytest
 from corpus import CORPUS, MARKUP, NOT_A_NUMBER
 from corpus import TEXT_BOXES as SHARED_TEXT_BOXES
 
-from conftest import charts, diagrams, open_page
+from conftest import charts, diagrams, open_page, open_tab
 from ui.i18n import catalog
 from ui.layout import NAV
 
@@ -71,10 +71,10 @@ def test_every_text_box_takes_the_hostile_corpus(page, boxes):
             assert_sane(at, f"{page} {key} <- {name}")
 
 
-# (page, [(widget kind, key)]) for the controls with a range
+# (page, [(widget kind, key[, the tab it sits in: (tabs key, section)])]) for the controls with a range
 SLIDERS = [
-    ("pages/1_self_attention.py", [("slider", "sa_temperature"), ("select_slider", "sa_heads"),
-                                   ("number_input", "sa_shuffle")]),
+    ("pages/1_self_attention.py", [("slider", "sa_temperature"), ("select_slider", "sa_heads", ("sa_more", "heads")),
+                                   ("number_input", "sa_shuffle", ("sa_more", "order"))]),
     ("pages/2_seq2seq_attention.py", [("select_slider", "s2s_step"), ("select_slider", "s2s_train_hidden"),
                                       ("select_slider", "s2s_train_steps"), ("number_input", "s2s_train_seed"),
                                       ("select_slider", "s2s_exp_steps"), ("slider", "s2s_exp_runs")]),
@@ -97,7 +97,9 @@ def ends(widget):
 @pytest.mark.parametrize(("page", "controls"), SLIDERS, ids=[p.split("/")[1] for p, _ in SLIDERS])
 def test_every_slider_works_at_both_ends(page, controls):
     at = open_page(page)
-    for kind, key in controls:
+    for kind, key, *tab in controls:
+        if tab:
+            open_tab(at, *tab[0])
         for end in ends(getattr(at, kind)(key=key)):
             getattr(at, kind)(key=key).set_value(end).run()
             assert_sane(at, f"{page} {key} = {end}")

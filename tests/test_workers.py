@@ -73,7 +73,7 @@ class Clicker:
                 kind = element.WhichOneof("type")
                 if kind in ("button", "text_input", "multiselect"):
                     proto = getattr(element, kind)
-                    self.learner.widgets[proto.id.split("-", 2)[-1]] = (kind, proto)
+                    self.learner.widgets[proto.id.split("-", 2)[-1]] = (kind, proto, msg.delta.fragment_id)
             return read(msg)
 
         self.learner.read = read_buttons
@@ -98,7 +98,7 @@ class Clicker:
     async def answer(self, wait: bool = True):
         """Give an answer to the question on screen (right or wrong) and press Check."""
         step = next(k for k in self.learner.widgets if k.startswith("rv_answer_"))
-        kind, proto = self.learner.widgets[step]
+        kind, proto, _ = self.learner.widgets[step]
         if kind == "multiselect":  # put the steps in order: every step, in the order offered
             given = self.state(step)
             given.string_array_value.data.extend(proto.options)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from ui import charts, compute, lab
 from ui.layout import remember, t
+from ui.widgets import section_tabs
 
 SMOOTHING = 20  # steps in the loss curves' moving average
 MODEL = {"rnn": "rnn", "lstm": "lstm", "gru": "gru", "attention": "self_attention"}  # lab kind -> charts.MODEL_COLORS
@@ -247,8 +248,10 @@ def inside_section(experiment: lab.Experiment, runs: dict, channels: list[str]) 
     charts.heatmap(X.T, channels, [str(i + 1) for i in range(len(X))], x_title=t("lab.axis_time"),
                    y_title=t("lab.axis_channel"), value_title="x", diverging=True,
                    title=t("lab.inside_chart_x", lag=inside_lag), name=f'{t("lab.inside_title")} · x')
-    for kind, params in models[inside_lag].items():
-        inside(kind, params, inside_lag, example)
+    # one model at a time, in tabs: only the open one runs and draws
+    kind, tab = section_tabs("lab_inside_model", {kind: lab.label(kind) for kind in models[inside_lag]})
+    with tab:
+        inside(kind, models[inside_lag][kind], inside_lag, example)
 
 
 def speed(experiment: lab.Experiment, runs: dict) -> None:

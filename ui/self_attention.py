@@ -9,10 +9,11 @@ import streamlit as st
 from ui import charts, compute
 from ui.compute import D_MODEL, SATURATION_TRIALS, SEEDS
 from ui.layout import remember, t
-from ui.widgets import matrix_download, step_header
+from ui.widgets import matrix_download, section_tabs, step_header
 
 HEAD_CHOICES = (1, 2, 5, 10, 25)  # the divisors of d_model a head count can take
 BLOCK_STEPS = ("concat", "residual", "norm", "ffn", "output")
+BEYOND = ("layer", "order", "scale", "heads")  # the tabs past the seven steps (sa.tab_<id>)
 FOCUSED = 0.5  # a head "picks" the referent when it gives it at least this much more weight than the other noun
 
 
@@ -101,6 +102,24 @@ BLOCK_FORMULAS = {
     "ffn": r"f = \max(0,\, y W_1^\top + b_1)\, W_2^\top + b_2",
     "output": r"x' = \mathrm{LayerNorm}(y + f)",
 }
+
+
+@st.fragment
+def beyond_the_steps(tokens: tuple, labels: list[str], query: int, projection: str, seed: int, causal: bool,
+                     d_k: int) -> None:
+    """Four sections past the seven steps, as tabs: only the open one runs and draws. A fragment, so
+    a click on a tab reruns this section alone."""
+    st.subheader(t("sa.beyond_title"))
+    shown, tab = section_tabs("sa_more", {section: t(f"sa.tab_{section}") for section in BEYOND})
+    with tab:
+        if shown == "layer":
+            rest_of_layer(tokens, labels, query, projection == "trained")
+        elif shown == "order":
+            word_order(tokens, labels, query)
+        elif shown == "scale":
+            why_scale(max(len(tokens), 2), d_k)
+        else:
+            many_heads(tokens, projection, seed, causal, query)
 
 
 @st.fragment

@@ -132,6 +132,28 @@ def cell_controls(prefix: str) -> tuple[int, int]:
     return int(hidden), int(seed)
 
 
+def section_tabs(key: str, sections: dict[str, str]):
+    """Tabs of which only the open one runs and draws (Streamlit's stateful tabs): {id: label} in,
+    the open tab's (id, container) out, for the page to draw that section alone.
+
+    The id, not its translated label, is what is kept: under `key` (and in the URL, `?key=id`, by
+    remember), so the choice outlives a language switch, a visit to another page and a shared link.
+    The tabs widget itself is `<key>_tabs`; a click on a tab sets the id before the rerun."""
+    ids = list(sections)
+    for kept in (key, f"_kept_{key}"):  # from a run that offered other sections (other models): forgotten
+        if st.session_state.get(kept, ids[0]) not in sections:
+            del st.session_state[kept]
+    chosen = remember(key, ids[0], options=ids)
+    st.session_state[f"{key}_tabs"] = sections[chosen]  # the label, in this run's language
+    tabs = st.tabs(list(sections.values()), key=f"{key}_tabs", on_change=_tab_chosen, args=(key, sections))
+    return chosen, tabs[ids.index(chosen)]
+
+
+def _tab_chosen(key: str, sections: dict[str, str]) -> None:
+    label = st.session_state[f"{key}_tabs"]
+    st.session_state[key] = next((i for i, shown in sections.items() if shown == label), next(iter(sections)))
+
+
 def step_picker(prefix: str, labels: list[str]) -> int:
     """A slider over the sentence's tokens: the time step whose gates are shown (0-based)."""
     key = f"{prefix}_step"
