@@ -54,7 +54,10 @@ from scripts.appserver import (  # noqa: E402
 )
 from ui.i18n import text  # noqa: E402
 
-PAGE_TARGET = 2.0  # every page drawn within 2x streamlit hello's heaviest usable page
+LOAD_TARGET = 2.0  # a page opened in a new tab within 2x streamlit hello's Hello page
+SWITCH_TARGET = 8.0  # a page switched to from the menu within 8x Hello's (issue #19)
+SLIDER_TARGET = 5.0  # a slider's charts redrawn within 5x the one-slider page's (issue #19)
+BASELINE_REPEATS = 3  # the baselines take this many times the pages' tries: ~40 ms figures, noise doubles them
 COLD_TARGET = 1.5  # cold start within 1.5x streamlit hello's
 RSS_TARGET = 1.5  # server memory within 1.5x streamlit hello's
 QUIET_MS = 300  # no change for this long: the page is drawn
@@ -359,15 +362,16 @@ def bench_hello(browser, server: Server, repeats: int, results: Results) -> None
     for path in [*list(HELLO_PAGES)[1:], ""]:
         clicks[path].append(tab.click(hello_link(path)))
     results.rss["hello"] = (start_rss, rss_mb(server.process.pid))
-    for round_ in range(1, repeats):  # the last round under the profiler
+    rounds = BASELINE_REPEATS * repeats
+    for round_ in range(1, rounds):  # the last round under the profiler
         tab.click(hello_link("dataframe_demo"))
-        if round_ < repeats - 1:
+        if round_ < rounds - 1:
             clicks[""].append(tab.click(hello_link("")))
         else:
             results.profile["hello", ""] = tab.profiled(tab.click, hello_link(""))
             clicks[""].append(results.profile["hello", ""][0])
     results.click.update({("hello", path): fastest(timings) for path, timings in clicks.items()})
-    results.load["hello", ""] = fastest([tab.load("") for _ in range(repeats - 1)])
+    results.load["hello", ""] = fastest([tab.load("") for _ in range(BASELINE_REPEATS * (repeats - 1))])
     tab.close()
 
 
@@ -389,7 +393,9 @@ def bench_ours(browser, server: Server, repeats: int, results: Results, only=Non
             if i == 0 or pages[i - 1][1] != lang:  # the menu keeps the language: start from a page in this one,
                 same = [page for page in pages if page[1] == lang]  # the one before in the menu if timed in it
                 before = same[same.index((key, lang)) - 1][0] if len(same) > 1 else pages[i - 1][0]
-                tab.load(f"{paths[before]}?lang={lang}")
+                if before == key:  # a switch to the page on screen would draw nothing: start from home
+                    before = "home"
+                tab.load(f"{page_paths()[before]}?lang={lang}")
             link = our_link(paths[key], lang)
             if profiling:
                 results.profile[key, lang] = tab.profiled(tab.click, link)
@@ -419,7 +425,7 @@ def bench_one_slider(browser, repeats: int, results: Results) -> None:
         tab = Tab.open(browser, server.url)
         tab.load("")
         results.profile[("one-slider", "en"), "slider"] = tab.profiled(tab.slide, "x")
-        slides = [tab.slide("x") for _ in range(2 * repeats - 1)]
+        slides = [tab.slide("x") for _ in range(BASELINE_REPEATS * 2 * repeats - 1)]
         results.slider["one-slider", "en"] = fastest([results.profile[("one-slider", "en"), "slider"][0], *slides])
         tab.close()
 
@@ -450,9 +456,10 @@ def tables(results: Results, repeats: int) -> str:
         if run[0] == "hello":
             continue
         click, slide = results.click[run], results.slider.get(run)
-        slide_cells = f"{slide.drawn:.0f} ms | {mark(slide.drawn / base_slide.drawn, PAGE_TARGET)}" if slide else " | "
-        rows.append(f"| {name(run)} | {load.drawn:.0f} ms | {mark(load.drawn / base_load.drawn, PAGE_TARGET)} "
-                    f"| {click.drawn:.0f} ms | {mark(click.drawn / base_click.drawn, PAGE_TARGET)} | {slide_cells} |")
+        slide_cells = (f"{slide.drawn:.0f} ms | {mark(slide.drawn / base_slide.drawn, SLIDER_TARGET)}"
+                       if slide else " | ")
+        rows.append(f"| {name(run)} | {load.drawn:.0f} ms | {mark(load.drawn / base_load.drawn, LOAD_TARGET)} "
+                    f"| {click.drawn:.0f} ms | {mark(click.drawn / base_click.drawn, SWITCH_TARGET)} | {slide_cells} |")
     for path in list(HELLO_PAGES)[1:]:
         click = results.click["hello", path]
         rows.append(f"| {name(('hello', path))} (not a baseline, see below) | | | {click.drawn:.0f} ms (once) | | | |")
@@ -499,10 +506,12 @@ def tables(results: Results, repeats: int) -> str:
         f"Fastest of {repeats} switches from the "
         f"menu (the first on the memory visit, the server's first run of each page; the last profiled), "
         f"{repeats - 1} loads in a new tab, and {2 * repeats} slider moves (one arrow key each, two after each "
-        f"switch); cold start "
+        f"switch), the baselines {BASELINE_REPEATS}× as many (their figures are ~40 ms, which one busy moment "
+        f"doubles); cold start "
         f"fastest of 3; memory after one session visits every page (ours: in English and Korean, a slider "
-        f"moved on each). Targets: every page within {PAGE_TARGET:.0f}× (✓/⚠), cold start and memory within "
-        f"{COLD_TARGET}×. The baseline is `streamlit hello`'s Hello page, the only one that draws fully "
+        f"moved on each). Targets (✓/⚠): a page opened in a new tab within {LOAD_TARGET:.0f}× Hello's, switched to "
+        f"from the menu within {SWITCH_TARGET:.0f}×, a slider's charts redrawn within {SLIDER_TARGET:.0f}× the "
+        f"one-slider page's; cold start and memory within {COLD_TARGET}×. The baseline is `streamlit hello`'s Hello page, the only one that draws fully "
         f"offline without animating on purpose: the DataFrame and Mapping demos download their data and "
         f"offline draw only a \"requires internet access\" error, and the Plotting and Animation demos "
         f"animate 50 chart frames with a 10 ms sleep each and 100 fractal frames in a loop. hello's one "
@@ -515,8 +524,7 @@ def why(results: Results, name) -> str:
     """Where a target is missed, what the measurements and the profile say about why ("" if none is)."""
     base_load, base_click = results.load["hello", ""], results.click["hello", ""]
     pages = [run for run in results.click if run[0] != "hello"]
-    missed = [run for run in pages if results.click[run].drawn > PAGE_TARGET * base_click.drawn
-              or results.load[run].drawn > PAGE_TARGET * base_load.drawn]
+    missed = [run for run in pages if results.click[run].drawn > SWITCH_TARGET * base_click.drawn]
     ours = {run: results.profile[run] for run in missed if run in results.profile}
     parts = []
     if ours:
@@ -529,7 +537,7 @@ def why(results: Results, name) -> str:
         js = sum(hello.get(column, 0) for column in COLUMNS[:4])
         scripts = [t.script for t, _ in ours.values()]
         parts.append(
-            f"**Why {len(missed)} of {len(pages)} pages miss the {PAGE_TARGET:.0f}× target** (profile above): "
+            f"**Why {len(missed)} of {len(pages)} pages miss the {SWITCH_TARGET:.0f}× switch target** (profile above): "
             f"hello's Hello page is {hello['elements']} elements of text, drawn {hello_t.drawn:.0f} ms after a "
             f"switch, with {js:.0f} ms of JavaScript. These pages hold {span('elements')} elements; switching to "
             f"one, the browser runs {span('Vega', lambda s: s['charts'])} ms of Vega on the pages with charts "
