@@ -523,7 +523,7 @@ def tables(results: Results, repeats: int) -> str:
 
 def why(results: Results, name) -> str:
     """Where a target is missed, what the measurements and the profile say about why ("" if none is)."""
-    base_load, base_click = results.load["hello", ""], results.click["hello", ""]
+    base_click = results.click["hello", ""]
     pages = [run for run in results.click if run[0] != "hello"]
     missed = [run for run in pages if results.click[run].drawn > SWITCH_TARGET * base_click.drawn]
     ours = {run: results.profile[run] for run in missed if run in results.profile}
