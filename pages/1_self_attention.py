@@ -53,16 +53,19 @@ with st.sidebar:
     causal = False if trained else st.toggle(t("sa.causal"), key="sa_causal", help=t("sa.causal_help"))
     if trained:
         st.caption(t("tf.trained_sidebar"))
-    remember("sa_temperature", 1.0, bounds=TEMPERATURE)
-    temperature = st.slider(
-        t("sa.temperature"), *TEMPERATURE, step=0.1, key="sa_temperature", help=t("sa.temperature_help")
-    )
 
+
+def steps_at(temperature: float):
+    """The seven steps at a temperature τ (steps 1-3 and the trained model's answer are those at τ = 1)."""
+    if trained:
+        return compute.trained_steps(tuple(tokens), temperature)
+    return *compute.seven_steps(tuple(tokens), d_k, projection, int(seed), causal, temperature), None
+
+
+emb, r, info = steps_at(1.0)
 if trained:
-    emb, r, info = compute.trained_steps(tuple(tokens), float(temperature))
     sections.trained_verdict(tokens, labels, r, info)
 else:
-    emb, r = compute.seven_steps(tuple(tokens), d_k, projection, int(seed), causal, float(temperature))
     sections.mechanics_note(projection)
 dims = [str(i) for i in range(r["X"].shape[1])]
 k_dims = [str(i) for i in range(r["d_k"])]
@@ -108,43 +111,55 @@ step_header(3, "sa.step3", r"\mathrm{score}_{ij} = q_i \cdot k_j \qquad S = QK^\
 charts.heatmap(r["scores"], labels, labels, **axes, value_title=t("sa.score"),
                highlight_row=query, diverging=True, name=step_name(3, "S"))
 
-# Step 4: divide by the square root of d_k
-root_d_k = np.sqrt(r["d_k"])
-step_header(4, "sa.step4", rf"\tilde S = \frac{{QK^\top}}{{\sqrt{{d_k}}\,\tau}}"
-            rf" = \frac{{QK^\top}}{{\sqrt{{{r['d_k']}}} \cdot {temperature:.1f}}}"
-            rf" = \frac{{QK^\top}}{{{root_d_k * temperature:.3f}}}")
-if causal:
-    st.caption(t("sa.mask_note"))
-charts.heatmap(r["scaled_scores"], labels, labels, **axes, value_title=t("sa.scaled_score"),
-               highlight_row=query, diverging=True, name=step_name(4, "S̃"))
 
-# Step 5: softmax
-step_header(5, "sa.step5", r"a_{ij} = \frac{e^{\tilde S_{ij}}}{\sum_{j'} e^{\tilde S_{ij'}}}")
-left, right = st.columns([3, 2])
-with left:
-    charts.heatmap(r["weights"], labels, labels, **axes, value_title=t("sa.weight"),
-                   highlight_row=query, name=step_name(5, "A"))
-with right:
-    charts.bar_chart(labels, r["weights"][query], x_title=t("sa.axis_key"),
-                     y_title=t("sa.weight"), title=for_query, name=step_name(5, "a_i"))
-    most_attended(t("sa.top_key"), labels, r["weights"][query])
-    st.caption(t("sa.row_sum", total=float(r["weights"][query].sum())))
+@st.fragment
+def scaled_steps() -> None:
+    """Steps 4-7, with the temperature that divides the scores at step 4: a fragment, so moving it
+    reruns these steps alone."""
+    # Step 4: divide by the square root of d_k (and by τ)
+    remember("sa_temperature", 1.0, bounds=TEMPERATURE)
+    temperature = st.session_state.sa_temperature
+    _, r, _ = steps_at(float(temperature))
+    root_d_k = np.sqrt(r["d_k"])
+    step_header(4, "sa.step4", rf"\tilde S = \frac{{QK^\top}}{{\sqrt{{d_k}}\,\tau}}"
+                rf" = \frac{{QK^\top}}{{\sqrt{{{r['d_k']}}} \cdot {temperature:.1f}}}"
+                rf" = \frac{{QK^\top}}{{{root_d_k * temperature:.3f}}}")
+    st.slider(t("sa.temperature"), *TEMPERATURE, step=0.1, key="sa_temperature", help=t("sa.temperature_help"),
+              width=480)
+    if causal:
+        st.caption(t("sa.mask_note"))
+    charts.heatmap(r["scaled_scores"], labels, labels, **axes, value_title=t("sa.scaled_score"),
+                   highlight_row=query, diverging=True, name=step_name(4, "S̃"))
 
-# Step 6: weight each value vector
-step_header(6, "sa.step6", r"a_{ij}\, v_j \qquad j = 1, \dots, n")
-weighted = weighted_values(r["weights"][query], r["V"])  # (n_keys, d_v): the chosen query's only
-charts.heatmap(weighted, labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_key"),
-               value_title=t("sa.weighted_value"), diverging=True, title=for_query, name=step_name(6, "a·v"))
+    # Step 5: softmax
+    step_header(5, "sa.step5", r"a_{ij} = \frac{e^{\tilde S_{ij}}}{\sum_{j'} e^{\tilde S_{ij'}}}")
+    left, right = st.columns([3, 2])
+    with left:
+        charts.heatmap(r["weights"], labels, labels, **axes, value_title=t("sa.weight"),
+                       highlight_row=query, name=step_name(5, "A"))
+    with right:
+        charts.bar_chart(labels, r["weights"][query], x_title=t("sa.axis_key"),
+                         y_title=t("sa.weight"), title=for_query, name=step_name(5, "a_i"))
+        most_attended(t("sa.top_key"), labels, r["weights"][query])
+        st.caption(t("sa.row_sum", total=float(r["weights"][query].sum())))
 
-# Step 7: sum
-step_header(7, "sa.step7", r"z_i = \sum_j a_{ij}\, v_j \qquad Z = AV")
-charts.bar_chart(k_dims, r["output"][query], x_title=t("sa.axis_dim"), y_title="z",
-                 diverging=True, title=for_query, name=step_name(7, "z_i"))
-charts.heatmap(r["output"], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
-               value_title="z", highlight_row=query, diverging=True, name=step_name(7, "Z"))
+    # Step 6: weight each value vector
+    step_header(6, "sa.step6", r"a_{ij}\, v_j \qquad j = 1, \dots, n")
+    weighted = weighted_values(r["weights"][query], r["V"])  # (n_keys, d_v): the chosen query's only
+    charts.heatmap(weighted, labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_key"),
+                   value_title=t("sa.weighted_value"), diverging=True, title=for_query, name=step_name(6, "a·v"))
 
-sections.downloads(r, labels, weighted, identity)
+    # Step 7: sum
+    step_header(7, "sa.step7", r"z_i = \sum_j a_{ij}\, v_j \qquad Z = AV")
+    charts.bar_chart(k_dims, r["output"][query], x_title=t("sa.axis_dim"), y_title="z",
+                     diverging=True, title=for_query, name=step_name(7, "z_i"))
+    charts.heatmap(r["output"], labels, k_dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
+                   value_title="z", highlight_row=query, diverging=True, name=step_name(7, "Z"))
 
+    sections.downloads(r, labels, weighted, identity)
+
+
+scaled_steps()
 st.divider()
 sections.beyond_the_steps(tuple(tokens), labels, query, projection, int(seed), causal, r["d_k"])
 charts.save_menu()
