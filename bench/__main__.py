@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("bench_pages.py", "bench_server.py", "bench_training.py", "bench_seq2seq.py", "bench_browser.py", "load_test.py",
-              "memory_test.py", "bench_korean.py")
+BENCHMARKS = ("bench_pages.py", "bench_server.py", "bench_training.py", "bench_seq2seq.py", "bench_browser.py",
+              "load_test.py", "memory_test.py", "bench_korean.py")
 
 
 def main() -> int:
