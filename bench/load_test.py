@@ -115,6 +115,7 @@ class Learner:
         # user key -> (element type, proto, the id of the fragment drawing it or ""), from the last run
         self.widgets: dict[str, tuple[str, object, str]] = {}
         self.sent: dict[str, object] = {}  # user key -> the value this learner last gave it
+        self.fragment_run = ""  # the fragment the run under way reruns ("": the whole page)
         self.cached: dict[str, str] = {}  # hash -> element type of the cacheable messages (the frontend's cache)
         self.ws = None
 
@@ -198,6 +199,7 @@ class Learner:
         """Send one rerun request and read until its script_finished; record its latency or its error."""
         msg = BackMsg()
         msg.rerun_script.CopyFrom(state)
+        self.fragment_run = state.fragment_id
         start = time.perf_counter()
         try:
             await self.ws.send(msg.SerializeToString())
@@ -227,8 +229,9 @@ class Learner:
         kind = msg.WhichOneof("type")
         if kind == "script_finished":
             return msg.script_finished
-        if kind == "new_session":  # every run starts with one
-            self.widgets.clear()
+        if kind == "new_session":  # every run starts with one; a fragment's redraws only its own widgets
+            self.widgets = {key: drawn for key, drawn in self.widgets.items()
+                            if self.fragment_run and drawn[2] != self.fragment_run}
         elif kind == "navigation":  # the pages, as the pages/ folder's implicit st.navigation lists them
             self.hashes = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
             self.on_screen = msg.navigation.page_script_hash

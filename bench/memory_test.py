@@ -2,8 +2,8 @@
 
     python bench/memory_test.py                 # 100 distinct links, print the row
     python bench/memory_test.py --links 300     # more of them
-    python bench/memory_test.py --no-gc         # the same with Streamlit's post-run gc.collect off
-    python bench/memory_test.py --readme        # also write both rows into README.md
+    python bench/memory_test.py --gc none       # the same with no collection but Python's own
+    python bench/memory_test.py --readme        # all three ways to collect, also written into README.md
 
 One `streamlit run dashboard.py` on 127.0.0.1 (the repository's .streamlit/config.toml). After a
 warm-up visit (imports loaded, the GloVe table read) the server's RSS is the idle figure. Then
@@ -18,6 +18,10 @@ what the caches and the process keep, not sessions still open: bench/load_test.p
 memory per learner.
 Target: no more than a few hundred MB above idle however many links (TARGET_MB), and the
 growth flattening out rather than rising with every link.
+
+Three ways to collect the garbage (GC): as configured (ui/layout.py's full collection at the start
+of a page's run, at most every 0.5 s); Streamlit's `runner.postScriptGC` (a full collection after
+every run); and none but Python's own.
 """
 
 from __future__ import annotations
@@ -67,11 +71,19 @@ async def visit(url: str, text: str, tally: Tally, seed: int) -> None:
     await learner.leave()
 
 
-def measure(links: int, gc: bool) -> dict:
-    """The idle RSS, the RSS after every ten links and after the last; `gc`: runner.postScriptGC."""
+# how the garbage is collected -> (what the table calls it, the server's environment)
+MODES = {
+    "configured": ("as configured (a full collection at most every 0.5 s, ui/layout.py)", {}),
+    "every-run": ("a full collection after every run (Streamlit's `runner.postScriptGC`)",
+                  {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true", "SEQDASH_GC_EVERY": "0"}),
+    "none": ("none but Python's own", {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "false", "SEQDASH_GC_EVERY": "0"}),
+}
+
+
+def measure(links: int, mode: str) -> dict:
+    """The idle RSS, the RSS after every ten links and after the last, with the garbage collected as `mode` says."""
     log = Path(tempfile.mkstemp(prefix="memory-server-", suffix=".log")[1])
-    env = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true" if gc else "false",
-           "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(SESSION_TTL)}
+    env = {**MODES[mode][1], "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(SESSION_TTL)}
     vocabulary = glove_words()
     tally = Tally()
     with running_app(log=log, env=env) as server:
@@ -92,42 +104,40 @@ HEADER = ["| server | idle | after the links | above idle | × idle | peak above
           "|---|---:|---:|---:|---:|---:|---|"]
 
 
-def row(result: dict, links: int, gc: bool) -> str:
+def row(result: dict, links: int, mode: str) -> str:
     idle, peak = result["idle"], max(mb for _, mb in result["steps"])
     above = result["after"] - idle
     mark = "✓" if peak - idle <= TARGET_MB else "⚠"
-    what = "as configured (post-run GC on)" if gc else "post-run GC off (`runner.postScriptGC = false`)"
-    return (f"| {links} distinct {WORDS}-word `?sa_text=` links, {what} "
+    return (f"| {links} distinct {WORDS}-word `?sa_text=` links; GC: {MODES[mode][0]} "
             f"| {idle:.0f} MB | {result['after']:.0f} MB | {above:+.0f} MB | {result['after'] / idle:.2f} "
             f"| {peak - idle:+.0f} MB | ≤ {TARGET_MB} MB {mark} |")
 
 
-def note(result: dict, links: int, gc: bool) -> str:
+def note(result: dict, mode: str) -> str:
     runs, errors = len(result["tally"].runs), sum(result["tally"].errors.values())
-    return (f"Post-run GC {'on' if gc else 'off'}: {runs} reruns, {errors} errors; RSS after every ten links: "
+    return (f"GC {mode}: {runs} reruns, {errors} errors; RSS after every ten links: "
             + ", ".join(f"{n}: {mb:.0f} MB" for n, mb in result["steps"]) + ".")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, default=100, help="distinct long links opened (default 100)")
-    parser.add_argument("--no-gc", action="store_true",
-                        help="turn Streamlit's post-run gc.collect off (the config turns it on)")
-    parser.add_argument("--readme", action="store_true", help="measure both and write them into README.md")
+    parser.add_argument("--gc", choices=MODES, default="configured", help="how the garbage is collected")
+    parser.add_argument("--readme", action="store_true", help="measure every --gc and write them into README.md")
     args = parser.parse_args()
     if not 1 <= args.links <= 1000:
         parser.error("bounded on purpose: 1-1000 links")
-    modes = (True, False) if args.readme else (not args.no_gc,)
-    results = {gc: measure(args.links, gc) for gc in modes}
-    text = "\n".join([*HEADER, *(row(results[gc], args.links, gc) for gc in modes), "",
-                      " ".join(note(results[gc], args.links, gc) for gc in modes)
+    modes = tuple(MODES) if args.readme else (args.gc,)
+    results = {mode: measure(args.links, mode) for mode in modes}
+    text = "\n".join([*HEADER, *(row(results[mode], args.links, mode) for mode in modes), "",
+                      " ".join(note(results[mode], mode) for mode in modes)
                       + f" Sessions dropped {SESSION_TTL} s after their visitor left. Measured by "
                       f"`python bench/memory_test.py --links {args.links}"
-                      f"{' --readme' if args.readme else '' if modes[0] else ' --no-gc'}` on {machine()}."])
+                      f"{' --readme' if args.readme else f' --gc {args.gc}'}` on {machine()}."])
     print(text)
-    for gc, result in results.items():
+    for mode, result in results.items():
         for error, count in result["tally"].errors.most_common():
-            print(f"  error x{count} (GC {'on' if gc else 'off'}): {error}")
+            print(f"  error x{count} (GC {mode}): {error}")
         print(f"server log: {result['log']}")
     if args.readme:
         write_section("memory", text)

@@ -64,3 +64,25 @@ def test_every_cache_is_bounded_in_entries_and_time():
                 if call is None or not {"max_entries", "ttl"} <= {k.arg for k in call.keywords}:
                     unbounded.append(f"{path.name}:{node.lineno}")
     assert not unbounded, f"st.cache_data/cache_resource without max_entries and ttl: {unbounded}"
+
+
+def test_garbage_is_collected_at_most_every_interval_across_sessions(monkeypatch):
+    """ui/layout.py replaces Streamlit's collection after every run (runner.postScriptGC, off in the config)."""
+    import tomllib
+
+    from ui import layout
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False and layout.GC_EVERY == 0.5
+    collections, clock = [], [100.0]
+    monkeypatch.setattr(layout.gc, "collect", lambda: collections.append(clock[0]))
+    monkeypatch.setattr(layout.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(layout, "_last_collection", [0.0])
+    for step in (0.0, 0.1, 0.3, 0.2, 0.5, 0.0):  # runs 0, 0.1, 0.4, 0.6, 1.1, 1.1 s after the first
+        clock[0] += step
+        layout.collect_now_and_then()
+    assert collections == [100.0, 100.6, 101.1]
+    monkeypatch.setattr(layout, "GC_EVERY", 0.0)  # $SEQDASH_GC_EVERY=0: none but Python's own
+    clock[0] += 10
+    layout.collect_now_and_then()
+    assert len(collections) == 3

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import threading
+import time
 
 import streamlit as st
 
@@ -150,14 +152,38 @@ def freeze_startup_objects() -> None:
     """Once per process, at the first page's start: move every object alive (Streamlit, NumPy, pandas,
     Altair, the app's modules: ~95,000) to the collector's permanent generation (gc.freeze).
 
-    Streamlit's full collection after every run (`runner.postScriptGC`, which a page's reference
-    cycles need: without it their matrices pile up, bench/memory_test.py) then scans only what
-    sessions have made since: ~0.1 ms instead of 25-60 ms. Frozen objects are still freed by
-    reference counting; only a cycle among them is never collected, so this runs once, before
-    any page has computed anything."""
+    A full collection (collect_now_and_then) then scans only what sessions have made since, not
+    them: ~0.1 ms instead of 25-60 ms for one session. Frozen objects are still freed by reference
+    counting; only a cycle among them is never collected, so this runs once, before any page has
+    computed anything."""
     if not _startup_frozen.is_set():
         _startup_frozen.set()
         gc.freeze()
+
+
+# Seconds between two full collections, across all sessions ($SEQDASH_GC_EVERY; 0: none but Python's own)
+GC_EVERY = float(os.environ.get("SEQDASH_GC_EVERY", "0.5"))
+_last_collection = [0.0]
+_collection_lock = threading.Lock()
+
+
+def collect_now_and_then() -> None:
+    """A full garbage collection at the start of a page's run, if none ran in the last GC_EVERY seconds.
+
+    A page's functions hold its globals, matrices included, in a reference cycle that only a full
+    collection frees, and Python's own are rare: without one, memory climbs with every distinct
+    input (bench/memory_test.py). Streamlit's `runner.postScriptGC` collects after every run; but a
+    collection scans every session's objects, so with many learners it cost a sixth of the server's
+    CPU (py-spy, 20 learners: bench/load_test.py). At most one every GC_EVERY seconds bounds what
+    waits for it to a fraction of a second of runs."""
+    if GC_EVERY <= 0:
+        return
+    now = time.monotonic()
+    with _collection_lock:
+        if now - _last_collection[0] < GC_EVERY:
+            return
+        _last_collection[0] = now
+    gc.collect()
 
 
 def current_page() -> str:
@@ -181,6 +207,7 @@ def start_run(page_key: str) -> None:
 def page(title_key: str, icon: str) -> str:
     """Set up a page: its title, the language and the sidebar menu. Returns the language."""
     freeze_startup_objects()
+    collect_now_and_then()
     _this_run.lang = None
     start_run(title_key.split(".")[0])
     current = _this_run.lang = _resolve_language()
