@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ("bench_pages.py", "bench_server.py", "bench_training.py", "bench_seq2seq.py", "bench_browser.py",
-              "load_test.py", "memory_test.py", "bench_korean.py")
+              "load_test.py", "load_test.py --capacity", "memory_test.py", "bench_korean.py")
 
 
 def main() -> int:
@@ -27,7 +27,8 @@ def main() -> int:
     failed = []
     for script in BENCHMARKS:
         print(f"\n=== {script} ===", flush=True)
-        command = [sys.executable, str(ROOT / "bench" / script), *(["--readme"] if args.readme else [])]
+        script, *options = script.split()
+        command = [sys.executable, str(ROOT / "bench" / script), *options, *(["--readme"] if args.readme else [])]
         if subprocess.run(command, cwd=ROOT).returncode:
             failed.append(script)
     if failed:

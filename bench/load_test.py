@@ -323,11 +323,12 @@ def server_problems(log: Path) -> list[str]:
     return [line for line in log.read_text(errors="replace").splitlines() if PROBLEM.search(line)]
 
 
-def measure(sessions: int, seconds: float, baseline_seconds: float, seed: int, workers: int = 0) -> dict:
-    """Everything the table shows, from one server (or `workers` behind nginx): warm-up, one learner
-    alone, then the classroom."""
+def measure(sessions: int, seconds: float, baseline_seconds: float, seed: int, workers: int = 0,
+            env: dict | None = None) -> dict:
+    """Everything the table shows, from one server (or `workers` behind nginx), with `env` added to
+    its environment: warm-up, one learner alone, then the classroom."""
     log = Path(tempfile.mkstemp(prefix="load-server-", suffix=".log")[1])
-    with running_app(log=log) if not workers else running_cluster(workers, log=log) as server:
+    with running_app(log=log, env=env) if not workers else running_cluster(workers, log=log) as server:
         pids = [server.process.pid] if not workers else server.pids
         sticky = bool(workers)
 
@@ -417,6 +418,32 @@ def table(result: dict, sessions: int, seconds: float, baseline_seconds: float) 
     return "\n".join(rows)
 
 
+# --capacity: how many learners one process holds, the garbage collected one way or the other
+EVERY_RUN = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true", "SEQDASH_GC_EVERY": "0"}  # as before (issue #19)
+CAPACITY = (("a full collection after every run (Streamlit's `runner.postScriptGC`; before)", 1, EVERY_RUN),
+            ("as configured: a full collection at most every 0.5 s (ui/layout.py)", 1, {}),
+            ("as configured", 2, {}))
+
+
+def capacity(sessions: int, seconds: float, seed: int) -> str:
+    """One server each: `sessions` learners with the collection after every run, `sessions` and twice as
+    many as configured; what each completes and how long a moved control waits."""
+    rows = ["| garbage collection | learners | reruns a second | server CPU per rerun | server cores busy "
+            "| control moved: p50 | p95 | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for what, times, env in CAPACITY:
+        result = measure(sessions * times, seconds, 5, seed, env=env)
+        crowd, moved = result["crowd"], result["crowd"].seconds("move")
+        done = len(moved) + len(crowd.seconds("open"))
+        rows.append(f"| {what} | {sessions * times} | {done / seconds:.1f} | {ms(result['cpu_per_run'][1])} "
+                    f"| {result['cores']:.2f} | {ms(percentile(moved, 50))} | {ms(percentile(moved, 95))} "
+                    f"| {sum(crowd.errors.values())} |")
+    rows += ["", f"Measured by `python bench/load_test.py --capacity --readme` on {machine()}: the same learners as "
+             f"above ({THINK[0]}–{THINK[1]} s of thinking before every step), {seconds:.0f} s at once, one server "
+             "each. A Streamlit server runs its scripts under one interpreter lock: it holds its learners while the "
+             "reruns they ask for take less than one core."]
+    return "\n".join(rows)
+
+
 def breakdown(tally: Tally) -> str:
     """p50/p95 of each page's reruns, to see which page dominates (printed, not written to the README)."""
     lines = []
@@ -437,10 +464,19 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=0,
                         help="N app processes behind nginx, progress in PostgreSQL (default 0: one plain server)")
+    parser.add_argument("--capacity", action="store_true",
+                        help="--sessions learners with the collection after every run, then as configured, then twice "
+                             "as many: the capacity table")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
     args = parser.parse_args()
     if not 1 <= args.sessions <= 100 or not 0 < args.seconds <= 600:
         parser.error("bounded on purpose: 1-100 sessions, at most 600 s")
+    if args.capacity:
+        text = capacity(args.sessions, args.seconds, args.seed)
+        print(text)
+        if args.readme:
+            write_section("capacity", text)
+        sys.exit(0)
     result = measure(args.sessions, args.seconds, args.baseline_seconds, args.seed, args.workers)
     text = table(result, args.sessions, args.seconds, args.baseline_seconds)
     print(text)
