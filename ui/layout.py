@@ -11,6 +11,7 @@ import math
 import os
 import threading
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -204,6 +205,20 @@ def start_run(page_key: str) -> None:
     _this_run.serial = st.session_state["_run_serial"] = current_run() + 1
 
 
+ROOT = Path(__file__).resolve().parents[1]
+_menu_pages: dict = {}  # script -> its st.Page, made once per process
+
+
+def _menu_page(script: str):
+    """The menu's link target for a script (ui.layout.NAV): an st.Page made once per process, the same page
+    the pages/ folder registers (the home page is its default). Given the script's path instead,
+    st.page_link resolves it on the disk at every call: ~10% of the server's CPU under load (py-spy)."""
+    found = _menu_pages.get(script)
+    if found is None:
+        found = _menu_pages[script] = st.Page(ROOT / script, default=script == "dashboard.py")
+    return found
+
+
 def page(title_key: str, icon: str) -> str:
     """Set up a page: its title, the language and the sidebar menu. Returns the language."""
     freeze_startup_objects()
@@ -225,6 +240,6 @@ def page(title_key: str, icon: str) -> str:
         for section, links in NAV:
             st.caption(t(f"nav.section_{section}"))
             for script, key, link_icon in links:
-                st.page_link(script, label=t(f"nav.{key}"), icon=link_icon,
+                st.page_link(_menu_page(script), label=t(f"nav.{key}"), icon=link_icon,
                              query_params={"lang": current})
     return current

@@ -179,6 +179,19 @@ def test_moving_a_slider_redraws_a_chart(tabs, key, slider_key, press):
     assert not (bad := metric_problems(page)), f"{tab.where}: NaN or inf in metrics {bad}"
 
 
+@pytest.mark.parametrize(("key", "lang"), [("review", "ko")])  # the last page the tests visit: the tab may leave it
+def test_the_menu_opens_a_page_in_the_same_tab_and_language(tabs, key, lang):
+    tab = tabs.get(key, lang)
+    page, texts = tab.page, catalog(lang)
+    runs = messages_received(page)
+    page.locator("[data-testid='stSidebar'] a").filter(has_text=texts["nav.rnn"]).click()
+    wait_for_rerun(page, runs)
+    tab.assert_healthy("following the menu's link")
+    heading = page.locator("[data-testid='stMain'] h1").first.inner_text().strip()
+    assert heading == texts[title_key("rnn")], f"{tab.where}: the menu's link drew {heading!r}"
+    assert page.url.split("?")[0].endswith(f"/{PAGES['rnn']}") and "lang=ko" in page.url, page.url
+
+
 @pytest.mark.parametrize("key", ["review"])
 def test_answering_a_review_question_gives_feedback(tabs, key):
     tab = tabs.get(key, "en")
