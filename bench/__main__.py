@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ("bench_pages.py", "bench_server.py", "bench_training.py", "bench_seq2seq.py", "bench_browser.py",
-              "load_test.py", "load_test.py --capacity", "memory_test.py", "bench_korean.py")
+              "load_test.py", "load_test.py --capacity --sessions 15", "memory_test.py", "bench_korean.py")
 
 
 def main() -> int:

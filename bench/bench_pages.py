@@ -157,7 +157,7 @@ def table(repeats: int, only: list[str] | None = None, show_cpu: bool = False) -
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
     parser.add_argument("--only", nargs="*", help="only the rows whose name holds one of these (and the baseline)")
     parser.add_argument("--cpu", action="store_true", help="add a column: the median CPU time of a rerun")

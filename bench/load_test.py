@@ -437,7 +437,8 @@ def capacity(sessions: int, seconds: float, seed: int) -> str:
         rows.append(f"| {what} | {sessions * times} | {done / seconds:.1f} | {ms(result['cpu_per_run'][1])} "
                     f"| {result['cores']:.2f} | {ms(percentile(moved, 50))} | {ms(percentile(moved, 95))} "
                     f"| {sum(crowd.errors.values())} |")
-    rows += ["", f"Measured by `python bench/load_test.py --capacity --readme` on {machine()}: the same learners as "
+    rows += ["", f"Measured by `python bench/load_test.py --capacity --sessions {sessions} --readme` on {machine()}: "
+             f"the same learners as "
              f"above ({THINK[0]}–{THINK[1]} s of thinking before every step), {seconds:.0f} s at once, one server "
              "each. A Streamlit server runs its scripts under one interpreter lock: it holds its learners while the "
              "reruns they ask for take less than one core."]
