@@ -549,8 +549,10 @@ def why(results: Results, name) -> str:
             f"hello's Hello page is {hello['elements']} elements of text, drawn {hello_t.drawn:.0f} ms after a "
             f"switch, with {js:.0f} ms of JavaScript. These pages hold {span('elements')} elements; switching to "
             f"one, the browser runs {span('Vega', lambda s: s['charts'])} ms of Vega on the pages with charts "
-            f"({span('svg', lambda s: s['charts'])} SVG nodes), {span('Mermaid', lambda s: s['diagrams'])} ms of "
-            f"Mermaid laying out the diagram on the pages with one, and {span(COLUMNS[3])} ms of React and "
+            f"({span('svg', lambda s: s['charts'])} SVG nodes), "
+            + (f"{span('Mermaid', lambda s: s['diagrams'])} ms of Mermaid laying out the diagram on the pages with "
+               f"one, " if any(spent.get("Mermaid", 0) >= 1 for _, spent in ours.values()) else "")
+            + f"and {span(COLUMNS[3])} ms of React and "
             f"Streamlit's own code for the elements. The server's part, until its last message arrives, is "
             f"{min(scripts):.0f}–{max(scripts):.0f} ms, and it includes waiting for the browser's busy main "
             f"thread to read the message.")
