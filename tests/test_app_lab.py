@@ -291,6 +291,7 @@ def test_the_time_cap_stops_training_and_keeps_no_unfinished_run(monkeypatch):
 @pytest.mark.parametrize("params", [
     {"lab_protocol": "orthogonal"}, {"lab_example": "-3"}, {"lab_example": "1e9"}, {"lab_inside_lag": "7"},
     {"lab_loss_lag": "120"}, {"lab_cells": "rnn,transformer"}, {"lab_lags": "5,999"}, {"lab_hidden": "3"},
+    {"lab_inside_model": "transformer"},
 ])
 def test_odd_values_in_a_link_are_ignored_and_the_page_still_works(params):
     at = open_page(PAGE, params={"lang": "en", **params})

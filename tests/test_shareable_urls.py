@@ -105,6 +105,7 @@ def test_a_broken_link_value_is_ignored_with_a_notice_and_the_page_still_works(k
 @pytest.mark.parametrize("params", [
     {"sa_heads": "3"}, {"sa_projection": "orthogonal"}, {"sa_causal": "yes"}, {"sa_query": "99 nowhere"},
     {"sa_dk": "1"}, {"sa_temperature": "0"}, {"sa_text": "<img src=x onerror=alert(1)>"},
+    {"sa_more": "<b>nowhere</b>"}, {"sa_qkv": "W", "sa_projection": "random"}, {"sa_more_tabs": "Word order"},
 ])
 def test_odd_values_for_the_self_attention_page_never_break_it(params):
     at = open_page("pages/1_self_attention.py", params=params)
