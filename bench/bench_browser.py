@@ -20,7 +20,8 @@ went: the script run, and each library of Streamlit's frontend.
 "Fully drawn" is measured inside the page, not by polling from Python: the page notes when
 the server's "script finished" message arrives over the websocket, and a MutationObserver
 when the app's DOM last changed (Vega-Lite draws its charts as SVG, so a chart's repaint is
-a DOM change; a canvas's drawing calls count too). The page is drawn once that run has
+a DOM change; a canvas's drawing calls count too; a change that draws nothing does not: an aria-* attribute,
+or the content of a canvas, which only screen readers read). The page is drawn once that run has
 finished, no skeleton is left, every chart has its SVG or canvas, every Mermaid diagram its
 image, loaded, and nothing has changed for QUIET_MS; the figure is the time of the last
 change, from the navigation start, the click or the key press.
@@ -123,6 +124,11 @@ INSTRUMENT = """
     for (const r of records) {  // one relevant change is enough: keeps the observer cheap on big charts
       const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
       if (!el || el.closest(SKIP) || (r.type === "attributes" && el.matches("[data-testid='stApp']"))) continue;
+      // Nothing drawn changes: an aria-* attribute (read by screen readers only; sliders set theirs
+      // after a run), or a canvas's content (its fallback, never rendered: the dataframe grid mirrors
+      // its cells there for screen readers ~300 ms after drawing them; the drawing itself is counted below)
+      if (r.type === "attributes" && r.attributeName.startsWith("aria-")) continue;
+      if (el.closest("canvas") && !(r.type === "attributes" && el.tagName === "CANVAS")) continue;
       bb.last = now;
       break;
     }
