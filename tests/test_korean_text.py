@@ -22,6 +22,8 @@ PARTICLES = ("으로", "로", "을", "를", "은", "는", "이", "가", "과", "
 # A particle stands alone when no Hangul follows it (else it starts a word: "{n}개", "{x}이상").
 # Only str.format fields ({name}, {n:,}); a LaTeX group such as h_{t-1} is written, not filled in.
 PLACEHOLDER_PARTICLE = re.compile(r"\{[A-Za-z_]\w*(?:[:!][^{}]*)?\}(" + "|".join(PARTICLES) + rf")(?![{HANGUL}])")
+# 였 is 이었 contracted, after a vowel only ("0.60였고": 0.60 ends in 영): 이었 is right after either.
+PLACEHOLDER_COPULA = re.compile(r"\{[A-Za-z_]\w*(?:[:!][^{}]*)?\}였")
 # 해요체 statements and exclamations at the end of a sentence.
 HAEYO = re.compile(rf"[{HANGUL}](아요|어요|여요|해요|에요|예요|네요|군요|죠|지요|거든요|래요|대요)(?=[\s.!,)\"”’]|$)")
 
@@ -36,7 +38,7 @@ def failures(pattern_or_fn, texts=KO):
 
 
 def test_no_placeholder_is_followed_by_a_particle_that_depends_on_how_it_is_read():
-    bad = failures(PLACEHOLDER_PARTICLE)
+    bad = failures(PLACEHOLDER_PARTICLE) + failures(PLACEHOLDER_COPULA)
     assert not bad, ("a filled-in value decides 으로/로, 을/를, 은/는, 이/가, 과/와 by how it is read "
                      "(1.00으로, √3으로): rephrase (값 {x}, {x}까지):\n" + "\n".join(bad))
 
@@ -79,6 +81,7 @@ def test_the_checks_catch_what_they_are_for():
     # Each rule, on a text that breaks it (a check that cannot fail is no check).
     assert PLACEHOLDER_PARTICLE.search("ρ = {radius:.2f}로 다시") and PLACEHOLDER_PARTICLE.search("√{d_k}로 나눈")
     assert not PLACEHOLDER_PARTICLE.search("{count}개") and not PLACEHOLDER_PARTICLE.search("값 {x}까지")
+    assert PLACEHOLDER_COPULA.search("radius는 {x:.2f}였고") and not PLACEHOLDER_COPULA.search("{day}이었습니다")
     assert HAEYO.search("이모지도 괜찮아요)") and HAEYO.search("아쉽네요. 정답") and not HAEYO.search("보세요.")
     assert list(particle_mismatches("lag를 고르세요")) and list(particle_mismatches("gate을 봅니다"))
     assert not list(particle_mismatches("lag을 고르고 gate를 봅니다, cell로"))
