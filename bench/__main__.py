@@ -16,8 +16,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BEFORE_19 = "16c8e30"  # main when issue #19 was written, before any of its work: the load test's "before"
 BENCHMARKS = ("bench_pages.py", "bench_server.py", "bench_training.py", "bench_seq2seq.py", "bench_browser.py",
-              "load_test.py", "load_test.py --capacity --sessions 15", "memory_test.py", "bench_korean.py")
+              "load_test.py", "load_test.py --capacity --sessions 15",
+              f"load_test.py --against {BEFORE_19} --sessions 15", "memory_test.py", "bench_korean.py")
 
 
 def main() -> int:

@@ -513,7 +513,9 @@ def tables(results: Results, repeats: int) -> str:
         f"(headless, {VIEWPORT['width']}×{VIEWPORT['height']}) driven by Playwright. A page is drawn when the "
         f"server's \"script finished\" message has arrived, no skeleton is left, every chart has its SVG, every "
         f"Mermaid diagram its image, and nothing has changed for {QUIET_MS} ms; the time is that of the last "
-        f"change (a MutationObserver in the page), from the navigation start, the click or the key press. "
+        f"change (a MutationObserver in the page), from the navigation start, the click or the key press; a "
+        f"change that draws nothing is not one: an `aria-*` attribute (sliders reset theirs after a run), or what "
+        f"a canvas holds (the dataframe grid mirrors its cells there for screen readers ~300 ms after drawing). "
         f"Fastest of {repeats} switches from the "
         f"menu (the first on the memory visit, the server's first run of each page; the last profiled; each "
         f"round's tab first draws the {WARM.replace('_', ' ')} page, as Vega's code loads on a tab's first "
@@ -576,7 +578,7 @@ def why(results: Results, name) -> str:
             f"**Cold start misses its {COLD_TARGET}× target**: both servers answer within "
             f"{max(ours_up, hello_up):.2f} s, and the first page's script has run at {ours_run:.2f} s against "
             f"{hello_run:.2f} s; the rest, {ours_drawn - ours_run:.2f} s against {hello_drawn - hello_run:.2f} s, is "
-            f"the browser drawing the first page: the home page, with its Mermaid diagram, against Hello's text.")
+            f"the browser drawing the first page: the home page's text and metrics, against Hello's text.")
     return " ".join(parts)
 
 

@@ -4,6 +4,7 @@
     python bench/load_test.py --readme           # also write it into README.md
     python bench/load_test.py --sessions 10 --seconds 20
     python bench/load_test.py --sessions 60 --workers 2   # N processes behind nginx (scripts/workers.py)
+    python bench/load_test.py --against 16c8e30 --sessions 15   # an older version, then this one
 
 Each learner says to the server what a browser tab says, without the browser (30 Chromium
 renderers on a 2-core machine would measure the browser, not the server). It opens
@@ -31,6 +32,7 @@ import asyncio
 import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -100,8 +102,9 @@ class Tally:
 class Learner:
     """One browser tab's conversation with the server."""
 
-    def __init__(self, url: str, seed: int, tally: Tally, sticky: bool = False):
+    def __init__(self, url: str, seed: int, tally: Tally, sticky: bool = False, controls: dict = CONTROLS):
         self.origin = url
+        self.controls = controls  # page key -> what this learner moves there: the pages it visits
         self.sticky, self.cookie = sticky, None  # behind nginx: its worker cookie, from a first HTTP load
         self.ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
         self.rng = random.Random(seed)
@@ -145,7 +148,7 @@ class Learner:
 
     async def move(self, wanted: str | None = None) -> bool:
         """Move the page's control (or the widget with user key `wanted`) to another value."""
-        wanted = wanted or CONTROLS[self.page]
+        wanted = wanted or self.controls[self.page]
         found = [(key, *drawn) for key, drawn in self.widgets.items()
                  if key == wanted or (wanted.endswith("_") and key.startswith(wanted))]
         if not found:
@@ -273,7 +276,7 @@ class Learner:
         """Open a random other page, move its control a few times, repeat until `until` (monotonic)."""
         while time.monotonic() < until:
             await self.think()
-            if not await self.open(self.rng.choice([p for p in CONTROLS if p != self.page])):
+            if not await self.open(self.rng.choice([p for p in self.controls if p != self.page])):
                 continue
             for _ in range(self.rng.randint(*MOVES)):
                 await self.think()
@@ -281,28 +284,30 @@ class Learner:
                     break
 
 
-async def tour(url: str, tally: Tally, worker_urls: list[str] | None = None) -> None:
+async def tour(url: str, tally: Tally, worker_urls: list[str] | None = None, controls: dict = CONTROLS) -> None:
     """One learner through every page, moving each control twice: imports and caches warmed (in
     every worker, each visited directly, when there are several)."""
     for origin in worker_urls or [url]:
-        learner = Learner(origin, seed=0, tally=tally)
-        for i, page in enumerate(CONTROLS):
+        learner = Learner(origin, seed=0, tally=tally, controls=controls)
+        for i, page in enumerate(controls):
             if await (learner.arrive(page) if i == 0 else learner.open(page)):
                 for _ in range(2):
                     await learner.move()
         await learner.leave()
 
 
-async def classroom(url: str, sessions: int, seconds: float, seed: int = 0, probe=None, sticky: bool = False) -> Tally:
+async def classroom(url: str, sessions: int, seconds: float, seed: int = 0, probe=None, sticky: bool = False,
+                    controls: dict = CONTROLS) -> Tally:
     """`sessions` learners arrive GROUP at a time, then all study for `seconds`.
 
     `probe(event, learners)` is called after each group has arrived ("arrived") and once the time
     is up, before anyone leaves ("done")."""
     tally = Tally()
-    learners = [Learner(url, seed=seed * 1000 + i, tally=tally, sticky=sticky) for i in range(sessions)]
+    learners = [Learner(url, seed=seed * 1000 + i, tally=tally, sticky=sticky, controls=controls)
+                for i in range(sessions)]
     for start in range(0, sessions, GROUP):
         group = learners[start:start + GROUP]
-        await asyncio.gather(*(learner.arrive(learner.rng.choice(list(CONTROLS))) for learner in group))
+        await asyncio.gather(*(learner.arrive(learner.rng.choice(list(controls))) for learner in group))
         if probe:
             await asyncio.sleep(1)  # let the server settle before measuring it
             probe("arrived", start + len(group))
@@ -324,11 +329,12 @@ def server_problems(log: Path) -> list[str]:
 
 
 def measure(sessions: int, seconds: float, baseline_seconds: float, seed: int, workers: int = 0,
-            env: dict | None = None) -> dict:
+            env: dict | None = None, root: Path = ROOT, controls: dict = CONTROLS) -> dict:
     """Everything the table shows, from one server (or `workers` behind nginx), with `env` added to
-    its environment: warm-up, one learner alone, then the classroom."""
+    its environment, the app in `root`, the learners on the pages of `controls`: warm-up, one
+    learner alone, then the classroom."""
     log = Path(tempfile.mkstemp(prefix="load-server-", suffix=".log")[1])
-    with running_app(log=log, env=env) if not workers else running_cluster(workers, log=log) as server:
+    with (running_app(log=log, env=env, root=root) if not workers else running_cluster(workers, log=log)) as server:
         pids = [server.process.pid] if not workers else server.pids
         sticky = bool(workers)
 
@@ -340,9 +346,9 @@ def measure(sessions: int, seconds: float, baseline_seconds: float, seed: int, w
 
         pid = pids[0]
         warm = Tally()
-        asyncio.run(tour(server.url, warm, getattr(server, "worker_urls", None)))
+        asyncio.run(tour(server.url, warm, getattr(server, "worker_urls", None), controls))
         cpu_before = cpu_seconds(pid)
-        alone = asyncio.run(classroom(server.url, 1, baseline_seconds, seed=seed + 1, sticky=sticky))
+        alone = asyncio.run(classroom(server.url, 1, baseline_seconds, seed=seed + 1, sticky=sticky, controls=controls))
         cpu_alone = (cpu_seconds(pid) - cpu_before) / len(alone.runs)
         alone.errors.update(warm.errors)
         memory = [(0, rss_mb(pid))]
@@ -354,7 +360,8 @@ def measure(sessions: int, seconds: float, baseline_seconds: float, seed: int, w
             if event == "arrived" and learners == sessions or event == "done":
                 cpu[event] = (time.perf_counter(), cpu_seconds(pid), time.process_time())
 
-        crowd = asyncio.run(classroom(server.url, sessions, seconds, seed=seed + 2, probe=probe, sticky=sticky))
+        crowd = asyncio.run(classroom(server.url, sessions, seconds, seed=seed + 2, probe=probe, sticky=sticky,
+                                      controls=controls))
         after = rss_mb(pid)
         load = Path("/proc/loadavg").read_text().split()[0]  # the machine's other work, for the record
     (t0, s0, c0), (t1, s1, c1) = cpu["arrived"], cpu["done"]
@@ -445,6 +452,49 @@ def capacity(sessions: int, seconds: float, seed: int) -> str:
     return "\n".join(rows)
 
 
+def shared_controls(rev: str) -> dict:
+    """The pages whose control the app at git revision `rev` draws too (its key is in its code)."""
+    def in_rev(key: str) -> bool:
+        found = subprocess.run(["git", "grep", "-q", "-F", key, rev, "--", "dashboard.py", "pages", "ui"], cwd=ROOT)
+        return found.returncode == 0
+    return {page: key for page, key in CONTROLS.items() if in_rev(key)}
+
+
+def against(rev: str, sessions: int, seconds: float, seed: int) -> str:
+    """The app at git revision `rev` (a worktree) and this one, in turns, each with `sessions` and twice as
+    many learners on the pages both have: server CPU per rerun, and what a moved control waits."""
+    controls = shared_controls(rev)
+    short = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    tree = Path(tempfile.mkdtemp(prefix="load-against-")) / short
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True, capture_output=True)
+    results = {}
+    try:
+        for times in (1, 2):
+            for name, root in ((short, tree), ("now", ROOT)):
+                results[name, times] = measure(sessions * times, seconds, 5, seed, root=root, controls=controls)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
+    rows = ["| app | learners | reruns a second | server CPU per rerun | server cores busy | control moved: p50 | p95 "
+            "| errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for (name, times), result in results.items():
+        crowd, moved = result["crowd"], result["crowd"].seconds("move")
+        done = len(moved) + len(crowd.seconds("open"))
+        app = f"`{short}` (when #19 was written)" if name == short else "this version"
+        rows.append(f"| {app} | {sessions * times} | {done / seconds:.1f} | {ms(result['cpu_per_run'][1])} "
+                    f"| {result['cores']:.2f} | {ms(percentile(moved, 50))} | {ms(percentile(moved, 95))} "
+                    f"| {sum(crowd.errors.values())} |")
+    ratios = ", ".join(f"{results['now', times]['cpu_per_run'][1] / results[short, times]['cpu_per_run'][1]:.2f} "
+                       f"at {sessions * times} learners" for times in (1, 2))
+    rows += ["", f"Server CPU per rerun, this version against `{short}`: {ratios} (target: 0.5, issue #19).",
+             "", f"Measured by `python bench/load_test.py --against {rev} --sessions {sessions} --readme` on "
+             f"{machine()}: `{short}` checked out in a git worktree and served from it, then this version, in turns, "
+             f"{seconds:.0f} s each, with the same learners ({THINK[0]}–{THINK[1]} s of thinking before every step) on "
+             f"the pages whose control both versions draw ({', '.join(controls.values())}); both with the settings "
+             "of their own `.streamlit/config.toml`."]
+    return "\n".join(rows)
+
+
 def breakdown(tally: Tally) -> str:
     """p50/p95 of each page's reruns, to see which page dominates (printed, not written to the README)."""
     lines = []
@@ -468,10 +518,18 @@ if __name__ == "__main__":
     parser.add_argument("--capacity", action="store_true",
                         help="--sessions learners with the collection after every run, then as configured, then twice "
                              "as many: the capacity table")
+    parser.add_argument("--against", metavar="REV",
+                        help="the app at git revision REV, then this one, with --sessions and twice as many learners")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
     args = parser.parse_args()
     if not 1 <= args.sessions <= 100 or not 0 < args.seconds <= 600:
         parser.error("bounded on purpose: 1-100 sessions, at most 600 s")
+    if args.against:
+        text = against(args.against, args.sessions, args.seconds, args.seed)
+        print(text)
+        if args.readme:
+            write_section("against", text)
+        sys.exit(0)
     if args.capacity:
         text = capacity(args.sessions, args.seconds, args.seed)
         print(text)

@@ -62,8 +62,9 @@ def wait_for_health(url: str, timeout: float = 60) -> None:
 
 @contextlib.contextmanager
 def running_app(script: str = "dashboard.py", port: int | None = None, env: dict | None = None,
-                log: Path | None = None):
-    """`streamlit run <script>` (or `streamlit hello`) on 127.0.0.1, until the block ends.
+                log: Path | None = None, root: Path = ROOT):
+    """`streamlit run <script>` (or `streamlit hello`) on 127.0.0.1, until the block ends; `root`: the
+    folder it runs in (another checkout of the app, for a benchmark against an older version).
 
     Yields a Server. Review progress goes to a throwaway data folder, in session-only
     storage, so nothing here ever touches a learner's own progress. The server's output
@@ -78,7 +79,7 @@ def running_app(script: str = "dashboard.py", port: int | None = None, env: dict
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", *command, "--server.headless=true",
          f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=output, stderr=subprocess.STDOUT if log else subprocess.DEVNULL, env=env,
+        cwd=root, stdout=output, stderr=subprocess.STDOUT if log else subprocess.DEVNULL, env=env,
     )
     if log:
         output.close()
