@@ -23,63 +23,68 @@ T = len(tokens)
 with st.sidebar:
     st.header(t("sa.controls"))
     hidden, seed = cell_controls("rnn")
-    remember("rnn_radius", 1.0, bounds=RADIUS)
-    radius = st.slider(t("rnn.radius"), *RADIUS, step=0.05, key="rnn_radius", help=t("rnn.radius_help"))
-
-r = compute.rnn_run(tuple(tokens), hidden, seed, float(radius))
-fallback_notice(r["fallback"])
 
 # The recurrence, unrolled over the sentence
 st.subheader(t("rnn.unrolled_title"))
 st.markdown(t("rnn.unrolled_explain"))
 st.latex(r"h_t = \tanh\left(W_{ih}\, x_t + b_{ih} + W_{hh}\, h_{t-1} + b_{hh}\right)")
-st.caption(t("rnn.shapes", T=T, d=D_MODEL, hidden=hidden, default=r["default_radius"], radius=radius))
 
 
 @st.fragment
-def cell_at_step() -> None:
+def cell_at_step(r: dict) -> None:
     """The cell at the chosen word, live: its own step slider, so a move redraws only the diagram."""
     step = step_picker("rnn", labels)
     diagrams.show(diagrams.rnn_chain(r["H"], step, words, diagrams.texts("rnn"), diagrams.carried(r["hidden"], step)))
     st.caption(t("rnn.diagram_caption"))
 
 
-cell_at_step()
-charts.heatmap(r["H"], labels, [str(i) for i in range(hidden)], x_title=t("rnn.axis_unit"),
-               y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, title=t("rnn.states_chart"),
-               name=t("rnn.states_chart"))
+@st.fragment
+def driven_by_radius() -> None:
+    """Everything the spectral radius changes, its slider beside the gradient it decides: a move reruns only this."""
+    radius = remember("rnn_radius", 1.0, bounds=RADIUS)  # the slider is drawn below, where ρ is explained
+    r = compute.rnn_run(tuple(tokens), hidden, seed, float(radius))
+    fallback_notice(r["fallback"])
+    st.caption(t("rnn.shapes", T=T, d=D_MODEL, hidden=hidden, default=r["default_radius"], radius=radius))
+    cell_at_step(r)
+    charts.heatmap(r["H"], labels, [str(i) for i in range(hidden)], x_title=t("rnn.axis_unit"),
+                   y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, title=t("rnn.states_chart"),
+                   name=t("rnn.states_chart"))
 
-# Short-term yes, long-term no: the gradient through the hidden states
-st.subheader(t("rnn.gradient_title"))
-st.markdown(t("rnn.gradient_explain"))
-st.latex(r"\frac{\partial h_T}{\partial h_t} = \prod_{k=t+1}^{T} D\!\left(1 - h_k^2\right) W_{hh}"
-         rf"\qquad \rho(W_{{hh}}) = {radius:.2f}")
-distance = T - np.arange(T)  # entry t is ∂h_T/∂h_t: T − t steps back
-charts.line_chart(
-    charts.curves("distance", distance, "norm", {
-        t("rnn.series_rnn"): r["hidden"],
-        t("rnn.series_trend", radius=radius): float(radius) ** distance,
-    }),
-    x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True, name=t("rnn.gradient_title"),
-    colors=charts.model_colors({t("rnn.series_rnn"): "rnn", t("rnn.series_trend", radius=radius): "reference"}),
-)
-near, far, rate = st.columns(3)
-near.metric(t("rnn.norm_near"), f"{r['hidden'][-1]:.3g}")
-far.metric(t("rnn.norm_far", n=T), f"{r['hidden'][0]:.3g}")
-far_per_step = (r["hidden"][0] / r["hidden"][-1]) ** (1 / max(T - 1, 1))
-rate.metric(t("rnn.per_step"), f"×{far_per_step:.3f}")
-st.caption(t("rnn.gradient_caption"))
+    # Short-term yes, long-term no: the gradient through the hidden states
+    st.subheader(t("rnn.gradient_title"))
+    st.markdown(t("rnn.gradient_explain"))
+    st.slider(t("rnn.radius"), *RADIUS, step=0.05, key="rnn_radius", help=t("rnn.radius_help"))
+    st.latex(r"\frac{\partial h_T}{\partial h_t} = \prod_{k=t+1}^{T} D\!\left(1 - h_k^2\right) W_{hh}"
+             rf"\qquad \rho(W_{{hh}}) = {radius:.2f}")
+    distance = T - np.arange(T)  # entry t is ∂h_T/∂h_t: T − t steps back
+    charts.line_chart(
+        charts.curves("distance", distance, "norm", {
+            t("rnn.series_rnn"): r["hidden"],
+            t("rnn.series_trend", radius=radius): float(radius) ** distance,
+        }),
+        x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
+        log_y=True, name=t("rnn.gradient_title"),
+        colors=charts.model_colors({t("rnn.series_rnn"): "rnn", t("rnn.series_trend", radius=radius): "reference"}),
+    )
+    near, far, rate = st.columns(3)
+    near.metric(t("rnn.norm_near"), f"{r['hidden'][-1]:.3g}")
+    far.metric(t("rnn.norm_far", n=T), f"{r['hidden'][0]:.3g}")
+    far_per_step = (r["hidden"][0] / r["hidden"][-1]) ** (1 / max(T - 1, 1))
+    rate.metric(t("rnn.per_step"), f"×{far_per_step:.3f}")
+    st.caption(t("rnn.gradient_caption"))
 
-# What h_T still knows about each word
-st.subheader(t("rnn.inputs_title"))
-st.markdown(t("rnn.inputs_explain"))
-st.latex(r"\frac{\partial h_T}{\partial x_t} = \frac{\partial h_T}{\partial h_t}\,"
-         r"\frac{\partial h_t}{\partial x_t} = \frac{\partial h_T}{\partial h_t}\, D\!\left(1 - h_t^2\right) W_{ih}")
-charts.bar_chart(labels, r["inputs"], x_title=t("rnn.axis_input"), y_title=t("rnn.axis_input_norm"),
-                 log_y=True, name=t("rnn.inputs_title"))
-last, first = st.columns(2)
-last.metric(t("rnn.input_last"), f"{r['inputs'][-1]:.3g}")
-first.metric(t("rnn.input_first"), f"{r['inputs'][0]:.3g}")
-st.caption(t("rnn.inputs_caption"))
+    # What h_T still knows about each word
+    st.subheader(t("rnn.inputs_title"))
+    st.markdown(t("rnn.inputs_explain"))
+    st.latex(r"\frac{\partial h_T}{\partial x_t} = \frac{\partial h_T}{\partial h_t}\,\frac{\partial h_t}{\partial x_t}"
+             r" = \frac{\partial h_T}{\partial h_t}\, D\!\left(1 - h_t^2\right) W_{ih}")
+    charts.bar_chart(labels, r["inputs"], x_title=t("rnn.axis_input"), y_title=t("rnn.axis_input_norm"),
+                     log_y=True, name=t("rnn.inputs_title"))
+    last, first = st.columns(2)
+    last.metric(t("rnn.input_last"), f"{r['inputs'][-1]:.3g}")
+    first.metric(t("rnn.input_first"), f"{r['inputs'][0]:.3g}")
+    st.caption(t("rnn.inputs_caption"))
+
+
+driven_by_radius()
 charts.save_menu()

@@ -31,13 +31,6 @@ T = len(tokens)
 with st.sidebar:
     st.header(t("sa.controls"))
     hidden, seed = cell_controls("lstm")
-    remember("lstm_forget_bias", 1.0, bounds=GATE_BIAS)
-    forget_bias = st.slider(t("lstm.forget_bias"), *GATE_BIAS, step=0.5, key="lstm_forget_bias",
-                            help=t("lstm.forget_bias_help"))
-
-trace, norms = compute.lstm_run(tuple(tokens), hidden, seed, float(forget_bias))
-rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
-fallback_notice(trace["fallback"])
 units = [str(j) for j in range(hidden)]
 
 # The cell, live at the chosen word, and its gates step by step
@@ -45,7 +38,7 @@ cell_section("lstm", EQUATIONS, widths=(3, 2))
 
 
 @st.fragment
-def gates_at_step() -> None:
+def gates_at_step(trace: dict, norms: dict) -> None:
     """The chosen word's cell and gates: the step slider and the gate choice rerun only this section."""
     step = step_picker("lstm", labels)
     diagrams.show(diagrams.lstm_cell(trace, step, words[step], diagrams.texts("lstm"),
@@ -53,10 +46,10 @@ def gates_at_step() -> None:
     st.caption(t("lstm.diagram_caption"))
     st.subheader(t("lstm.gates_title"))
     st.markdown(t("lstm.gates_explain"))
-    gate_heatmaps(step)
+    gate_heatmaps(trace, step)
 
 
-def gate_heatmaps(step: int) -> None:
+def gate_heatmaps(trace: dict, step: int) -> None:
     """The gates at the step (sequential scale) beside the signed values, then one gate over time."""
     for column, rows, legend, signed in zip(st.columns(2), (("f", "i", "o"), ("g", "C", "H")),
                                            (t("rnn.gate_value"), t("rnn.value")), (False, True), strict=True):
@@ -73,31 +66,42 @@ def gate_heatmaps(step: int) -> None:
                    name=f'{t("rnn.over_time")} · {gate}')
 
 
-gates_at_step()
+@st.fragment
+def driven_by_forget_bias() -> None:
+    """Everything the forget-gate bias changes, its slider beside the memory it decides: a move reruns only this."""
+    forget_bias = remember("lstm_forget_bias", 1.0, bounds=GATE_BIAS)  # the slider is drawn below, by the memory
+    trace, norms = compute.lstm_run(tuple(tokens), hidden, seed, float(forget_bias))
+    rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
+    fallback_notice(trace["fallback"])
+    gates_at_step(trace, norms)
 
-# The forget gate's bias: does the cell carry information?
-st.subheader(t("lstm.memory_title"))
-st.markdown(t("lstm.memory_explain"))
-distance = T - np.arange(T)  # entry t is a Jacobian from step t to step T: T − t steps
-charts.line_chart(
-    charts.curves("distance", distance, "norm", {
-        t("lstm.series_rnn"): rnn["hidden"],
-        t("lstm.series_cell"): norms["cell_full"],
-        t("lstm.series_forget"): norms["cell"],
-    }),
-    x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True, name=t("lstm.memory_title"),
-    colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("lstm.series_cell"): "lstm",
-                                            t("lstm.series_forget"): "reference"}),
-)
-mean_f, cell, rnn_h, held = st.columns(4)
-mean_f.metric(t("lstm.mean_forget"), f"{trace['f'].mean():.3f}")
-cell.metric(t("lstm.cell_whole"), f"{norms['cell_full'][0]:.3g}")
-rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}")
-held.metric(t("lstm.first_input"), f"{norms['cell_inputs'][0]:.3g}",
-            t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
-            help=t("lstm.first_input_help"))
-st.caption(t("lstm.memory_caption"))
+    # The forget gate's bias: does the cell carry information?
+    st.subheader(t("lstm.memory_title"))
+    st.markdown(t("lstm.memory_explain"))
+    st.slider(t("lstm.forget_bias"), *GATE_BIAS, step=0.5, key="lstm_forget_bias", help=t("lstm.forget_bias_help"))
+    distance = T - np.arange(T)  # entry t is a Jacobian from step t to step T: T − t steps
+    charts.line_chart(
+        charts.curves("distance", distance, "norm", {
+            t("lstm.series_rnn"): rnn["hidden"],
+            t("lstm.series_cell"): norms["cell_full"],
+            t("lstm.series_forget"): norms["cell"],
+        }),
+        x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
+        log_y=True, name=t("lstm.memory_title"),
+        colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("lstm.series_cell"): "lstm",
+                                    t("lstm.series_forget"): "reference"}),
+    )
+    mean_f, cell, rnn_h, held = st.columns(4)
+    mean_f.metric(t("lstm.mean_forget"), f"{trace['f'].mean():.3f}")
+    cell.metric(t("lstm.cell_whole"), f"{norms['cell_full'][0]:.3g}")
+    rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}")
+    held.metric(t("lstm.first_input"), f"{norms['cell_inputs'][0]:.3g}",
+                t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
+                help=t("lstm.first_input_help"))
+    st.caption(t("lstm.memory_caption"))
+
+
+driven_by_forget_bias()
 
 
 @st.fragment

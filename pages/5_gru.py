@@ -29,13 +29,6 @@ T = len(tokens)
 with st.sidebar:
     st.header(t("sa.controls"))
     hidden, seed = cell_controls("gru")
-    remember("gru_update_bias", 0.0, bounds=GATE_BIAS)
-    update_bias = st.slider(t("gru.update_bias"), *GATE_BIAS, step=0.5, key="gru_update_bias",
-                            help=t("gru.update_bias_help"))
-
-trace, norms = compute.gru_run(tuple(tokens), hidden, seed, float(update_bias))
-rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
-fallback_notice(trace["fallback"])
 units = [str(j) for j in range(hidden)]
 
 # The cell: two gates, and the cell state merged into the hidden state; live at the chosen word
@@ -43,7 +36,7 @@ cell_section("gru", EQUATIONS, widths=(2, 3))
 
 
 @st.fragment
-def gates_at_step() -> None:
+def gates_at_step(trace: dict, norms: dict) -> None:
     """The chosen word's cell and gates: the step slider and the gate choice rerun only this section."""
     step = step_picker("gru", labels)
     diagrams.show(diagrams.gru_cell(trace, step, words[step], diagrams.texts("gru"),
@@ -51,10 +44,10 @@ def gates_at_step() -> None:
     st.caption(t("gru.diagram_caption"))
     st.subheader(t("gru.gates_title"))
     st.markdown(t("gru.gates_explain"))
-    gate_heatmaps(step)
+    gate_heatmaps(trace, step)
 
 
-def gate_heatmaps(step: int) -> None:
+def gate_heatmaps(trace: dict, step: int) -> None:
     """The gates and the merge that replaces the cell state at the step, then one gate over time."""
     h_prev = trace["H"][step - 1] if step else trace["h0"]
     r, z, n = (trace[k][step] for k in "rzn")
@@ -75,26 +68,37 @@ def gate_heatmaps(step: int) -> None:
                    name=f'{t("rnn.over_time")} · {gate}')
 
 
-gates_at_step()
+@st.fragment
+def driven_by_update_bias() -> None:
+    """Everything the update-gate bias changes, its slider beside the memory it decides: a move reruns only this."""
+    update_bias = remember("gru_update_bias", 0.0, bounds=GATE_BIAS)  # the slider is drawn below, by the memory
+    trace, norms = compute.gru_run(tuple(tokens), hidden, seed, float(update_bias))
+    rnn = compute.rnn_reference(tuple(tokens), hidden, seed)
+    fallback_notice(trace["fallback"])
+    gates_at_step(trace, norms)
 
-# The update gate's bias: a GRU can carry information too
-st.subheader(t("gru.memory_title"))
-st.markdown(t("gru.memory_explain"))
-distance = T - np.arange(T)  # entry t is ∂h_T/∂h_t: T − t steps back
-charts.line_chart(
-    charts.curves("distance", distance, "norm", {t("lstm.series_rnn"): rnn["hidden"],
-                                                 t("gru.series_gru"): norms["hidden"]}),
-    x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-    log_y=True, colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("gru.series_gru"): "gru"}),
-    name=t("gru.memory_title"),
-)
-mean_z, gru_h, rnn_h, held = st.columns(4)
-mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
-gru_h.metric(t("gru.gru_whole"), f"{norms['hidden'][0]:.3g}")
-rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}")
-held.metric(t("gru.first_input"), f"{norms['inputs'][0]:.3g}",
-            t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
-            help=t("gru.first_input_help"))
+    # The update gate's bias: a GRU can carry information too
+    st.subheader(t("gru.memory_title"))
+    st.markdown(t("gru.memory_explain"))
+    st.slider(t("gru.update_bias"), *GATE_BIAS, step=0.5, key="gru_update_bias", help=t("gru.update_bias_help"))
+    distance = T - np.arange(T)  # entry t is ∂h_T/∂h_t: T − t steps back
+    charts.line_chart(
+        charts.curves("distance", distance, "norm", {t("lstm.series_rnn"): rnn["hidden"],
+                                                     t("gru.series_gru"): norms["hidden"]}),
+        x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
+        log_y=True, colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("gru.series_gru"): "gru"}),
+        name=t("gru.memory_title"),
+    )
+    mean_z, gru_h, rnn_h, held = st.columns(4)
+    mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
+    gru_h.metric(t("gru.gru_whole"), f"{norms['hidden'][0]:.3g}")
+    rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}")
+    held.metric(t("gru.first_input"), f"{norms['inputs'][0]:.3g}",
+                t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
+                help=t("gru.first_input_help"))
+
+
+driven_by_update_bias()
 
 # One gate fewer, made exact: 3 blocks against the LSTM's 4 and the RNN's 1
 st.subheader(t("gru.params_title"))
