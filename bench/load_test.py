@@ -432,18 +432,26 @@ CAPACITY = (("a full collection after every run (Streamlit's `runner.postScriptG
             ("as configured", 2, {}))
 
 
+THROUGHPUT_HEADER = ("| learners | reruns a second | server CPU per rerun | server cores busy | control moved: p50 "
+                     "| p95 | errors |")
+THROUGHPUT_RULE = "|---|---:|---:|---:|---:|---:|---:|---:|"
+
+
+def throughput_row(label: str, learners: int, result: dict, seconds: float) -> str:
+    """One server's classroom (measure's result) as a row under THROUGHPUT_HEADER."""
+    crowd, moved = result["crowd"], result["crowd"].seconds("move")
+    done = len(moved) + len(crowd.seconds("open"))
+    return (f"| {label} | {learners} | {done / seconds:.1f} | {ms(result['cpu_per_run'][1])} | {result['cores']:.2f} "
+            f"| {ms(percentile(moved, 50))} | {ms(percentile(moved, 95))} | {sum(crowd.errors.values())} |")
+
+
 def capacity(sessions: int, seconds: float, seed: int) -> str:
     """One server each: `sessions` learners with the collection after every run, `sessions` and twice as
     many as configured; what each completes and how long a moved control waits."""
-    rows = ["| garbage collection | learners | reruns a second | server CPU per rerun | server cores busy "
-            "| control moved: p50 | p95 | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [f"| garbage collection {THROUGHPUT_HEADER}", THROUGHPUT_RULE]
     for what, times, env in CAPACITY:
-        result = measure(sessions * times, seconds, 5, seed, env=env)
-        crowd, moved = result["crowd"], result["crowd"].seconds("move")
-        done = len(moved) + len(crowd.seconds("open"))
-        rows.append(f"| {what} | {sessions * times} | {done / seconds:.1f} | {ms(result['cpu_per_run'][1])} "
-                    f"| {result['cores']:.2f} | {ms(percentile(moved, 50))} | {ms(percentile(moved, 95))} "
-                    f"| {sum(crowd.errors.values())} |")
+        rows.append(throughput_row(what, sessions * times, measure(sessions * times, seconds, 5, seed, env=env),
+                                   seconds))
     rows += ["", f"Measured by `python bench/load_test.py --capacity --sessions {sessions} --readme` on {machine()}: "
              f"the same learners as "
              f"above ({THINK[0]}–{THINK[1]} s of thinking before every step), {seconds:.0f} s at once, one server "
@@ -475,15 +483,10 @@ def against(rev: str, sessions: int, seconds: float, seed: int) -> str:
                 results[name, times] = measure(sessions * times, seconds, 5, seed, root=root, controls=controls)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
-    rows = ["| app | learners | reruns a second | server CPU per rerun | server cores busy | control moved: p50 | p95 "
-            "| errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [f"| app {THROUGHPUT_HEADER}", THROUGHPUT_RULE]
     for (name, times), result in results.items():
-        crowd, moved = result["crowd"], result["crowd"].seconds("move")
-        done = len(moved) + len(crowd.seconds("open"))
-        app = f"`{short}` (when #19 was written)" if name == short else "this version"
-        rows.append(f"| {app} | {sessions * times} | {done / seconds:.1f} | {ms(result['cpu_per_run'][1])} "
-                    f"| {result['cores']:.2f} | {ms(percentile(moved, 50))} | {ms(percentile(moved, 95))} "
-                    f"| {sum(crowd.errors.values())} |")
+        label = f"`{short}`" if name == short else "this version"
+        rows.append(throughput_row(label, sessions * times, result, seconds))
     ratios = ", ".join(f"{results['now', times]['cpu_per_run'][1] / results[short, times]['cpu_per_run'][1]:.2f} "
                        f"at {sessions * times} learners" for times in (1, 2))
     rows += ["", f"Server CPU per rerun, this version against `{short}`: {ratios} (target: 0.5, issue #19).",
