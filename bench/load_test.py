@@ -483,6 +483,7 @@ def against(rev: str, sessions: int, seconds: float, seed: int) -> str:
                 results[name, times] = measure(sessions * times, seconds, 5, seed, root=root, controls=controls)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
+        tree.parent.rmdir()  # the temporary folder the worktree was in
     rows = [f"| app {THROUGHPUT_HEADER}", THROUGHPUT_RULE]
     for (name, times), result in results.items():
         label = f"`{short}`" if name == short else "this version"
