@@ -140,6 +140,30 @@ def test_every_chart_on_every_page_is_valid_vega_lite(page):
         assert_valid_vega_lite(json.loads(spec))
 
 
+def _marks(spec: dict):
+    """Every mark of a spec, through its layers and facets."""
+    if "mark" in spec:
+        yield spec["mark"] if isinstance(spec["mark"], dict) else {"type": spec["mark"]}
+    for part in (*spec.get("layer", ()), *([spec["spec"]] if "spec" in spec else ())):
+        yield from _marks(part)
+
+
+@pytest.mark.parametrize("page", sorted({page for page, _ in SLIDERS}))
+def test_a_chart_drawn_on_a_canvas_builds_no_aria_text_for_its_marks(page):
+    """A canvas has no node per mark to hang a description on; Vega-Lite would still build one per
+    cell on every redraw. An SVG chart keeps its marks' descriptions for screen readers."""
+    from conftest import chart_specs, open_page
+
+    drawn = [json.loads(spec) for spec in chart_specs(open_page(page))]
+    on_canvas = [spec for spec in drawn if spec.get("usermeta", {}).get("embedOptions", {}).get("renderer") == "canvas"]
+    assert on_canvas  # every page with a slider draws a heatmap
+    for spec in on_canvas:
+        assert all(mark.get("aria") is False for mark in _marks(spec) if mark["type"] == "rect"), spec
+    for spec in drawn:
+        if spec not in on_canvas:
+            assert all("aria" not in mark for mark in _marks(spec))
+
+
 def test_every_template_is_valid_vega_lite_in_every_variant():
     from ui import charts
 

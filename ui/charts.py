@@ -44,6 +44,10 @@ FIT_WIDTH = {"type": "fit-x", "contains": "padding"}
 # Heatmaps are drawn on a canvas, not as SVG: one SVG node per cell made the browser's redraw
 # of a page of heatmaps about twice as slow (bench/bench_browser.py's profile).
 CANVAS = {"embedOptions": {"renderer": "canvas"}}
+# ... so their cells carry no ARIA description: a canvas has no node per cell to put one on, yet
+# Vega-Lite would build that string for every cell on every redraw. The tooltip keeps every
+# cell's exact value.
+NO_ARIA = {"aria": False}
 # Show every token label rather than dropping alternate ones when they crowd...
 TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
 # ... up to this many; past it they would be written over each other, so every other one goes.
@@ -295,14 +299,15 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
     if domain is not None:
         colours = {**{k: v for k, v in colours.items() if k != "zero"}, "domain": list(domain)}
     base = alt.Chart()
-    cells = base.mark_rect().transform_filter("isValid(datum.value) && isFinite(datum.value)").encode(
+    cells = base.mark_rect(**NO_ARIA).transform_filter("isValid(datum.value) && isFinite(datum.value)").encode(
         color=alt.Color("value:Q", title=value_title, scale=alt.Scale(**colours),
                         legend=alt.Legend(format=".3~f", gradientLength=120)),
         tooltip=tooltip,
     )
     layers = [cells]
     if outline:
-        layers.append(base.mark_rect(fill=None, stroke=OUTLINE, strokeWidth=2).transform_filter("datum.outline"))
+        outline_mark = base.mark_rect(**NO_ARIA, fill=None, stroke=OUTLINE, strokeWidth=2)
+        layers.append(outline_mark.transform_filter("datum.outline"))
     if titled:
         layers.append(_title_layer(alt))
     chart = alt.layer(*layers, data=alt.NamedData(CELLS)).encode(
