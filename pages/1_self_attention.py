@@ -86,7 +86,7 @@ sources = charts.table(**{
     "#": np.arange(1, n + 1),
     t("sa.col_token"): tokens,
     t("sa.col_source"): [t(f"sa.source_{s}") for s in emb.sources],
-    t("sa.col_gloss"): [g or "" for g in emb.glosses],
+    **({t("sa.col_gloss"): [g or "" for g in emb.glosses]} if any(emb.glosses) else {}),  # Korean words have one
 })
 fallback_notice(emb.sources.count("fallback"))
 if "gloss" in emb.sources:

@@ -54,6 +54,7 @@ def test_opens_on_an_english_example_with_the_seven_steps():
     table = tokens_table(at)
     assert list(table[EN["sa.col_token"]])[:3] == ["The", "cat", "sat"]
     assert set(table[EN["sa.col_source"]]) == {EN["sa.source_glove"]}
+    assert EN["sa.col_gloss"] not in table  # no word of this sentence is glossed: no empty column
 
 
 @pytest.mark.parametrize("how", [{"lang": "ko"}, {"locale": "ko-KR"}])
@@ -63,6 +64,7 @@ def test_korean_from_the_url_or_the_browser(how):
     assert any(m.value.startswith("### 1단계") for m in at.markdown)
     # The first visit in Korean starts on a Korean example, glossed into GloVe.
     assert KO["sa.source_gloss"] in set(tokens_table(at)[KO["sa.col_source"]])
+    assert any(tokens_table(at)[KO["sa.col_gloss"]])  # and its glosses shown beside them
 
 
 def test_the_weights_on_screen_are_the_core_computation():
@@ -434,3 +436,35 @@ def test_the_open_tab_survives_a_visit_elsewhere_a_language_switch_and_a_link():
     receiver = open_page(SELF_ATTENTION, params=dict(at.query_params))
     assert metric(receiver, KO["tf.order_none"])
     assert not [s for s in receiver.select_slider if s.key == "sa_heads"]  # only the open tab is drawn
+
+
+def test_shared_focus_names_each_heads_key_only_when_every_head_gives_every_query_most_of_its_weight():
+    from ui.self_attention import shared_focus
+
+    on = np.full((3, 3), 0.025)
+    on[:, 1] = 0.95  # every query: 95% on key 1
+    other = np.roll(on, 1, axis=1)  # every query: 95% on key 2
+    spread = np.full((3, 3), 1 / 3)
+    assert shared_focus(np.stack([on, other])) == [1, 2]
+    assert shared_focus(np.stack([on, on])) == [1]  # named once
+    assert shared_focus(np.stack([on, spread])) == []  # one head spreads its weight
+    assert shared_focus(np.stack([np.eye(3)])) == []  # focused, but each query on another key
+    assert shared_focus(np.stack([on]), share=0.96) == []
+
+
+@pytest.mark.parametrize("text", ["The cat sat on the mat because it was tired", ILLUSTRATED.format("wide")])
+def test_the_heads_step_names_its_heads_only_for_the_trained_projection_and_says_when_its_rows_are_alike(text):
+    from ui import compute
+    from ui.self_attention import shared_focus, trained_head
+
+    tokens = tokenize(text)
+    picks = shared_focus(compute.coref_trace(tuple(tokens))["layers"][trained_head()[0]]["weights"][0])
+    for projection, caption in (("identity", "tf.concat_caption_untrained"), ("trained", "tf.concat_caption")):
+        at = open_page(SELF_ATTENTION, params={"sa_text": text, "sa_projection": projection,
+                                               "sa_block_step": "concat"})
+        shown = [c.value for c in at.caption]
+        assert any(c.startswith(EN[caption].split("{")[0]) for c in shown), projection
+        alike = [c for c in shown if c.startswith(EN["tf.concat_alike"].split("{")[0])]
+        assert len(alike) == (1 if picks else 0)
+        if picks:  # the tokens the heads look at, as the charts label them
+            assert all(at.selectbox(key="sa_query").options[k] in alike[0] for k in picks), alike

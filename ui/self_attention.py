@@ -149,7 +149,10 @@ def rest_of_layer(tokens: tuple, labels: list[str], query: int, trained: bool) -
                    value_title=t(f"tf.value_{step}"), diverging=True, highlight_row=query, name=t("tf.block_title"))
     row = query
     if step == "concat":
-        st.caption(t("tf.concat_caption", heads=cfg.num_heads, d_head=cfg.d_head, head=head + 1))
+        st.caption(t("tf.concat_caption" if trained else "tf.concat_caption_untrained", heads=cfg.num_heads,
+                     d_head=cfg.d_head, head=head + 1))
+        if picks := shared_focus(L["weights"][0]):
+            st.caption(t("tf.concat_alike", picks=", ".join(labels[k] for k in picks)))
     elif step == "residual":
         ratio = np.linalg.norm(L["attn"][0, row]) / max(np.linalg.norm(L["input"][0, row]), 1e-12)
         st.caption(t("tf.residual_caption", ratio=f"{ratio:.2f}", token=labels[row]))
@@ -161,6 +164,18 @@ def rest_of_layer(tokens: tuple, labels: list[str], query: int, trained: bool) -
         st.caption(t("tf.ffn_caption", active=f"{active:.0%}", d_ff=cfg.d_ff))
     else:
         st.caption(t("tf.output_caption", layers=cfg.num_layers, layer=layer + 1))
+
+
+def shared_focus(weights: np.ndarray, share: float = 0.9) -> list[int]:
+    """The key each head gives every query most of its weight to, when every head does (weights: (heads,
+    n, n), rows summing to 1): one key per head, in head order (a head may repeat another's); else []."""
+    picks = []
+    for head in weights:
+        top = head.argmax(axis=1)
+        if len(set(top)) != 1 or head[np.arange(len(head)), top].mean() < share:
+            return []
+        picks.append(int(top[0]))
+    return list(dict.fromkeys(picks))
 
 
 # --- word order -------------------------------------------------------------------------------
