@@ -299,3 +299,19 @@ def test_odd_values_in_a_link_are_ignored_and_the_page_still_works(params):
     assert chart_with(at, "accuracy") is not None  # the defaults, from the saved results
     key = next(iter(params))
     assert key not in at.query_params  # the unusable value is gone from the address bar
+
+
+def test_lines_that_lie_on_top_of_each_other_are_named_under_the_accuracy_chart():
+    from ui.lab_view import OVERLAP, coinciding
+
+    assert coinciding({"a": np.array([1.0, 1.0]), "b": np.array([0.5, 1.0]), "c": np.array([0.999, 1.0]),
+                       "d": np.array([0.5, 1.0]), "e": np.array([0.2, 0.3])}) == [["a", "c"], ["b", "d"]]
+    assert coinciding({"a": np.array([1.0, 0.5]), "b": np.array([1.0, 0.49])}) == []  # apart at one lag
+    at = open_page(PAGE, lang="en")
+    by_model = {lab.label(k): np.array([saved_accuracy(k, lag) for lag in lab.Experiment().lags]) for k in lab.KINDS}
+    hidden = [[name for name, acc in by_model.items() if np.abs(acc - first).max() <= OVERLAP]
+              for first in by_model.values()]
+    expected = {EN["lab.accuracy_overlap"].format(models=", ".join(g)) for g in hidden if len(g) > 1}
+    shown = {c.value for c in at.caption if c.value.endswith(EN["lab.accuracy_overlap"].split("}")[1])}
+    assert shown == expected
+    assert expected  # the saved results have such lines (GRU and self-attention solve every lag)

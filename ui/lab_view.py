@@ -30,6 +30,9 @@ def _shaded(color: str) -> tuple[str, ...]:
 
 SHADES = {name: _shaded(color) for name, color in COLORS.items()} | {f"{lab.label('lstm')} i": _shaded(LSTM_INPUT)}
 CHANCE = 1 / lab.NUM_SYMBOLS
+# Accuracies this close draw on the same pixel of the accuracy chart (0 to 1 over ~200 px), and the
+# table rounds them to the same whole percent: their lines hide each other.
+OVERLAP = 0.005
 LEARNED, FAILED = 0.9, CHANCE + 0.1  # held-out accuracy above which a model has learned a lag, below which it has not
 UNITS_HEIGHT = 352  # a unit-by-step heatmap: 11 px a unit at the default hidden width of 32
 KEEP_OPEN = 0.95  # a gate above this at every distractor step keeps its unit's memory (LSTM f, GRU z)
@@ -113,6 +116,21 @@ def accuracy_chart(by_lag: dict) -> None:
                       x="lag", y="accuracy", series="series", x_title=t("lab.axis_lag"),
                       y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS, name=t("lab.results_title"))
     st.caption(t("lab.accuracy_caption", chance=CHANCE))
+    for group in coinciding({name: mean for name, (_, mean) in lines.items()}):
+        st.caption(t("lab.accuracy_overlap", models=", ".join(group)))
+
+
+def coinciding(lines: dict, within: float = OVERLAP) -> list[list[str]]:
+    """Groups of two or more lines ({name: values}) that are `within` of the group's first at every point,
+    in order: on the chart the one drawn last hides the others."""
+    groups: list[list[str]] = []
+    for name, values in lines.items():
+        same = next((g for g in groups if np.allclose(lines[g[0]], values, rtol=0, atol=within)), None)
+        if same is None:
+            groups.append([name])
+        else:
+            same.append(name)
+    return [g for g in groups if len(g) > 1]
 
 
 def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
