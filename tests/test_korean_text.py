@@ -26,6 +26,8 @@ PLACEHOLDER_PARTICLE = re.compile(r"\{[A-Za-z_]\w*(?:[:!][^{}]*)?\}(" + "|".join
 PLACEHOLDER_COPULA = re.compile(r"\{[A-Za-z_]\w*(?:[:!][^{}]*)?\}였")
 # 해요체 statements and exclamations at the end of a sentence.
 HAEYO = re.compile(rf"[{HANGUL}](아요|어요|여요|해요|에요|예요|네요|군요|죠|지요|거든요|래요|대요)(?=[\s.!,)\"”’]|$)")
+# A request in 하십시오체 ("확인하십시오") beside the catalog's -세요 requests ("고르세요")
+HASIPSIO = re.compile(rf"[{HANGUL}]십시오")
 
 
 def failures(pattern_or_fn, texts=KO):
@@ -46,6 +48,11 @@ def test_no_placeholder_is_followed_by_a_particle_that_depends_on_how_it_is_read
 def test_statements_are_hapnida_not_haeyo():
     bad = failures(HAEYO)
     assert not bad, "해요체 ending in a 합니다체 catalog (glossary.toml, Style):\n" + "\n".join(bad)
+
+
+def test_requests_to_the_learner_are_seyo_not_hasipsio():
+    bad = failures(HASIPSIO)
+    assert not bad, "a request in 하십시오체: the catalog asks with -세요 (glossary.toml, Style):\n" + "\n".join(bad)
 
 
 @pytest.mark.parametrize("avoid", GLOSSARY["avoid"], ids=lambda a: a["text"])
