@@ -71,3 +71,15 @@ def test_the_lstm_diagram_draws_each_gate_strip_unit_by_unit():
     strips = [el.get("fill") for el in root.iter(f"{SVG}rect") if el.get("height") == "13"]
     f_fills = strips[:8]  # the first box drawn is f: its 8 units on the [0, 1] scale
     assert f_fills == [diagrams.unit_color(v) for v in lstm["f"][1]]
+
+
+def test_a_diagram_shows_the_gate_scale_only_for_a_cell_with_gates():
+    rnn, lstm, gru = traces(tokenize("the cat sat on the mat"))
+
+    def labels(svg):
+        return [el.text for el in ET.fromstring(svg).iter(f"{SVG}text")]
+
+    assert "gate" not in labels(diagrams.rnn_chain(rnn["H"], 2, tokenize("the cat sat on the mat"), TEXTS, 0.5))
+    assert "signed" in labels(diagrams.rnn_chain(rnn["H"], 2, tokenize("the cat sat on the mat"), TEXTS, 0.5))
+    for svg in (diagrams.lstm_cell(lstm, 2, "sat", TEXTS, 0.5), diagrams.gru_cell(gru, 2, "sat", TEXTS, 0.5)):
+        assert {"gate", "signed"} <= set(labels(svg))

@@ -128,15 +128,15 @@ def state_label(svg: Svg, x, y, name: str, values, anchor="start", w=96) -> None
     svg.strip(left, y + 6, w, 11, values, signed=True)
 
 
-def legend(svg: Svg, x, y, texts: dict) -> None:
-    """The two scales the diagram uses, as in the charts: gates 0 to 1, signed values −1 to +1."""
-    ramps = (unit_colors(np.linspace(0, 1, 20)), signed_colors(np.linspace(-1, 1, 20)))
-    for dx, label, low, high, color in ((0, texts["gate"], "0", "1", ramps[0].__getitem__),
-                                        (270, texts["signed"], "−1", "+1", ramps[1].__getitem__)):
+def legend(svg: Svg, x, y, texts: dict, gates: bool = True) -> None:
+    """The scales the diagram uses, as in the charts: gates 0 to 1 (a cell with gates), signed values −1 to +1."""
+    scales = [(texts["gate"], "0", "1", unit_colors(np.linspace(0, 1, 20)))] if gates else []
+    scales.append((texts["signed"], "−1", "+1", signed_colors(np.linspace(-1, 1, 20))))
+    for dx, (label, low, high, ramp) in zip((0, 270), scales, strict=False):
         svg.text(x + dx + 80, y + 10, label, size=11, anchor="end")
         svg.text(x + dx + 96, y + 10, low, size=10, anchor="end")
         for k in range(20):
-            svg.parts.append(f"<rect x='{x + dx + 100 + k * 4}' y='{y}' width='4.3' height='12' fill='{color(k)}'/>")
+            svg.parts.append(f"<rect x='{x + dx + 100 + k * 4}' y='{y}' width='4.3' height='12' fill='{ramp[k]}'/>")
         svg.text(x + dx + 184, y + 10, high, size=10)
 
 
@@ -212,7 +212,7 @@ def gru_cell(trace: dict, step: int, word: str, texts: dict, carried: float) -> 
     svg.line([(120, top), (xz_top - 13, top)], color=color, width=memory_width(1.0))
     svg.line([(xz_top + 13, top), (xadd - 13, top)], color=color, width=memory_width(float(z.mean())))
     svg.line([(xadd + 13, top), (780, top)], color=color, width=memory_width(float(z.mean())), arrow=True)
-    svg.text(490, 60, texts["memory"].format(value=carried), size=12, anchor="middle", color=color)
+    svg.text(450, 60, texts["memory"].format(value=carried), size=12, anchor="middle", color=color)  # the box centre
     svg.op(xz_top, top, "×")
     svg.op(xadd, top, "+")
     # inputs: h_(t−1) down to the bus beside x_t, and through the reset gate into the candidate
@@ -272,7 +272,7 @@ def rnn_chain(H, step: int, words: list, texts: dict, carried: float) -> str:
     svg.text(450, 78, texts["memory"].format(value=carried), size=12, anchor="middle", color=color)
     state_label(svg, 332, lane - 34, "h_(t−1)" if step else "h₀ = 0", h_prev, anchor="end", w=64)  # between cells
     state_label(svg, 568, lane - 34, "h_t", H[step], w=64)
-    legend(svg, 250, 20, texts)
+    legend(svg, 385, 20, texts, gates=False)  # a plain RNN has no gate: only signed values
     return svg.render()
 
 
