@@ -292,3 +292,9 @@ def test_a_fixed_colour_range_is_part_of_the_template_and_the_spec_ignores_the_v
     assert color["scale"]["domain"] == [-2.0, 2.0] and color["scale"]["domainMid"] == 0
     assert "zero" not in charts.heatmap_spec("x", "y", "v", "sequential", False, False, 200,
                                              domain=(0.0, 5.0))["layer"][0]["encoding"]["color"]["scale"]
+
+
+def test_numbered_labels_quote_a_token_of_digits_so_its_position_and_value_never_read_as_one_number():
+    from ui import charts
+
+    assert charts.numbered(["2", "0", "-", "Mar", "23"]) == ["1 ‘2’", "2 ‘0’", "3 -", "4 Mar", "5 ‘23’"]

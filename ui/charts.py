@@ -137,8 +137,9 @@ def token_labels(tokens, sources=None) -> list[str]:
 
 def numbered(tokens) -> list[str]:
     """Unique axis labels numbered from 1, unmarked: for a model with a vocabulary and embeddings
-    of its own (the date translator), where GloVe's marks say nothing."""
-    return [f"{i + 1} {tok}" for i, tok in enumerate(tokens)]
+    of its own (the date translator), where GloVe's marks say nothing. A token of digits is quoted, so
+    that the 3rd character "2" reads 3 ‘2’, never 3 2 (thirty-two)."""
+    return [f"{i + 1} ‘{tok}’" if tok.isdigit() else f"{i + 1} {tok}" for i, tok in enumerate(tokens)]
 
 
 def table(**columns) -> pa.Table:
