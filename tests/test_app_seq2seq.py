@@ -170,6 +170,12 @@ def test_the_experiment_opens_precomputed_and_says_what_it_found(lang):
                                                 an=whole["additive"][-1], f1=whole["fixed"][0], fn=whole["fixed"][-1],
                                                 n=models.MAX_DATES)
     assert found in [c.value for c in at.caption]
+    # the training loss at the end (the saved curves keep every 10th step: the last 10 points are 100 steps)
+    end = {c: np.mean([runs[r]["loss"][-10:].mean() for r in experiment.plan() if r.context == c])
+           for c in ("additive", "fixed")}
+    assert texts["s2s.exp_loss"].format(attention=texts["s2s.context_additive"], fixed=texts["s2s.context_fixed"],
+                                        la=end["additive"], lf=end["fixed"], last=100) in [c.value for c in at.caption]
+    assert end["fixed"] > 100 * end["additive"]  # the fixed context never fitted the longer inputs
     lines = [data for spec, data in charts(at) if "dates" in data]
     assert len(lines) == 2 and set(lines[0]["dates"]) == {1, 2, 3, 4}
 

@@ -279,6 +279,21 @@ def run_experiment(missing: list) -> None:
         models.EXPERIMENT_RESULTS.put(run.key(), result)
 
 
+LAST_STEPS = 100  # "the end" of a run's loss curve: a mean over its last steps, not one noisy batch
+
+
+def end_loss(experiment: models.Experiment, runs: dict, context: str) -> float:
+    """A context's training loss at the end of its runs, the mean over seeds: each run's loss over its last
+    LAST_STEPS steps (the kept curve has every 10th step for the experiment's runs)."""
+    ends = []
+    for run in experiment.plan():
+        if run.context == context and run in runs:
+            loss = np.asarray(runs[run]["loss"])
+            every = max(1, round(runs[run]["steps"] / len(loss)))
+            ends.append(loss[-max(1, LAST_STEPS // every):].mean())
+    return float(np.mean(ends))
+
+
 def experiment_results(experiment: models.Experiment, runs: dict, measures=("whole", "first")) -> None:
     """Exact match against the number of dates in a row, for the whole output and for the first date."""
     lengths = np.arange(1, models.MAX_DATES + 1)
@@ -294,6 +309,10 @@ def experiment_results(experiment: models.Experiment, runs: dict, measures=("who
             (a, fa), (f, ff) = means.items()
             st.caption(t(f"s2s.exp_found_{measure}", attention=name(a), fixed=name(f), a1=fa[0], an=fa[-1],
                          f1=ff[0], fn=ff[-1], n=models.MAX_DATES))
+        if measure == "whole" and len(means) == 2:
+            losses = {c: end_loss(experiment, runs, c) for c in means}
+            (a, la), (f, lf) = losses.items()
+            st.caption(t("s2s.exp_loss", attention=name(a), fixed=name(f), la=la, lf=lf, last=LAST_STEPS))
         if measure == "whole":
             shipped = models.SHIPPED_RUNS["fixed"]
             st.caption(t("s2s.exp_single_only", fixed=name("fixed"), hidden=shipped.hidden, steps=shipped.steps,
