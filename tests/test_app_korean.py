@@ -84,3 +84,11 @@ def test_english_text_says_nothing_about_korean_and_keeps_its_words(page, key):
     assert not at.exception
     assert catalog("en")["common.korean_split"] not in [c.value for c in at.caption]
     assert {"1 RNN†", "2 catches", "4 -", "6 dependency"} <= chart_labels(at)
+
+
+@pytest.mark.parametrize("page", ["dashboard.py", "pages/3_rnn.py", "pages/7_review.py"])
+def test_korean_pages_break_lines_between_words_with_the_apps_own_style_sheet_only(page):
+    korean, english = open_page(page, lang="ko"), open_page(page, lang="en")
+    assert [el.proto.body for el in korean.get("html")] == [layout.KOREAN_LINE_BREAKS]  # a constant: no learner text
+    assert not english.get("html")
+    assert "keep-all" in layout.KOREAN_LINE_BREAKS and "<script" not in layout.KOREAN_LINE_BREAKS

@@ -219,6 +219,13 @@ def _menu_page(script: str):
     return found
 
 
+# The app's own style sheet, no learner text in it; a <style> alone takes no room on the page.
+# Streamlit's own rules set word-break on headings and paragraphs (one class each): an attribute and an
+# element name outweigh them.
+KOREAN_LINE_BREAKS = ("<style>[data-testid='stApp'] :is(h1, h2, h3, h4, p, li, td, th, label, span, div) "
+                      "{word-break: keep-all; overflow-wrap: break-word}</style>")
+
+
 def page(title_key: str, icon: str) -> str:
     """Set up a page: its title, the language and the sidebar menu. Returns the language."""
     freeze_startup_objects()
@@ -227,6 +234,8 @@ def page(title_key: str, icon: str) -> str:
     start_run(title_key.split(".")[0])
     current = _this_run.lang = _resolve_language()
     st.set_page_config(page_title=t(title_key), page_icon=icon, layout="wide")
+    if current == "ko":  # Korean lines break between words, as Korean is set, not inside one ("보|았는가")
+        st.html(KOREAN_LINE_BREAKS)
     with st.sidebar:
         st.session_state.lang_choice = current
         st.segmented_control(
