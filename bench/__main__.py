@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, and (with --readme) every performance table in README.md.
 
-    python -m bench            # print the tables (30 to 45 minutes on 2 cores)
+    python -m bench            # print the tables (25 to 45 minutes on 2 cores)
     python -m bench --readme   # also write them into README.md
 
 Each benchmark states the machine it ran on under its table, and measures its baseline in
