@@ -450,6 +450,7 @@ def test_shared_focus_names_each_heads_key_only_when_every_head_gives_every_quer
     assert shared_focus(np.stack([on, spread])) == []  # one head spreads its weight
     assert shared_focus(np.stack([np.eye(3)])) == []  # focused, but each query on another key
     assert shared_focus(np.stack([on]), share=0.96) == []
+    assert shared_focus(np.ones((2, 1, 1))) == []  # one token: one row, nothing to compare
 
 
 @pytest.mark.parametrize("text", ["The cat sat on the mat because it was tired", ILLUSTRATED.format("wide")])

@@ -168,7 +168,10 @@ def rest_of_layer(tokens: tuple, labels: list[str], query: int, trained: bool) -
 
 def shared_focus(weights: np.ndarray, share: float = 0.9) -> list[int]:
     """The key each head gives every query most of its weight to, when every head does (weights: (heads,
-    n, n), rows summing to 1): one key per head, in head order (a head may repeat another's); else []."""
+    n, n), rows summing to 1): one key per head, in head order (a head may repeat another's); else [],
+    and [] for a single token, whose one row has nothing to be alike."""
+    if weights.shape[-1] < 2:
+        return []
     picks = []
     for head in weights:
         top = head.argmax(axis=1)
