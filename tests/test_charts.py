@@ -255,6 +255,26 @@ def test_other_charts_save_their_numbers_without_the_styling_columns():
                                                               '2,0.25,"RNN"']
 
 
+def test_curves_send_each_series_name_once_and_style_it_as_a_plain_column_would():
+    import pyarrow as pa
+    from ui import charts
+
+    lines = {"RNN": ([1, 2, 3], [0.5, 0.25, 0.1]), "LSTM": ([1, 2], [0.9, 0.8]), "other": ([5], [1.0])}
+    frame = charts.curves_each("step", "loss", lines)
+    assert pa.types.is_dictionary(frame["series"].type)
+    assert frame["series"].combine_chunks().dictionary.to_pylist() == ["RNN", "LSTM", "other"]
+    plain = frame.set_column(2, "series", pa.array(frame["series"].to_pylist(), pa.string()))
+    assert frame["series"].to_pylist() == ["RNN"] * 3 + ["LSTM"] * 2 + ["other"]
+    colors = charts.model_colors({"RNN": "rnn", "LSTM": "reference"})
+    for dictionary, flat in zip(charts.series_style(frame, "series", colors),
+                                charts.series_style(plain, "series", colors), strict=True):
+        assert dictionary.to_pylist() == flat.to_pylist()
+    color, dash = charts.series_style(frame, "series", colors)
+    assert dash.to_pylist() == ["solid"] * 3 + ["dashed"] * 2 + ["solid"]
+    assert color.to_pylist()[5] == charts.OTHER_SERIES[2]  # the third series, the next of OTHER_SERIES
+    assert frame["step"].to_pylist() == [1, 2, 3, 1, 2, 5]
+
+
 def test_a_saved_file_is_named_after_its_page_and_chart():
     from ui import charts
 

@@ -143,9 +143,13 @@ def numbered(tokens) -> list[str]:
 
 
 def table(**columns) -> pa.Table:
-    """An Arrow table from NumPy arrays or lists; NaN and ±inf become missing values."""
+    """An Arrow table from NumPy arrays, lists or Arrow arrays (kept as they are); NaN and ±inf become
+    missing values."""
     arrays = {}
     for name, values in columns.items():
+        if isinstance(values, pa.Array):
+            arrays[name] = values
+            continue
         values = np.asarray(values)
         if values.dtype.kind == "f":
             values = np.where(np.isfinite(values), values, np.nan)
@@ -458,12 +462,17 @@ def outline_rows(frame: pa.Table, row: int) -> pa.Array:
 
 def series_style(frame: pa.Table, series: str, colors: dict | None) -> tuple[pa.Array, pa.Array]:
     """Each row's line colour and dash: a series' colour from `colors` ({name: colour}), else the
-    next of OTHER_SERIES; a series in the reference grey is dashed."""
-    values = frame[series].to_pylist()
-    names = list(dict.fromkeys(values))  # in order of appearance
+    next of OTHER_SERIES; a series in the reference grey is dashed. A dictionary-encoded series column
+    (series_column: each name once, in order) is read without a Python loop over its rows."""
+    column = frame[series].combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        names, index = column.dictionary.to_pylist(), column.indices.to_numpy()
+    else:
+        values = column.to_pylist()
+        names = list(dict.fromkeys(values))  # in order of appearance
+        position = {name: i for i, name in enumerate(names)}
+        index = np.array([position[v] for v in values], dtype=np.int32)
     palette = {name: (colors or {}).get(name) or OTHER_SERIES[i % len(OTHER_SERIES)] for i, name in enumerate(names)}
-    position = {name: i for i, name in enumerate(names)}
-    index = np.array([position[v] for v in values], dtype=np.int32)
     styles = {"color": [palette[n] for n in names],
               "dash": ["dashed" if palette[n] == REFERENCE else "solid" for n in names]}
     return tuple(_per_row(values, index) for values in styles.values())
@@ -686,11 +695,21 @@ def save_menu() -> None:
                                icon=":material/download:", key=f"{key}_{kind}")
 
 
+def series_column(names, lengths) -> pa.DictionaryArray:
+    """The series column of curves in long form: each name over its curve's length, each sent once."""
+    return _labels(names, np.repeat(np.arange(len(names)), lengths))
+
+
 def curves(x_name: str, x, y_name: str, lines: dict, series: str = "series") -> pa.Table:
     """Several curves over the same x in long form, for line_chart: {line name: y values}."""
-    x = np.asarray(x)
+    return curves_each(x_name, y_name, {name: (x, y) for name, y in lines.items()}, series)
+
+
+def curves_each(x_name: str, y_name: str, lines: dict, series: str = "series") -> pa.Table:
+    """Curves each over x values of its own, in long form, for line_chart: {line name: (xs, ys)}."""
+    xs = [np.asarray(x) for x, _ in lines.values()]
     return table(**{
-        x_name: np.tile(x, len(lines)),
-        y_name: np.concatenate([np.asarray(y, dtype=float) for y in lines.values()]),
-        series: [name for name in lines for _ in range(len(x))],
+        x_name: np.concatenate(xs),
+        y_name: np.concatenate([np.asarray(y, dtype=float) for _, y in lines.values()]),
+        series: series_column(list(lines), [len(x) for x in xs]),
     })

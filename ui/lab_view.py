@@ -110,9 +110,7 @@ def choose(key: str, options, default) -> None:
 
 def accuracy_chart(by_lag: dict) -> None:
     lines = {lab.label(k): (lags, mean) for k, (lags, mean, _, _) in by_lag.items() if lags}
-    charts.line_chart(charts.table(lag=np.concatenate([x for x, _ in lines.values()]),
-                                   accuracy=np.concatenate([y for _, y in lines.values()]),
-                                   series=[name for name, (x, _) in lines.items() for _ in x]),
+    charts.line_chart(charts.curves_each("lag", "accuracy", lines),
                       x="lag", y="accuracy", series="series", x_title=t("lab.axis_lag"),
                       y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS, name=t("lab.results_title"))
     st.caption(t("lab.accuracy_caption", chance=CHANCE))
@@ -173,13 +171,6 @@ def results_table(experiment: lab.Experiment, by_lag: dict) -> None:
     st.caption(t("lab.table_caption"))
 
 
-def _long(lines: dict, x: str, y: str):
-    """{series: (xs, ys)} in long form, each series as long as its own xs."""
-    return charts.table(**{x: np.concatenate([s for s, _ in lines.values()]),
-                           y: np.concatenate([v for _, v in lines.values()]),
-                           "series": [name for name, (s, _) in lines.items() for _ in s]})
-
-
 def _shades(experiment: lab.Experiment, names, gate: str = "") -> dict:
     """A colour for each of `names` (seed_label, with a gate's name after the model's): by model and seed."""
     out = {}
@@ -196,7 +187,7 @@ def loss_chart(experiment: lab.Experiment, runs: dict, lag: int) -> None:
     """Every seed's training loss at one lag, smoothed, each curve to its run's last step."""
     curves = {name: (np.arange(1, len(loss) + 1), lab.smooth(loss, SMOOTHING))
               for name, loss in lab.loss_curves(experiment, runs, lag).items()}
-    charts.line_chart(_long(curves, "step", "loss"), x="step", y="loss", series="series",
+    charts.line_chart(charts.curves_each("step", "loss", curves), x="step", y="loss", series="series",
                       x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"), y_rule_at=math.log(lab.NUM_SYMBOLS),
                       colors=_shades(experiment, curves), points=False, legend_columns=4, name=t("lab.loss_title"))
     st.caption(t("lab.loss_caption", window=SMOOTHING, symbols=lab.NUM_SYMBOLS,
@@ -212,7 +203,7 @@ def probe_charts(experiment: lab.Experiment, runs: dict, lag: int) -> None:
         # A ratio of exactly 0 underflowed in float32: a log scale has no place for it, so it is left out.
         signal = {name: (steps, np.where(ratio > 0, ratio, np.nan)) for name, (steps, ratio) in signal.items()}
         if signal:
-            charts.line_chart(_long(signal, "step", "ratio"), x="step", y="ratio", series="series",
+            charts.line_chart(charts.curves_each("step", "ratio", signal), x="step", y="ratio", series="series",
                               x_title=t("lab.axis_step"), y_title=t("lab.axis_signal"), log_y=True,
                               colors=_shades(experiment, signal), points=False, legend_columns=2)
             st.caption(t("lab.signal_caption"))
@@ -227,7 +218,7 @@ def probe_charts(experiment: lab.Experiment, runs: dict, lag: int) -> None:
         if gates:
             colors = {**_shades(experiment, gates, "f"), **_shades(experiment, gates, "i"),
                       **_shades(experiment, gates, "z"), **_shades(experiment, gates)}
-            charts.line_chart(_long(gates, "step", "value"), x="step", y="value", series="series",
+            charts.line_chart(charts.curves_each("step", "value", gates), x="step", y="value", series="series",
                               x_title=t("lab.axis_step"), y_title=t("lab.axis_gate"), colors=colors, points=False,
                               legend_columns=2)
             st.caption(t("lab.gates_caption"))
