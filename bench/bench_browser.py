@@ -633,7 +633,7 @@ def why(results: Results, name) -> str:
 
         js = sum(hello.get(column, 0) for column in COLUMNS[:4])
         scripts = [t.script for t, _ in ours.values()]
-        parts.append(
+        switch = [
             f"**Why {len(missed)} of {len(pages)} pages miss the {SWITCH_TARGET:.0f}× target on a first switch** "
             f"({len(missed_again)} on a switch again; profile above): hello's Hello page is {hello['elements']} "
             f"elements of text, drawn {hello_t.drawn:.0f} ms after a first switch, with {js:.0f} ms of JavaScript. "
@@ -645,15 +645,16 @@ def why(results: Results, name) -> str:
             + f"and {span(COLUMNS[3])} ms of React and "
             f"Streamlit's own code for the elements. The server's part, until its last message arrives, is "
             f"{min(scripts):.0f}–{max(scripts):.0f} ms, and it includes waiting for the browser's busy main "
-            f"thread to read the message.")
+            f"thread to read the message."]
         with_charts = {run: spent for run, (_, spent) in ours.items() if spent["charts"]}
         if with_charts:
             lightest = min(with_charts, key=lambda run: with_charts[run]["svg"])
-            parts.append(
+            switch.append(
                 f"Even the page with the fewest chart marks, {name(lightest)} ({with_charts[lightest]['charts']} "
                 f"charts, {with_charts[lightest]['svg']} SVG nodes), is "
                 f"{results.click[lightest].drawn / base_click.drawn:.1f}× hello on a first switch: the time is in "
                 f"drawing charts and diagrams in the browser, which a page of text does not have.")
+        parts.append(" ".join(switch))
     parts += [slider_why(results, name)] if any(key[1] == "slider" for key in results.profile) else []
     (ours_drawn, ours_up, ours_run), (hello_drawn, hello_up, hello_run) = results.cold["ours"], results.cold["hello"]
     if ours_drawn > COLD_TARGET * hello_drawn:
@@ -662,7 +663,7 @@ def why(results: Results, name) -> str:
             f"{max(ours_up, hello_up):.2f} s, and the first page's script has run at {ours_run:.2f} s against "
             f"{hello_run:.2f} s; the rest, {ours_drawn - ours_run:.2f} s against {hello_drawn - hello_run:.2f} s, is "
             f"the browser drawing the first page: the home page's text and metrics, against Hello's text.")
-    return " ".join(parts)
+    return "\n\n".join(part for part in parts if part)  # a paragraph each
 
 
 def main() -> int:

@@ -257,6 +257,7 @@ def test_other_charts_save_their_numbers_without_the_styling_columns():
 
 def test_curves_send_each_series_name_once_and_style_it_as_a_plain_column_would():
     import pyarrow as pa
+
     from ui import charts
 
     lines = {"RNN": ([1, 2, 3], [0.5, 0.25, 0.1]), "LSTM": ([1, 2], [0.9, 0.8]), "other": ([5], [1.0])}
