@@ -62,10 +62,10 @@ with ask:
     coming = [(t("rv.this_round"), list(dict.fromkeys(remaining)))] if remaining else []
     coming += review.upcoming({i: c for i, c in doc["cards"].items() if i not in remaining}, now)
     if coming:
-        st.dataframe(charts.table(**{
+        st.table(charts.table(**{  # a static table, wrapped: dates, counts and the questions' titles
             t("rv.col_date"): [day for day, _ in coming], t("rv.col_count"): [len(due) for _, due in coming],
             t("rv.col_questions"): [", ".join(t(f"rv.q.{i}.title") for i in due) for _, due in coming]}),
-            hide_index=True, width="stretch")
+            hide_index=True)
     else:
         st.caption(t("rv.upcoming_empty"))
 

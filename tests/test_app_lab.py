@@ -118,7 +118,7 @@ def test_opens_on_the_saved_results_without_training(lang, monkeypatch):
         assert_allclose(rows["accuracy"], [saved_accuracy(kind, lag) for lag in lab.Experiment().lags])
     assert texts["lab.precomputed"] in [c.value for c in at.caption]
     assert texts["lab.plan_done"].format(total=len(lab.Experiment().plan())) in [c.value for c in at.caption]
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table.shape == (4, 1 + len(lab.Experiment().lags))
     for row, kind in enumerate(lab.KINDS):  # the mean, and the seeds' range where they differ
         for col, lag in enumerate(lab.Experiment().lags, start=1):
@@ -247,7 +247,7 @@ def test_a_setting_with_some_seeds_unfinished_shows_nowhere_and_the_plan_counts_
     assert EN["lab.plan"].format(runs=1, total=4, steps=50, cap=lab.TIME_CAP) in [c.value for c in at.caption]
     assert [i.value for i in at.info][:1] == [EN["lab.not_run"].format(done=3, total=4)]
     assert chart_with(at, "accuracy")["lag"].tolist() == [0]  # the chart ...
-    assert list(at.dataframe[0].value.columns) == [EN["lab.col_cell"], "lag 0"]  # ... the table ...
+    assert list(at.table[0].value.columns) == [EN["lab.col_cell"], "lag 0"]  # ... the table ...
     assert at.segmented_control(key="lab_loss_lag").options == ["0"]  # ... and the curves agree
 
 
@@ -315,3 +315,14 @@ def test_lines_that_lie_on_top_of_each_other_are_named_under_the_accuracy_chart(
     shown = {c.value for c in at.caption if c.value.endswith(EN["lab.accuracy_overlap"].split("}")[1])}
     assert shown == expected
     assert expected  # the saved results have such lines (GRU and self-attention solve every lag)
+
+
+def test_the_results_table_holds_plain_text_only():
+    """Streamlit 1.67's st.table renders its cells as Markdown: the lab's labels hold no Markdown syntax."""
+    import re
+
+    syntax = re.compile(r"[*`#\[\]<>$~|\\]|(?<!\w)_|_(?!\w)")  # "d_k": an underscore inside a word is plain
+    for lang in ("en", "ko"):
+        texts = catalog(lang)
+        shown = [lab.label(k) for k in lab.KINDS] + [texts["lab.col_cell"], texts["lab.col_lag"]]
+        assert [text for text in shown if syntax.search(text)] == []

@@ -85,8 +85,8 @@ def ask(at, card_id):
 
 
 def schedule(at, texts):
-    """The 'what comes back next' table: {date: questions}."""
-    table = at.tabs[0].dataframe[0].value
+    """The 'what comes back next' table: {date: questions} (a question card may draw a table of its own)."""
+    table = next(t.value for t in at.tabs[0].table if texts["rv.col_date"] in t.value.columns)
     return dict(zip(table[texts["rv.col_date"]], table[texts["rv.col_questions"]], strict=True))
 
 
@@ -523,3 +523,16 @@ def test_a_link_with_a_desired_retention_opens_with_it():
     assert at.select_slider(key="rv_retention_pick").value == 0.85
     bad = open_page(PAGE, params={"rv_retention": "0.5"})  # not one of the choices: ignored with a notice
     assert bad.session_state["rv_retention"] == 0.9
+
+
+def test_the_schedule_table_shows_every_question_title_as_plain_text():
+    """Streamlit 1.67's st.table renders its cells as Markdown: a title it may list holds no Markdown syntax."""
+    import re
+
+    # an underscore inside a word ("d_k", "W_o") is plain text in CommonMark; one at a word's edge is emphasis
+    syntax = re.compile(r"[*`#\[\]<>$~|\\]|(?<!\w)_|_(?!\w)|^\s*[-+>]|^\s*\d+\.")
+    for lang in ("en", "ko"):
+        texts = catalog(lang)
+        shown = [texts[f"rv.q.{i}.title"] for i in questions()]
+        shown += [texts[k] for k in ("rv.this_round", "rv.col_date", "rv.col_count", "rv.col_questions")]
+        assert [text for text in shown if syntax.search(text)] == []

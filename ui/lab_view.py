@@ -167,7 +167,7 @@ def results_table(experiment: lab.Experiment, by_lag: dict) -> None:
             spread = "" if j is None or f"{low[j]:.0%}" == f"{high[j]:.0%}" else f" ({low[j]:.0%}–{high[j]:.0%})"
             column.append("" if j is None else f"{mean[j]:.0%}{spread}")
         rows[t("lab.col_lag", lag=lag)] = column
-    st.dataframe(rows, hide_index=True)
+    st.table(charts.table(**rows), hide_index=True)  # a static table: the app's own labels and numbers
     st.caption(t("lab.table_caption"))
 
 
