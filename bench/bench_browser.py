@@ -641,7 +641,7 @@ def why(results: Results, name) -> str:
             f"one, the browser runs {span('Vega', lambda s: s['charts'])} ms of Vega on the pages with charts "
             f"({span('svg', lambda s: s['charts'])} SVG nodes), "
             + (f"{span('Mermaid', lambda s: s['diagrams'])} ms of Mermaid laying out the diagram on the pages with "
-               f"one, " if any(spent.get("Mermaid", 0) >= 1 for _, spent in ours.values()) else "")
+               f"one, " if any(spent.get("Mermaid", 0) >= 1 for _, spent in ours.values() if spent["diagrams"]) else "")
             + f"and {span(COLUMNS[3])} ms of React and "
             f"Streamlit's own code for the elements. The server's part, until its last message arrives, is "
             f"{min(scripts):.0f}–{max(scripts):.0f} ms, and it includes waiting for the browser's busy main "
