@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -114,6 +115,16 @@ def type_text(at, key: str, text: str):
     at.text_area(key=key).input(text).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+# What Markdown would turn into something else: its syntax characters, an underscore at a word's edge (one
+# inside a word, "d_k", stays plain in CommonMark), and a line that starts a list or a quote
+MARKDOWN_SYNTAX = re.compile(r"[*`#\[\]<>$~|\\]|(?<!\w)_|_(?!\w)|^\s*[-+>]|^\s*\d+\.")
+
+
+def with_markdown(texts) -> list[str]:
+    """The texts Markdown would not show as written (st.table, in Streamlit 1.67, renders cells as Markdown)."""
+    return [text for text in texts if MARKDOWN_SYNTAX.search(text)]
 
 
 def central_differences(f, x, eps=1e-6):

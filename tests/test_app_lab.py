@@ -11,7 +11,7 @@ import pytest
 from corpus import NOT_A_NUMBER
 from numpy.testing import assert_allclose
 
-from conftest import charts, open_page, open_tab
+from conftest import charts, open_page, open_tab, with_markdown
 from core.training import evaluate, memory_task
 from ui import lab
 from ui.i18n import catalog
@@ -319,10 +319,6 @@ def test_lines_that_lie_on_top_of_each_other_are_named_under_the_accuracy_chart(
 
 def test_the_results_table_holds_plain_text_only():
     """Streamlit 1.67's st.table renders its cells as Markdown: the lab's labels hold no Markdown syntax."""
-    import re
-
-    syntax = re.compile(r"[*`#\[\]<>$~|\\]|(?<!\w)_|_(?!\w)")  # "d_k": an underscore inside a word is plain
     for lang in ("en", "ko"):
         texts = catalog(lang)
-        shown = [lab.label(k) for k in lab.KINDS] + [texts["lab.col_cell"], texts["lab.col_lag"]]
-        assert [text for text in shown if syntax.search(text)] == []
+        assert with_markdown([lab.label(k) for k in lab.KINDS] + [texts["lab.col_cell"], texts["lab.col_lag"]]) == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from corpus import CORPUS, MARKUP
 
-from conftest import charts, open_page
+from conftest import charts, open_page, with_markdown
 from core.exercises import EXPLODE, KEEP, VANISH, make_exercise, most_weight_exercise, vanishing_exercise
 from core.progress import export_json
 from ui import storage
@@ -527,12 +527,8 @@ def test_a_link_with_a_desired_retention_opens_with_it():
 
 def test_the_schedule_table_shows_every_question_title_as_plain_text():
     """Streamlit 1.67's st.table renders its cells as Markdown: a title it may list holds no Markdown syntax."""
-    import re
-
-    # an underscore inside a word ("d_k", "W_o") is plain text in CommonMark; one at a word's edge is emphasis
-    syntax = re.compile(r"[*`#\[\]<>$~|\\]|(?<!\w)_|_(?!\w)|^\s*[-+>]|^\s*\d+\.")
     for lang in ("en", "ko"):
         texts = catalog(lang)
         shown = [texts[f"rv.q.{i}.title"] for i in questions()]
         shown += [texts[k] for k in ("rv.this_round", "rv.col_date", "rv.col_count", "rv.col_questions")]
-        assert [text for text in shown if syntax.search(text)] == []
+        assert with_markdown(shown) == []
