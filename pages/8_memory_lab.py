@@ -19,8 +19,9 @@ st.subheader(t("lab.task_title"))
 st.markdown(t("lab.task_explain", symbols=lab.NUM_SYMBOLS, noise=lab.NOISE, chance=view.CHANCE))
 channels = [t("lab.channel_symbol", n=i + 1) for i in range(lab.NUM_SYMBOLS)] + [t("lab.channel_flag"),
                                                                                  t("lab.channel_cue")]
-charts.heatmap(compute.lab_example(EXAMPLE_LAG, lab.NUM_SYMBOLS, lab.NOISE), [str(i + 1) for i in
-               range(EXAMPLE_LAG + 2)], channels, x_title=t("lab.axis_channel"), y_title=t("lab.axis_time"),
+# time across, channels down: as the heatmaps that look inside the trained models below
+charts.heatmap(compute.lab_example(EXAMPLE_LAG, lab.NUM_SYMBOLS, lab.NOISE).T, channels,
+               [str(i + 1) for i in range(EXAMPLE_LAG + 2)], x_title=t("lab.axis_time"), y_title=t("lab.axis_channel"),
                value_title="x", diverging=True, title=t("lab.task_chart", lag=EXAMPLE_LAG), name=t("lab.task_title"))
 
 # The experiment's settings: nothing trains until the learner presses Train

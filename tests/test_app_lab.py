@@ -201,6 +201,22 @@ def test_the_look_inside_shows_the_example_sequence_and_every_model_on_it():
 # --- running an experiment -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_heatmap_runs_time_across_and_its_rows_down(lang):
+    """The task's example and the looks inside read the same way: steps along x, channels or units down."""
+    at = open_page(PAGE, lang=lang)
+    texts = catalog(lang)
+    drawn = [(spec, data) for spec, data in charts(at) if "r" in data]
+    for kind in lab.KINDS:
+        drawn += [(spec, data) for spec, data in charts(open_tab(at, "lab_inside_model", kind)) if "r" in data]
+    assert len(drawn) >= 5  # the example at lag 8, x at the chosen lag, and the models' h, f, i, z
+    for spec, data in drawn:
+        assert spec["encoding"]["x"]["title"] == texts["lab.axis_time"], spec.get("title")
+        assert spec["encoding"]["y"]["title"] in (texts["lab.axis_channel"], texts["lab.axis_unit"])
+        steps = data.groupby("c")["col"].first()
+        assert steps.tolist() == [str(i + 1) for i in range(len(steps))]  # the columns count the steps from 1
+
+
 def test_a_tiny_experiment_trains_shows_its_results_and_is_kept_for_a_revisit(monkeypatch):
     at = configure(open_page(PAGE, lang="en"), ["rnn", "attention"], [0, 2], hidden=4, steps=50, runs=1)
     train(at)
