@@ -236,6 +236,19 @@ def test_a_chart_saves_as_png_and_svg_with_the_learners_words_as_text():
     assert "<script>" not in svg
 
 
+def test_a_masked_cell_draws_no_mark_so_the_grey_view_shows():
+    """Vega-Lite leaves a cell whose value is null out by itself (the heatmap adds no filter of its own)."""
+    import re
+
+    from ui import charts
+
+    M = np.array([[0.25, -np.inf], [1.0, np.nan]])  # a mask's -inf and a NaN: both become null
+    spec = charts.heatmap_spec("key", "query", "weight", "unit", False, False, 120)
+    svg = charts.chart_svg(spec, charts.matrix_frame(M, ["a", "b"], ["c", "d"]))
+    cells = re.search(r'<g class="mark-rect role-mark layer_0_marks"[^>]*>(.*?)</g>', svg, re.S).group(1)
+    assert cells.count("<path") == 2  # the two finite cells
+
+
 def test_a_heatmap_saves_its_matrix_as_csv_with_masked_cells_empty():
     from ui import charts
 

@@ -304,7 +304,9 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
     if domain is not None:
         colours = {**{k: v for k, v in colours.items() if k != "zero"}, "domain": list(domain)}
     base = alt.Chart()
-    cells = base.mark_rect(**NO_ARIA).transform_filter("isValid(datum.value) && isFinite(datum.value)").encode(
+    # A masked cell's value is null: Vega-Lite leaves it out by itself (its `invalid` default, "filter",
+    # compiles to the filter `isValid(datum["value"]) && isFinite(+datum["value"])`), so the grey shows.
+    cells = base.mark_rect(**NO_ARIA).encode(
         color=alt.Color("value:Q", title=value_title, scale=alt.Scale(**colours),
                         legend=alt.Legend(format=".3~f", gradientLength=120)),
         tooltip=tooltip,
