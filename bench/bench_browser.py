@@ -360,6 +360,7 @@ class Results:
     # "ours"/"hello" -> seconds until the first page is drawn, the server answers, the first run's last message
     cold: dict = field(default_factory=dict)
     rss: dict = field(default_factory=dict)  # "ours"/"hello" -> (MB after the first page, MB after visiting every page)
+    charts_alone: tuple | None = None  # (fastest Timing, charts drawn) of bench/charts_page.py's slider: a reference
 
 
 def bench_hello(browser, server: Server, repeats: int, results: Results) -> None:
@@ -488,6 +489,17 @@ def bench_one_slider(browser, repeats: int, results: Results) -> None:
         tab.close()
 
 
+def bench_charts_alone(browser, repeats: int, results: Results) -> None:
+    """bench/charts_page.py's slider, timed as the pages' are: what redrawing its charts costs with nothing
+    else on the page. A reference for the slider target, not a page of the app."""
+    with running_app("bench/charts_page.py") as server:
+        tab = Tab.open(browser, server.url)
+        tab.load("")
+        slides = [tab.slide("scale") for _ in range(SLIDES_PER_REPEAT * repeats)]
+        results.charts_alone = (fastest(slides), tab.page.evaluate(SIZE)["charts"])
+        tab.close()
+
+
 def mark(ratio: float, target: float) -> str:
     return f"{ratio:.1f} {'✓' if ratio <= target else '⚠'}"
 
@@ -510,6 +522,10 @@ def tables(results: Results, repeats: int) -> str:
         f"| {base_again.drawn:.0f} ms | 1.0 | | |",
         f"| one-slider page (slider baseline) | | | | | | | {base_slide.drawn:.0f} ms | 1.0 |",
     ]
+    if results.charts_alone:
+        alone, n = results.charts_alone
+        rows.append(f"| {n} charts alone, only their data changing (`bench/charts_page.py`; a reference, not a page) "
+                    f"| | | | | | | {alone.drawn:.0f} ms | {alone.drawn / base_slide.drawn:.1f} |")
     for run, load in results.load.items():
         if run[0] == "hello":
             continue
@@ -607,13 +623,23 @@ def slider_why(results: Results, name) -> str:
         low, high = f"{min(values):.0f}", f"{max(values):.0f}"
         return low if low == high else f"{low}–{high}"
 
-    return (f"**Why {len(missed)} of {len(results.slider) - 1} slider moves miss the {SLIDER_TARGET:.0f}× target**: "
-            f"the one-slider page's move redraws {floor['elements']} elements, no chart, in {base.drawn:.0f} ms. "
-            f"These pages hold {span([spent['charts'] + spent['diagrams'] for _, spent in ours])} charts and "
-            f"diagrams, and each move redraws those its control changes: in the profiles above, "
-            f"{span([spent.get('Vega', 0) for _, spent in ours])} ms of Vega, "
-            f"{span([spent.get(COLUMNS[3], 0) for _, spent in ours])} ms of React and Streamlit's own code, and the "
-            f"server's script finished after {span([t.script for t, _ in ours])} ms.")
+    reasons = (f"**Why {len(missed)} of {len(results.slider) - 1} slider moves miss the {SLIDER_TARGET:.0f}× target**: "
+               f"the one-slider page's move redraws {floor['elements']} elements, no chart, in {base.drawn:.0f} ms. "
+               f"These pages hold {span([spent['charts'] + spent['diagrams'] for _, spent in ours])} charts and "
+               f"diagrams, and each move redraws those its control changes: in the profiles above, "
+               f"{span([spent.get('Vega', 0) for _, spent in ours])} ms of Vega, "
+               f"{span([spent.get(COLUMNS[3], 0) for _, spent in ours])} ms of React and Streamlit's own code, and "
+               f"the server's script finished after {span([t.script for t, _ in ours])} ms.")
+    if results.charts_alone:
+        alone, n = results.charts_alone
+        per_chart = (alone.drawn - base.drawn) / n
+        if per_chart > 0:
+            room = (SLIDER_TARGET - 1) * base.drawn / per_chart
+            reasons += (f" Charts alone cost this much too: the {n} charts of `bench/charts_page.py`, with nothing "
+                        f"else on its page, are redrawn in {alone.drawn:.0f} ms, {alone.drawn / base.drawn:.1f}× the "
+                        f"one-slider page, about {per_chart:.0f} ms a chart; at that rate the {SLIDER_TARGET:.0f}× "
+                        f"target leaves room for about {room:.0f} charts redrawn and no other element.")
+    return reasons
 
 
 def why(results: Results, name) -> str:
@@ -689,6 +715,8 @@ def main() -> int:
             progress("this app")
         bench_one_slider(browser, args.repeats, results)
         progress("the one-slider page")
+        bench_charts_alone(browser, args.repeats, results)
+        progress("ten charts alone")
         browser.close()
     text = tables(results, args.repeats)
     print(text)
