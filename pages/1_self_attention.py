@@ -14,6 +14,7 @@ from ui.widgets import fallback_notice, most_attended, section_tabs, sentence_in
 MAX_TOKENS = 256
 PROJECTIONS = ("identity", "random", "trained")
 TEMPERATURE = (0.1, 5.0)
+TABLE_ROWS = 16  # the token table shows this many rows whole (a sentence of the notes' length); more scroll
 
 page("sa.title", "🔍")
 st.title(t("sa.title"))
@@ -91,7 +92,7 @@ sources = charts.table(**{
 fallback_notice(emb.sources.count("fallback"))
 if "gloss" in emb.sources:
     st.info(t("sa.gloss_notice"), icon=":material/translate:")
-st.dataframe(sources, width="stretch", height=min(35 * n + 38, 300), hide_index=True)
+st.dataframe(sources, width="stretch", height=35 * min(n, TABLE_ROWS) + 38, hide_index=True)
 charts.heatmap(r["X"], labels, dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
                value_title="x", diverging=True, name=step_name(1, "X"))
 

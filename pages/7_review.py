@@ -27,7 +27,8 @@ queue, feedback, step = st.session_state.rv_queue, st.session_state.rv_feedback,
 # the round as it stands once the answer on screen counts (it stays only if FSRS wants it back soon)
 remaining = review.requeue(queue, feedback["id"], doc["cards"][feedback["id"]], now) if feedback else queue
 if problem:
-    st.warning(t("rv.db_problem_hosted" if storage.current_mode() == "database" else "rv.db_problem"),
+    st.warning(t("rv.db_problem_hosted" if storage.current_mode() == "database" else "rv.db_problem",
+                 backup=t("rv.tab_backup")),
                icon=":material/database_off:")
     st.text(problem)
 if store.skipped:  # stored entries the checks left out: named as plain text, never as markup

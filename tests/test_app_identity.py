@@ -146,14 +146,14 @@ def test_with_sign_in_configured_progress_follows_the_account(postgres_url, monk
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_a_hosted_app_without_a_database_warns_that_a_reload_loses_the_tab(lang):
     at = open_page(PAGE, url=HOSTED, lang=lang)
-    assert catalog(lang)["rv.tab_only"] in warnings_of(at)
+    assert catalog(lang)["rv.tab_only"].format(backup=catalog(lang)["rv.tab_backup"]) in warnings_of(at)
     assert not at.get("button") or all(b.key != "rv_key_create" for b in at.button)
 
 
 def test_an_unreachable_database_says_so_and_keeps_the_answers_for_export(postgres_cluster):
     down = postgres_cluster.url.rsplit(":", 1)[0] + ":1/seqdash"  # nothing listens on port 1
     at = hosted(down)
-    assert EN["rv.db_problem_hosted"] in warnings_of(at)
+    assert EN["rv.db_problem_hosted"].format(backup=EN["rv.tab_backup"]) in warnings_of(at)
     assert any("OperationalError" in t.value for t in at.text)
     card = answer_current(at, right=True)
     exported = json.loads(export_json(at.session_state[storage.STATE_KEY], date.today()))
@@ -173,7 +173,7 @@ def test_a_read_only_database_keeps_new_answers_in_the_tab_and_changes_nothing(p
     admin.dispose()
     rate(at)
     card = answer_current(at, right=False)
-    assert EN["rv.db_problem_hosted"] in warnings_of(at)
+    assert EN["rv.db_problem_hosted"].format(backup=EN["rv.tab_backup"]) in warnings_of(at)
     assert any("read-only" in t.value for t in at.text)
     assert card in at.session_state[storage.STATE_KEY]["cards"]
     assert rows(postgres_url, "SELECT learner, id, card FROM learner_cards") == before

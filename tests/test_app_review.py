@@ -504,7 +504,7 @@ def test_an_unopenable_database_falls_back_to_the_session(private_data_dir, from
     private_data_dir.mkdir(parents=True)
     (private_data_dir / "progress.db").write_bytes(b"garbage" * 1000)
     at = open_page(PAGE, url=LOCAL)
-    assert EN["rv.db_problem"] in [w.value for w in at.warning]
+    assert EN["rv.db_problem"].format(backup=EN["rv.tab_backup"]) in [w.value for w in at.warning]
     answer_current(at, right=True)
     assert at.session_state["rv_progress"]["cards"]
 

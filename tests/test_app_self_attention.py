@@ -3,6 +3,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import ui.charts as charts_module
@@ -77,6 +79,30 @@ def test_the_weights_on_screen_are_the_core_computation():
     j = int(np.argmax(expected[1]))
     assert top.value == f"{j + 1} {'the cat sat on the mat'.split()[j]}"
     assert top.delta == f"{expected[1, j]:.1%}"
+
+
+def test_a_word_that_comes_twice_ties_and_the_metric_names_both():
+    """"the" at 1 and 5 has one vector, so as keys they get the same weight: the metric names both."""
+    at = pick_query(sentence(open_page(SELF_ATTENTION), "the cat sat on the mat"), 0)  # "the" follows itself
+    X = embed(tokenize("the cat sat on the mat")).X
+    identity = np.eye(50)
+    weights = self_attention(X, identity, identity, identity)["weights"][0]
+    assert weights[0] == weights[4] == weights.max()  # q·k is largest for the same vector, twice
+    top = metric(at, EN["sa.top_key"])
+    assert top.value == "1 the, 5 the"
+    assert top.delta == EN["sa.top_each"].format(share=f"{weights[0]:.1%}")
+    at = pick_query(sentence(at, " ".join(["word"] * 6)), 2)  # every key the same: three named, the rest counted
+    assert metric(at, EN["sa.top_key"]).value == "1 word, 2 word, 3 word " + EN["sa.top_more"].format(count=3)
+
+
+@given(st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=12))
+def test_top_keys_are_every_position_of_the_largest_weight(weights):
+    from ui.widgets import top_keys
+
+    tied, top = top_keys(weights), max(weights)
+    assert tied == sorted(tied) and int(np.argmax(weights)) in tied
+    assert all(top - weights[k] <= 1e-12 * top for k in tied)  # equal, up to the float error of one sum
+    assert all(top - weights[k] > 1e-12 * top for k in set(range(len(weights))) - set(tied))
 
 
 def test_heatmaps_draw_the_core_matrices():

@@ -68,7 +68,7 @@ def saved_before(data_dir) -> list:
 def assert_answers_kept_in_the_session(at, answered: int) -> None:
     """The page still works, says why, and the session holds (and exports) every answer of the visit."""
     assert not at.exception
-    assert EN["rv.db_problem"] in warnings_of(at)
+    assert EN["rv.db_problem"].format(backup=EN["rv.tab_backup"]) in warnings_of(at)
     assert metrics(at)[0] == str(answered)
     exported = json.loads(export_json(at.session_state[storage.STATE_KEY], date.today()))
     assert "rnn_long" in exported["cards"]  # what was read from the file before it failed
@@ -152,7 +152,7 @@ def test_a_corrupted_database_is_reported_and_left_as_it_is(private_data_dir, fr
     assert EN["home.progress_problem"] in warnings_of(home)  # not a silent "no progress yet"
     assert any("malformed" in text for text in texts_of(home))
     at = open_page(PAGE)
-    assert EN["rv.db_problem"] in warnings_of(at)
+    assert EN["rv.db_problem"].format(backup=EN["rv.tab_backup"]) in warnings_of(at)
     answer_current(at, right=True)
     assert not at.exception and metrics(at)[0] == "1"
     assert at.session_state["rv_log"][0][0] in at.session_state[storage.STATE_KEY]["cards"]

@@ -133,7 +133,7 @@ def panel(store, mode: str, hosted) -> None:
     if mode == "local" or store.problem:  # a failure has its own message above
         return
     if mode == "session":
-        st.warning(t("rv.tab_only"), icon=":material/tab:")
+        st.warning(t("rv.tab_only", backup=t("rv.tab_backup")), icon=":material/tab:")
         return
     if auth_configured():
         claims = account()
@@ -153,7 +153,7 @@ def panel(store, mode: str, hosted) -> None:
         with st.container(border=True):
             st.markdown(t("rv.key_new"))
             st.code(st.session_state[SHOWN_KEY], language=None)
-            st.caption(t("rv.key_lose"))
+            st.caption(t("rv.key_lose", backup=t("rv.tab_backup")))
             st.button(t("rv.key_kept"), key="rv_key_kept", on_click=st.session_state.pop, args=(SHOWN_KEY, None))
         return
     if st.session_state.get(LEARNER_KEY):

@@ -64,10 +64,25 @@ def korean_notice(*texts: str) -> None:
         st.caption(t("common.korean_split"))
 
 
+TIES_SHOWN = 3  # tied keys named on the metric; the rest are counted
+
+
 def most_attended(label: str, labels, weights) -> None:
-    """The label with the largest weight, as a metric with its share of the attention."""
-    top = int(np.argmax(weights))
-    st.metric(label, labels[top], f"{weights[top]:.1%}", delta_color="off", delta_arrow="off")
+    """The key with the largest weight, as a metric with its share of the attention; every key tied
+    with it too (a word that comes twice, as "The" and "the" do, has one vector and the same weight)."""
+    tied = top_keys(weights)
+    names = ", ".join(labels[k] for k in tied[:TIES_SHOWN])
+    if len(tied) > TIES_SHOWN:
+        names += " " + t("sa.top_more", count=len(tied) - TIES_SHOWN)
+    share = f"{weights[tied[0]]:.1%}"
+    st.metric(label, names, share if len(tied) == 1 else t("sa.top_each", share=share),
+              delta_color="off", delta_arrow="off")
+
+
+def top_keys(weights) -> list[int]:
+    """The positions of the largest weight, in order: one, or all those tied with it (equal to ~1e-12)."""
+    weights = np.asarray(weights, dtype=float)
+    return np.flatnonzero(np.isclose(weights, weights.max(), rtol=1e-12, atol=0.0)).tolist()
 
 
 def fallback_notice(count: int) -> None:
