@@ -1,6 +1,7 @@
 """The text catalog: both languages complete, placeholders aligned, no text in page code."""
 
 import ast
+import re
 import string
 from pathlib import Path
 
@@ -33,6 +34,19 @@ def test_placeholders_match_between_languages():
 def test_no_text_is_empty(lang):
     empty = [k for k, v in catalog(lang).items() if not str(v).strip()]
     assert not empty
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_text_shows_raw_latex_outside_math(lang):
+    """Subscripts and superscripts in prose are written h_(t−1) or ρ^n: `_{`, `^{` or a LaTeX command outside
+    $…$ (or a code span) would reach the learner as raw markup. A {placeholder} is filled in before it shows."""
+    raw = {}
+    for key, template in catalog(lang).items():
+        shown = re.sub(r"\{\w+(:[^{}]*)?\}", "", template)  # a placeholder such as {k} or {p:.0%}, left out
+        prose = re.sub(r"\$[^$]*\$|`[^`]*`", "", shown)
+        if re.search(r"[_^]\{|\\(frac|sqrt|mathrm|top|cdot|tilde|prod|sum)\b", prose):
+            raw[key] = prose
+    assert not raw
 
 
 def test_korean_texts_are_written_in_korean():
