@@ -43,11 +43,12 @@ def test_a_progress_key_brings_the_learners_note_back_after_a_reload(browser, ho
     screenshot_whole(page, SHOTS / f"hosted-before-key-{lang}.png")
 
     page.get_by_role("button", name=texts["rv.key_create"]).click()
-    page.get_by_text(texts["rv.key_lose"]).wait_for(timeout=30_000)  # the rerun the click started
+    key_lose = texts["rv.key_lose"].format(backup=texts["rv.tab_backup"])
+    page.get_by_text(key_lose).wait_for(timeout=30_000)  # the rerun the click started
     drawn(page)
     codes = [c.inner_text().strip() for c in page.locator("[data-testid='stCode'] code").all()]
     key = next(c for c in codes if KEY.match(c))
-    assert page.get_by_text(texts["rv.key_lose"]).is_visible()
+    assert page.get_by_text(key_lose).is_visible()
     assert key not in page.url
     screenshot_whole(page, SHOTS / f"hosted-key-shown-{lang}.png")
     page.get_by_role("button", name=texts["rv.key_kept"]).click()

@@ -68,4 +68,4 @@ def test_only_a_loopback_host_header_from_this_machine_gets_local_storage(detect
     notices = asyncio.run(review_notices(port, f"{host}:{port}"))
     assert EN[f"rv.mode_{mode}"] in notices, notices  # the backup tab says where progress is kept
     # and before the learner starts, a tab-only session says that a reload loses its progress
-    assert (EN["rv.tab_only"] in notices) == (mode == "session"), notices
+    assert (EN["rv.tab_only"].format(backup=EN["rv.tab_backup"]) in notices) == (mode == "session"), notices
