@@ -220,10 +220,11 @@ def _menu_page(script: str):
 
 
 # The app's own style sheet, no learner text in it; a <style> alone takes no room on the page.
-# Streamlit's own rules set word-break on headings and paragraphs (one class each): an attribute and an
-# element name outweigh them.
+# Streamlit's own rules set word-break on headings, paragraphs and table cells, some with two classes
+# and an element (a cell's paragraph: `.st-emotion-cache-… .e1yqkw3v0 p`): the rule is !important, so
+# it holds on every text however Streamlit styles it. A word too long for its line still breaks.
 KOREAN_LINE_BREAKS = ("<style>[data-testid='stApp'] :is(h1, h2, h3, h4, p, li, td, th, label, span, div) "
-                      "{word-break: keep-all; overflow-wrap: break-word}</style>")
+                      "{word-break: keep-all !important; overflow-wrap: break-word !important}</style>")
 
 
 def page(title_key: str, icon: str) -> str:

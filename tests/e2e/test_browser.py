@@ -65,6 +65,13 @@ SNAPSHOT = """() => {
 }"""
 # What the screen shows after a text was submitted, and what the hostile corpus would leave behind if
 # the page had run it as HTML or JavaScript.
+# Texts on a Korean page whose lines may break inside a word: every paragraph, list item, heading and
+# table cell the app draws (a cell's paragraph is styled apart, more specifically than a page's).
+BREAKS_INSIDE_WORDS = """() => [...document.querySelectorAll(
+    "[data-testid='stMain'] :is(p, li, h1, h2, h3, td, th)")]
+  .filter(el => getComputedStyle(el).wordBreak !== "keep-all").map(el => el.tagName + ": " + el.innerText.slice(0, 40))
+  .slice(0, 5)"""
+
 SCREEN = """() => ({
   charts: document.querySelectorAll("[data-testid='stVegaLiteChart']").length,
   warnings: document.querySelectorAll("[data-testid='stAlertContentWarning']").length,
@@ -145,6 +152,9 @@ def test_page_draws_in_its_language_without_errors(tabs, key, lang):
     page.set_viewport_size(size)  # the tests below need no 10,000-pixel window to draw in
     tab.assert_healthy("the screenshot")
     assert not (bad := metric_problems(page)), f"{tab.where}: NaN or inf in metrics {bad}"
+    if lang == "ko":  # Korean breaks between words, as it is set ("나옵|니다" inside a word reads badly)
+        loose = page.evaluate(BREAKS_INSIDE_WORDS)
+        assert not loose, f"{tab.where}: texts that may break inside words {loose}"
 
 
 @pytest.mark.parametrize(("key", "slider_key", "press"), SLIDERS, ids=[f"{k}-{s}" for k, s, _ in SLIDERS])
