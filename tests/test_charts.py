@@ -236,6 +236,23 @@ def test_a_chart_saves_as_png_and_svg_with_the_learners_words_as_text():
     assert "<script>" not in svg
 
 
+@pytest.mark.parametrize("values", [[1, 8, 64, 256], [1e-12, 1e-6, 1.0], [0.3, 0.5, 0.9]],
+                         ids=["2.4 decades", "12 decades", "under one decade"])
+def test_a_log_axis_labels_powers_of_ten_only(values):
+    """As drawn (vl-convert runs the Vega-Lite the browser runs): at least two labels, each a power of ten."""
+    import re
+
+    from ui import charts
+
+    frame = charts.curves("n", np.arange(1, len(values) + 1), "norm", {"RNN": np.asarray(values, dtype=float)})
+    color, dash = charts.series_style(frame, "series", charts.model_colors({"RNN": "rnn"}))
+    spec = charts.line_spec("n", "norm", "series", "n", "norm", False, True, False, False, False, 250)
+    svg = charts.chart_svg(spec, frame.append_column("color", color).append_column("dash", dash))
+    y_axis = re.findall(r'role-axis-label.*?</g>', svg, re.S)[1]
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", y_axis)
+    assert len(labels) >= 2 and all(re.fullmatch(r"1e[+-]\d+", label) for label in labels), labels
+
+
 def test_a_masked_cell_draws_no_mark_so_the_grey_view_shows():
     """Vega-Lite leaves a cell whose value is null out by itself (the heatmap adds no filter of its own)."""
     import re

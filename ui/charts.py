@@ -48,6 +48,11 @@ CANVAS = {"embedOptions": {"renderer": "canvas"}}
 # Vega-Lite would build that string for every cell on every redraw. The tooltip keeps every
 # cell's exact value.
 NO_ARIA = {"aria": False}
+# A log axis labels its powers of ten only (1e-4, 1e-3 …), with a grid line at every tick between them:
+# Vega ticks a span of a few decades at 1…9 times each power, and its overlap rule then kept an
+# uneven few of those labels (1e+0, 3e+0, 2e+1, 1e+2, 3e+2). `nice` puts a power of ten at both ends.
+LOG_AXIS = {"format": ".0e",
+            "labelExpr": "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6 ? datum.label : ''"}
 # Show every token label rather than dropping alternate ones when they crowd...
 TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
 # ... up to this many; past it they would be written over each other, so every other one goes.
@@ -341,7 +346,7 @@ def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool, ti
     }
     y = alt.Y("value:Q", title=y_title)
     if log_y:  # a log scale has no 0 to grow from: bars start at a floor sent with the data
-        y = alt.Y("value:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(format=".0e"))
+        y = alt.Y("value:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(**LOG_AXIS))
     chart = alt.Chart().mark_bar().encode(
         x=alt.X("label:O", sort=alt.EncodingSortField("i", op="min"), title=x_title,
                 axis=alt.Axis(**_axis(thin, labelAngle=-60))),
@@ -368,7 +373,7 @@ def line_spec(x: str, y: str, series: str, x_title: str, y_title: str, log_x: bo
     x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log", base=2) if log_x else alt.Undefined,
                   axis=alt.Axis(tickMinStep=1, format="d") if x_integer else alt.Undefined)
     y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined,
-                  axis=alt.Axis(format=".0e") if log_y else alt.Undefined)
+                  axis=alt.Axis(**LOG_AXIS) if log_y else alt.Undefined)
     lines = alt.Chart().mark_line(point=points).encode(
         x=x_enc, y=y_enc,
         color=alt.Color(f"{series}:N", title=None, scale=alt.Scale(range=alt.FieldRange("color")),
