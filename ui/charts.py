@@ -337,7 +337,8 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
 @lru_cache(maxsize=TEMPLATES)
 def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool, titled: bool = False) -> dict:
     """Bars in the given order with the exact value on hover. `color`: "signed" (by sign, the ends
-    of the diverging scale), "unit" (by value, the [0, 1] scale of the heatmaps) or "plain"."""
+    of the diverging scale), "unit" (by value, the [0, 1] scale of the heatmaps, each bar outlined in the
+    scale's dark end: a weight near 0 is near white, and would vanish on the white page) or "plain"."""
     alt = _altair()
     colors = {
         "signed": alt.condition("datum.value < 0", alt.value(NEGATIVE), alt.value(POSITIVE)),
@@ -347,7 +348,8 @@ def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool, ti
     y = alt.Y("value:Q", title=y_title)
     if log_y:  # a log scale has no 0 to grow from: bars start at a floor sent with the data
         y = alt.Y("value:Q", title=y_title, scale=alt.Scale(type="log"), axis=alt.Axis(**LOG_AXIS))
-    chart = alt.Chart().mark_bar().encode(
+    outline = {"stroke": HIGH, "strokeWidth": 1} if color == "unit" else {}
+    chart = alt.Chart().mark_bar(**outline).encode(
         x=alt.X("label:O", sort=alt.EncodingSortField("i", op="min"), title=x_title,
                 axis=alt.Axis(**_axis(thin, labelAngle=-60))),
         y=y,
