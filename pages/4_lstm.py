@@ -117,8 +117,8 @@ def parameter_calculator() -> None:
     size, width, depth = chosen
     lstm = compute.parameter_breakdown("lstm", size, width, depth)
     rnn_count = compute.parameter_breakdown("rnn", size, width, depth)["pytorch"]
-    st.table(charts.table(**{
-        t("lstm.col_layer"): np.arange(1, depth + 1),
+    st.table(charts.table(**{  # every cell text, so every column aligns alike (a number column would align right)
+        t("lstm.col_layer"): [str(k) for k in range(1, depth + 1)],
         **{name: [compute.shape_text(layer[name]) for layer in lstm["shapes"]] for name in lstm["shapes"][0]},
         t("lstm.col_total"): [f"{sum(n.values()):,}" for n in lstm["sizes"]],
     }), hide_index=True)

@@ -112,9 +112,9 @@ charts.line_chart(
 )
 counts = {k: compute.parameter_breakdown(k, D_MODEL, hidden, 1) for k in KINDS}
 sizes = {k: counts[k]["sizes"][0] for k in KINDS}
-st.table(charts.table(**{
+st.table(charts.table(**{  # every cell text, so every column aligns alike (a number column would align right)
     t("gru.col_cell"): [t(f"gru.kind_{k}") for k in KINDS],
-    t("gru.col_blocks"): [counts[k]["shapes"][0]["W_hh"][0] // hidden for k in KINDS],
+    t("gru.col_blocks"): [str(counts[k]["shapes"][0]["W_hh"][0] // hidden) for k in KINDS],
     "W_ih": [f"{sizes[k]['W_ih']:,}" for k in KINDS],
     "W_hh": [f"{sizes[k]['W_hh']:,}" for k in KINDS],
     "b_ih + b_hh": [f"{sizes[k]['b_ih'] + sizes[k]['b_hh']:,}" for k in KINDS],

@@ -107,7 +107,7 @@ def test_table_follows_the_hidden_size_and_the_recurrent_weights_are_in_ratio_3_
     at = open_page(PAGE)
     at.select_slider(key="gru_hidden").set_value(16).run()
     table = at.table[0].value
-    assert list(table[EN["gru.col_blocks"]]) == [1, 3, 4]
+    assert list(table[EN["gru.col_blocks"]]) == ["1", "3", "4"]  # text, aligned as the other columns are
     assert list(table["W_hh"]) == ["256", "768", "1,024"]  # 1, 3 and 4 blocks of 16 × 16
     assert list(table[EN["lstm.col_total"]]) == [f"{count_parameters(k, 50, 16):,}" for k in ("rnn", "gru", "lstm")]
     assert list(table[EN["gru.col_share"]]) == ["25%", "75%", "100%"]
