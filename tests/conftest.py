@@ -87,7 +87,7 @@ def heatmap(at, legend):
     for spec, data in charts(at):
         colors = [layer["encoding"]["color"].get("title") for layer in spec.get("layer", [])
                   if "color" in layer.get("encoding", {})]
-        if colors == [legend] and "r" in data:
+        if colors and set(colors) == {legend} and "r" in data:  # a signed heatmap's ends share the cells' legend
             M = np.full((data["r"].max() + 1, data["c"].max() + 1), np.nan)
             M[data["r"], data["c"]] = data["value"]
             outline = sorted(set(data["r"][data["outline"]])) if "outline" in data else []

@@ -144,8 +144,9 @@ def test_heatmaps_colour_weights_on_zero_to_one_and_signed_values_around_zero():
         color = next(layer["encoding"]["color"] for layer in layers if "color" in layer.get("encoding", {}))
         if color["title"] == EN["sa.weight"]:  # the whole of [0, 1]: a weight has one colour on every chart
             assert color["scale"] == charts_module.UNIT and data["value"].between(0, 1).all()
-        else:  # signed: zero is the middle colour, the domain follows the data
-            assert color["scale"] == charts_module.SIGNED
+        else:  # signed: zero is the middle colour, the ends ±max|value| from the data (charts._symmetric_ends)
+            assert color["scale"] == {**charts_module.SIGNED,
+                                      "domain": {"unionWith": [-charts_module.TINY, charts_module.TINY]}}
 
 
 def test_choosing_another_query_changes_the_followed_row():

@@ -253,6 +253,24 @@ def test_a_log_axis_labels_powers_of_ten_only(values):
     assert len(labels) >= 2 and all(re.fullmatch(r"1e[+-]\d+", label) for label in labels), labels
 
 
+def test_a_signed_heatmap_colours_equal_sizes_equally_either_side_of_zero():
+    """As drawn (vl-convert): −1 as far from white as +1, though the data run from −1 to 25; the spec
+    leaves the ends to the data (Vega computes ±max|value|), so it is the same for any values."""
+    import re
+
+    from ui import charts
+
+    spec = charts.heatmap_spec("key", "query", "score", "signed", False, False, 120)
+    M = np.array([[-1.0, 1.0], [25.0, np.nan]])
+    svg = charts.chart_svg(spec, charts.matrix_frame(M, ["a", "b"], ["c", "d"]))
+    cells = re.search(r'<g class="mark-rect role-mark layer_0_marks"[^>]*>(.*?)</g>', svg, re.S).group(1)
+    fills = [np.array([int(v) for v in re.findall(r"\d+", f)]) for f in re.findall(r'fill="(rgb[^"]*)"', cells)]
+    white = np.array([int(charts.ZERO[i:i + 2], 16) for i in (1, 3, 5)])
+    minus, plus, top = (np.abs(f - white).sum() for f in fills)
+    assert minus == pytest.approx(plus, rel=0.1) and plus < top / 5  # ±1 alike, and faint next to 25
+    assert fills[2].tolist() == [int(charts.POSITIVE[i:i + 2], 16) for i in (1, 3, 5)]  # 25 is the darkest red
+
+
 def test_a_masked_cell_draws_no_mark_so_the_grey_view_shows():
     """Vega-Lite leaves a cell whose value is null out by itself (the heatmap adds no filter of its own)."""
     import re

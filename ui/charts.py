@@ -48,6 +48,7 @@ CANVAS = {"embedOptions": {"renderer": "canvas"}}
 # Vega-Lite would build that string for every cell on every redraw. The tooltip keeps every
 # cell's exact value.
 NO_ARIA = {"aria": False}
+TINY = 1e-12  # joins a signed scale's domain: far below any value a chart shows
 # A log axis labels its powers of ten only (1e-4, 1e-3 …), with a grid line at every tick between them:
 # Vega ticks a span of a few decades at 1…9 times each power, and its overlap rule then kept an
 # uneven few of those labels (1e+0, 3e+0, 2e+1, 1e+2, 3e+2). `nice` puts a power of ten at both ends.
@@ -268,6 +269,21 @@ def _title_layer(alt):
         x=alt.value(0), y=alt.value(-12), text=alt.Text("title:N")).transform_filter("isValid(datum.title)")
 
 
+def _symmetric_ends(alt, colour):
+    """Two invisible cells at ±max|value|, which join the signed colour scale's domain: the scale is
+    symmetric about 0, so +2 is as red as −2 is blue (as in the diagrams). With `domainMid` alone, each
+    end was the data's own extreme, and a score of −1 was as dark a blue as +25 was a red. Computed by
+    Vega from the data (min and max, no expression per cell), so the spec stays the same as the values
+    move and a slider's move redraws in place."""
+    return (alt.Chart().mark_rect(**NO_ARIA, opacity=0, width=0, height=0)  # a rect, as the cells: one gradient legend
+            .transform_aggregate(low="min(value)", high="max(value)")
+            .transform_calculate(peak="max(abs(datum.low), abs(datum.high))")
+            .transform_filter("isFinite(datum.peak)")  # no values yet (a chart drawn before its data): no ends
+            .transform_calculate(floor="-datum.peak")
+            .transform_fold(["peak", "floor"], as_=["end", "value"])
+            .encode(x=alt.value(0), y=alt.value(0), color=colour))
+
+
 def _axis(thin: bool, **extra) -> dict:
     return {**TOKEN_AXIS, "labelOverlap": "parity" if thin else False, **extra}
 
@@ -308,15 +324,17 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
     colours = SCALES[scale]
     if domain is not None:
         colours = {**{k: v for k, v in colours.items() if k != "zero"}, "domain": list(domain)}
+    elif scale == "signed":  # never an empty domain, even before the data arrives (Vega's gradient legend fails on one)
+        colours = {**colours, "domain": {"unionWith": [-TINY, TINY]}}
     base = alt.Chart()
     # A masked cell's value is null: Vega-Lite leaves it out by itself (its `invalid` default, "filter",
     # compiles to the filter `isValid(datum["value"]) && isFinite(+datum["value"])`), so the grey shows.
-    cells = base.mark_rect(**NO_ARIA).encode(
-        color=alt.Color("value:Q", title=value_title, scale=alt.Scale(**colours),
-                        legend=alt.Legend(format=".3~f", gradientLength=120)),
-        tooltip=tooltip,
-    )
+    colour = alt.Color("value:Q", title=value_title, scale=alt.Scale(**colours),
+                       legend=alt.Legend(format=".3~f", gradientLength=120))
+    cells = base.mark_rect(**NO_ARIA).encode(color=colour, tooltip=tooltip)
     layers = [cells]
+    if scale == "signed" and domain is None:
+        layers.append(_symmetric_ends(alt, colour))
     if outline:
         outline_mark = base.mark_rect(**NO_ARIA, fill=None, stroke=OUTLINE, strokeWidth=2)
         layers.append(outline_mark.transform_filter("datum.outline"))
