@@ -49,6 +49,17 @@ def test_no_text_shows_raw_latex_outside_math(lang):
     assert not raw
 
 
+def test_a_korean_particle_after_a_bracket_or_percent_sign_is_bound_to_it():
+    """"100%입니다" and "(표준편차 {noise})를" never break between the sign and the particle: a WORD JOINER."""
+    from ui.i18n import WORD_JOINER
+
+    ko = catalog("ko")
+    loose = {key: value for key, value in ko.items() if re.search(r"(%\}?|[)\]])[가-힣]", value)}
+    assert not loose
+    assert sum(value.count(WORD_JOINER) for value in ko.values()) > 100  # there are many: each one bound
+    assert not any(WORD_JOINER in value for value in catalog("en").values())
+
+
 def test_korean_texts_are_written_in_korean():
     # A key copied over untranslated would read the same in both catalogs.
     en, ko = catalog("en"), catalog("ko")

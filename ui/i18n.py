@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,11 @@ LANGS = ("en", "ko")
 LANG_NAMES = {"en": "English", "ko": "한국어"}
 DEFAULT_LANG = "en"
 LOCALES = Path(__file__).parent / "locales"
+# A particle written after a closing bracket or a percent sign ("(;로 구분)에", "100%입니다") belongs
+# to it, but browsers break a line there even under `word-break: keep-all` (ui/layout.py): a WORD
+# JOINER (U+2060, invisible) binds them. After `%}` too, a placeholder formatted as a percentage.
+WORD_JOINER = "\u2060"
+_ENDING_AFTER_SIGN = re.compile(r"(?<=[%)\]])(?=[가-힣])|(?<=%\})(?=[가-힣])")
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
@@ -41,6 +47,8 @@ def catalog(lang: str) -> dict[str, str]:
         if clash := texts.keys() & table.keys():
             raise ValueError(f"{path.name} repeats keys defined in another file: {sorted(clash)}")
         texts.update(table)
+    if lang == "ko":
+        texts = {key: _ENDING_AFTER_SIGN.sub(WORD_JOINER, value) for key, value in texts.items()}
     return texts
 
 
