@@ -86,7 +86,8 @@ if trained:
 sources = charts.table(**{
     "#": np.arange(1, n + 1),
     t("sa.col_token"): tokens,
-    t("sa.col_source"): [t(f"sa.source_{s}") for s in emb.sources],
+    t("sa.col_source"): [t(f"sa.source_{s}" + ("_gloss" if s == "function" and g else ""))  # 에 -> "at"
+                         for s, g in zip(emb.sources, emb.glosses, strict=True)],
     **({t("sa.col_gloss"): [g or "" for g in emb.glosses]} if any(emb.glosses) else {}),  # Korean words have one
 })
 fallback_notice(emb.sources.count("fallback"))

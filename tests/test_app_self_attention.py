@@ -203,8 +203,22 @@ def test_picking_a_korean_example_loads_it_with_glosses():
     korean = at.selectbox(key="sa_example").options[-1]
     at.selectbox(key="sa_example").set_value(korean).run()
     assert at.text_area(key="sa_text").value == korean
-    assert set(tokens_table(at)[EN["sa.col_source"]]) == {EN["sa.source_gloss"], EN["sa.source_function"]}
+    emb = embed(tokenize(korean))
+    expected = [EN["sa.source_function_gloss"] if s == "function" and g else EN[f"sa.source_{s}"]
+                for s, g in zip(emb.sources, emb.glosses, strict=True)]  # a particle with an English word: its GloVe
+    assert list(tokens_table(at)[EN["sa.col_source"]]) == expected
+    assert {"gloss", "function"} <= set(emb.sources)
     assert EN["sa.gloss_notice"] in [i.value for i in at.info]
+
+
+def test_a_particle_with_an_english_counterpart_is_named_as_such_in_the_token_table():
+    """에 takes the GloVe vector of "at": its row says so, and 가 (no counterpart) the shared particle vector."""
+    at = sentence(open_page(SELF_ATTENTION), "고양이가 매트 위에 앉았다")
+    table = tokens_table(at)
+    rows = dict(zip(table[EN["sa.col_token"]], table[EN["sa.col_source"]], strict=True))
+    assert rows["에"] == EN["sa.source_function_gloss"] and table[EN["sa.col_gloss"]].tolist()[
+        table[EN["sa.col_token"]].tolist().index("에")] == "at"
+    assert rows["가"] == EN["sa.source_function"]
 
 
 def test_long_text_is_cut_with_a_notice():
