@@ -66,25 +66,39 @@ def _prompt_values(card_id: str, seed: int) -> dict:
 
 
 def _answer_box(card_id: str, seed: int, step: int, done: bool) -> None:
+    """What the question shows to answer from (its data, table or chart), then the learner's answer."""
     q, key = rv.questions()[card_id], f"rv_answer_{step}"
     if q["kind"] == "numeric":
         ex = rv.exercise(card_id, seed)
         if (data := rv.data_latex(card_id, ex)) is not None:
             st.latex(data)
+        # In the page, not a fragment: a typed number is sent when the box loses focus, which the click on
+        # Check does; a fragment rerun started by that same click lost the click
+        # (seen in Chromium: "Choose or type an answer first" never came, no grade either).
         st.text_input(t("rv.your_number"), key=key, max_chars=40, disabled=done,
                       placeholder=t("rv.number_placeholder" if ex["tolerance"] else "rv.whole_placeholder"))
-    elif q["kind"] == "order":
+        return
+    if q["kind"] == "order":
         labels = {s: rv.option_text(card_id, s) for s in rv.options(card_id, seed)}
-        st.multiselect(t("rv.your_order"), list(labels), key=key, format_func=labels.get, disabled=done,
-                       placeholder=t("rv.order_placeholder"))
+        shown = list(labels)
+    elif q["kind"] == "chart":
+        shown, labels = _chart(card_id, seed)
     else:
         if q["kind"] == "table":
             _table(card_id)
-        if q["kind"] == "chart":
-            shown, labels = _chart(card_id, seed)
-        else:
-            shown = rv.options(card_id, seed)
-            labels = {o: rv.option_text(card_id, o) for o in shown}
+        shown = rv.options(card_id, seed)
+        labels = {o: rv.option_text(card_id, o) for o in shown}
+    _choice(q["kind"] == "order", key, shown, labels, done)
+
+
+@st.fragment
+def _choice(ordered: bool, key: str, shown: list, labels: dict, done: bool) -> None:
+    """The learner's choice alone: choosing reruns only this, not the page (Check, outside it, grades
+    the answer and reruns the page)."""
+    if ordered:
+        st.multiselect(t("rv.your_order"), shown, key=key, format_func=labels.get, disabled=done,
+                       placeholder=t("rv.order_placeholder"))
+    else:
         st.radio(t("rv.your_choice"), shown, index=None, key=key, format_func=labels.get, disabled=done)
 
 

@@ -14,10 +14,11 @@ import pytest
 from corpus import CORPUS, NOT_A_NUMBER, TEXT_BOXES
 
 from core.embeddings import tokenize
+from core.review import NEW_PER_ROUND
 from scripts.appserver import ROOT, messages_received, page_paths, screenshot_whole, wait_for_rerun
 from ui.i18n import LANGS, catalog
 from ui.layout import NAV
-from ui.review import questions
+from ui.review import new_order, questions
 from ui.widgets import MAX_CHARS
 
 PAGES = page_paths()  # page key -> URL path
@@ -202,6 +203,51 @@ def test_the_menu_opens_a_page_in_the_same_tab_and_language(tabs, key, lang):
     assert page.url.split("?")[0].endswith(f"/{PAGES['rnn']}") and "lang=ko" in page.url, page.url
 
 
+def test_a_number_typed_then_checked_at_once_is_graded(context, server):
+    """Type a number and click Check, with no Enter: the box sends the number as it loses focus, in the
+    same click. The click must still grade it (it was lost once when the box sat in a fragment).
+    The first round's order is fixed (ui/review.py new_order): the cards before its first number
+    question are answered and rated Again."""
+    from e2e.conftest import Tab
+
+    tab, texts = Tab(context, server.url), catalog("en")
+    order = [i for i in new_order() if questions()[i]["kind"] == "numeric"]
+    before = new_order()[:new_order().index(order[0])]
+    assert len(before) < NEW_PER_ROUND, "the first number question is not in the first round"
+    tab.start(PAGES["review"], "en")
+    page = tab.wait_drawn().page
+    main = page.locator("[data-testid='stMain']")
+    check = page.get_by_role("button", name=texts["rv.check"])
+
+    def press(button) -> None:
+        runs = messages_received(page)
+        button.click()
+        wait_for_rerun(page, runs)
+
+    for card in before:
+        assert texts[f"rv.q.{card}.title"] in main.locator("h3").all_inner_texts(), f"{card} not on screen"
+        if questions()[card]["kind"] == "order":  # every step, in the order offered
+            main.locator("[data-testid='stMultiSelect'] input").click()
+            for _ in questions()[card]["steps"]:
+                page.get_by_role("option").first.wait_for()
+                page.keyboard.press("Enter")  # the list's first option: it stays open for the next
+                page.wait_for_timeout(200)
+            page.keyboard.press("Escape")
+        else:
+            press(main.locator("[data-testid='stRadio'] [role='radiogroup'] label").first)
+        press(check)
+        press(page.get_by_role("button").filter(has_text=texts["rv.rate_again"].split("{")[0].strip(" ·")).first)
+    card = order[0]
+    assert texts[f"rv.q.{card}.title"] in main.locator("h3").all_inner_texts(), f"{card} not on screen"
+    main.locator("[data-testid='stTextInput'] input").fill("3")
+    press(check)
+    graded = main.locator("[data-testid='stAlertContentError'], [data-testid='stAlertContentSuccess']")
+    assert graded.count(), (f"typing 3 then clicking Check graded nothing; alerts: "
+                            f"{main.locator('[data-testid^=stAlertContent]').all_inner_texts()}")
+    assert not tab.problems, f"{tab.where}: the browser reported {tab.problems}"  # a miss is an error box: fine
+    tab.page.close()
+
+
 @pytest.mark.parametrize("key", ["review"])
 def test_answering_a_review_question_gives_feedback(tabs, key):
     tab = tabs.get(key, "en")
@@ -215,7 +261,7 @@ def test_answering_a_review_question_gives_feedback(tabs, key):
     assert answered.inner_text().split()[-1] == "0", f"{tab.where}: {answered.inner_text()!r} before answering"
 
     runs = messages_received(page)
-    page.locator("[data-testid='stRadio'] label").filter(has_text=right).click()  # a choice reruns the page
+    page.locator("[data-testid='stRadio'] label").filter(has_text=right).click()  # a choice reruns only its fragment
     wait_for_rerun(page, runs)
     runs = messages_received(page)
     page.get_by_role("button", name=texts["rv.check"]).click()
