@@ -4,7 +4,7 @@ restoring and never leaking progress."""
 
 import json
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -297,7 +297,11 @@ def test_mastery_moves_from_the_first_right_answer():
     assert bars[0] == EN["rv.mastery_bar"].format(concept=EN["home.notes_rnn_title"], share=1 / n)  # recall now: 1
 
 
-def test_the_progress_tab_charts_what_is_due_and_how_recall_fades():
+def test_the_progress_tab_charts_what_is_due_and_how_recall_fades(monkeypatch):
+    import ui.storage
+
+    # at noon: a miss comes back minutes later, which near midnight is tomorrow (and the chart says so)
+    monkeypatch.setattr(ui.storage, "now", lambda: datetime(2026, 6, 15, 12, 0, tzinfo=UTC))
     at = open_tab(open_page(PAGE), "rv.tab_progress")
     assert EN["rv.retention_empty"] in [c.value for c in at.tabs[1].caption]
     answer_current(at, right=True)
