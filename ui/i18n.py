@@ -24,6 +24,18 @@ LOCALES = Path(__file__).parent / "locales"
 # JOINER (U+2060, invisible) binds them. After `%}` too, a placeholder formatted as a percentage.
 WORD_JOINER = "\u2060"
 _ENDING_AFTER_SIGN = re.compile(r"(?<=[%)\]])(?=[가-힣])|(?<=%\})(?=[가-힣])")
+# Nor should a line break beside a sign of a formula in the text ("f ≈ 1, i ≈ | 0이면", "1 − | h²는"):
+# the spaces around one become no-break spaces (outside $…$ and `…`, which KaTeX and code keep).
+NO_BREAK_SPACE = "\u00a0"
+_SPACE_BY_SIGN = re.compile(r" (?=[=≈−⊙×≤≥+→] )|(?<= [=≈−⊙×≤≥+→]) ")
+_MATH_OR_CODE = re.compile(r"(\$[^$]*\$|`[^`]*`)")
+
+
+def _bind_korean(value: str) -> str:
+    """A Korean text with its particles bound to a closing sign and its formulas' signs to their terms."""
+    parts = _MATH_OR_CODE.split(value)  # odd parts: math or code spans, kept as written
+    return "".join(part if i % 2 else _SPACE_BY_SIGN.sub(NO_BREAK_SPACE, _ENDING_AFTER_SIGN.sub(WORD_JOINER, part))
+                   for i, part in enumerate(parts))
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
@@ -48,7 +60,7 @@ def catalog(lang: str) -> dict[str, str]:
             raise ValueError(f"{path.name} repeats keys defined in another file: {sorted(clash)}")
         texts.update(table)
     if lang == "ko":
-        texts = {key: _ENDING_AFTER_SIGN.sub(WORD_JOINER, value) for key, value in texts.items()}
+        texts = {key: _bind_korean(value) for key, value in texts.items()}
     return texts
 
 
