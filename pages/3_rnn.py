@@ -71,7 +71,7 @@ def driven_by_radius() -> None:
     far.metric(t("rnn.norm_far", n=T), f"{r['hidden'][0]:.3g}")
     far_per_step = (r["hidden"][0] / r["hidden"][-1]) ** (1 / max(T - 1, 1))
     rate.metric(t("rnn.per_step"), f"×{far_per_step:.3f}")
-    st.caption(t("rnn.gradient_caption"))
+    st.caption(t("rnn.gradient_caption", norm=r["norm"]))
 
     # What h_T still knows about each word
     st.subheader(t("rnn.inputs_title"))

@@ -39,6 +39,7 @@ def test_the_diagram_follows_the_chosen_word_with_its_state_and_memory_path():
     step.set_value(step.options[4]).run()  # "the"
     texts = svg_texts(diagrams(at)[0])
     assert "x_5: the" in texts and "x_4: on" in texts and "x_6: mat" in texts  # the word and its neighbours
+    assert "h_4" in texts and "h_5" in texts  # numbered as the inputs: h_5 is the state after x_5
     assert EN["rnn.diagram_memory"].format(value=norms["hidden"][5]) in texts  # ‖∂h_T/∂h_5‖, live
     assert f'{EN["common.diagram_mean"]} {trace["H"][4].mean():.2f}' in texts
     limit = max(1.0, float(np.abs(trace["H"][4]).max()))
@@ -118,6 +119,18 @@ def test_trend_line_is_rho_to_the_distance():
     at.slider(key="rnn_radius").set_value(0.8).run()
     trend = gradient_curve(at, EN["rnn.series_trend"].format(radius=0.8))
     np.testing.assert_allclose(trend, 0.8 ** np.arange(1, 11), rtol=1e-12)
+
+
+def test_the_caption_names_the_spectral_norm_that_lets_the_curve_start_above_the_trend():
+    """At ρ = 1 the sentence's curve starts above ρ^(T−t) (1.0): one step back it is ‖D W_hh‖, which
+    the non-symmetric W_hh lets exceed ρ. The caption gives ‖W_hh‖, which bounds that first point."""
+    at = sentence(open_page(PAGE), TEXT)
+    at.slider(key="rnn_radius").set_value(1.0).run()
+    norm = np.linalg.norm(expected(TEXT, 1.0)[2]["W_hh"], 2)
+    first = gradient_curve(at, EN["rnn.series_rnn"])[0]
+    assert 1.0 < first <= norm  # what the caption explains holds here
+    caption = EN["rnn.gradient_caption"].format(norm=norm)
+    assert caption in [c.value for c in at.main.caption]
 
 
 def test_metrics_read_the_ends_of_the_gradient_curve():

@@ -131,8 +131,8 @@ def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
     W_hh rescaled to spectral radius `radius`.
 
     Returns dict: H (T, hidden); hidden (T,) = ‖∂h_T/∂h_t‖ for t = 0..T-1; inputs (T,) =
-    ‖∂h_T/∂x_t‖ for t = 1..T; default_radius, W_hh's radius before rescaling; fallback, the
-    number of tokens with random vectors.
+    ‖∂h_T/∂x_t‖ for t = 1..T; default_radius, W_hh's radius before rescaling; norm, its spectral
+    norm after (≥ radius: W_hh is not symmetric); fallback, the number of tokens with random vectors.
     """
     X, fallback = _glove_inputs(tokens)
     w = init_weights("rnn", D_MODEL, hidden, seed)
@@ -140,7 +140,7 @@ def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
     w["W_hh"] = with_spectral_radius(w["W_hh"], radius)
     trace = rnn_forward(X, None, **w)
     return {"H": trace["H"], **trace_gradient_norms("rnn", trace, w), "default_radius": default_radius,
-            "fallback": fallback}
+            "norm": float(np.linalg.norm(w["W_hh"], 2)), "fallback": fallback}
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)

@@ -265,13 +265,14 @@ def rnn_chain(H, step: int, words: list, texts: dict, carried: float) -> str:
         svg.text(cx, 338, f"x_{k + 1}: {short(words[k], 24)}", size=13, anchor="middle",
                  color=INK if live else FAINT, weight="bold" if live else "normal")
         if live:
-            gate_box(svg, cx, lane - 31, "h_t", "tanh", H[k], True, texts["mean"], w=150)
+            gate_box(svg, cx, lane - 31, f"h_{k + 1}", "tanh", H[k], True, texts["mean"], w=150)
         else:
             svg.box(cx - 40, lane - 20, 80, 40, stroke=FAINT)
             svg.text(cx, lane + 5, "tanh", size=13, anchor="middle", color=FAINT)
     svg.text(450, 78, texts["memory"].format(value=carried), size=12, anchor="middle", color=color)
-    state_label(svg, 332, lane - 34, "h_(t−1)" if step else "h₀ = 0", h_prev, anchor="end", w=64)  # between cells
-    state_label(svg, 568, lane - 34, "h_t", H[step], w=64)
+    # numbered as the inputs are: x_t (word t) makes h_t from h_(t−1), and h_0 = 0 before the first word
+    state_label(svg, 332, lane - 34, f"h_{step}" if step else "h_0 = 0", h_prev, anchor="end", w=64)
+    state_label(svg, 568, lane - 34, f"h_{step + 1}", H[step], w=64)
     legend(svg, 385, 20, texts, gates=False)  # a plain RNN has no gate: only signed values
     return svg.render()
 
