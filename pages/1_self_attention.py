@@ -132,6 +132,8 @@ def scaled_steps() -> None:
         st.caption(t("sa.mask_note"))
     charts.heatmap(r["scaled_scores"], labels, labels, **axes, value_title=t("sa.scaled_score"),
                    highlight_row=query, diverging=True, name=step_name(4, "S̃"))
+    seen = np.isfinite(r["scaled_scores"])  # a causal mask's cells are no score
+    st.caption(t("sa.step4.spread", raw=r["scores"][seen].std(), scaled=r["scaled_scores"][seen].std()))
 
     # Step 5: softmax
     step_header(5, "sa.step5", r"a_{ij} = \frac{e^{\tilde S_{ij}}}{\sum_{j'} e^{\tilde S_{ij'}}}")

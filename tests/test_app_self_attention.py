@@ -120,6 +120,20 @@ def test_heatmaps_draw_the_core_matrices():
     np.testing.assert_allclose(scaled[mask], expected["scaled_scores"][mask], atol=1e-9)
 
 
+def test_step_four_gives_the_spread_of_the_scores_before_and_after_the_division():
+    """Step 4 says the division brings the spread to about 1 for unit-variance entries, and gives the
+    learner's own: the standard deviation of the scores shown, over the cells the mask keeps."""
+    at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
+    at.toggle(key="sa_causal").set_value(True).run()
+    at.slider(key="sa_temperature").set_value(2.0).run()
+    X = embed(tokenize("the cat sat on the mat")).X
+    identity, mask = np.eye(50), np.tril(np.ones((6, 6), dtype=bool))
+    expected = self_attention(X, identity, identity, identity, mask=mask, temperature=2.0)
+    raw, scaled = expected["scores"][mask].std(), expected["scaled_scores"][mask].std()
+    assert np.isclose(scaled, raw / (np.sqrt(50) * 2.0))
+    assert EN["sa.step4.spread"].format(raw=raw, scaled=scaled) in [c.value for c in at.main.caption]
+
+
 def test_step_six_shows_the_chosen_querys_weighted_values_and_they_sum_to_its_output():
     at = sentence(open_page(SELF_ATTENTION), "the cat sat on the mat")
     at.radio(key="sa_projection").set_value("random").run()

@@ -128,7 +128,8 @@ def rest_of_layer(tokens: tuple, labels: list[str], query: int, trained: bool) -
     layer, head, _ = trained_head()
     cfg, _, _ = compute.coref_model()
     st.subheader(t("tf.block_title"))
-    st.markdown(t("tf.block_explain", layer=layer + 1, heads=cfg.num_heads, d_model=cfg.d_model, d_ff=cfg.d_ff))
+    st.markdown(t("tf.block_explain", layer=layer + 1, heads=cfg.num_heads, d_model=cfg.d_model, d_ff=cfg.d_ff,
+                  glove=D_MODEL))
     if not trained:
         st.caption(t("tf.block_from_trained"))
     if remember("sa_block_step", BLOCK_STEPS[0], options=BLOCK_STEPS) not in BLOCK_STEPS:
