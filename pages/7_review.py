@@ -9,6 +9,8 @@ from ui import review as rv
 from ui.layout import page, remember, t
 from ui.review_card import question_card
 
+TITLES_JOIN = " · "  # between questions' titles, some of which hold commas ("Q, K and V in self-attention")
+
 page("rv.title", "📝")
 st.title(t("rv.title"))
 st.markdown(t("rv.intro", n=len(rv.questions())))
@@ -58,14 +60,14 @@ with ask:
             rv.session_report(summary, st.session_state.rv_mastery_start, rv.mastery(doc, now))
         st.button(t("rv.practise_all"), help=t("rv.practise_help"), on_click=rv.practise_all)
     if summary["missed"]:
-        st.caption(t("rv.missed", titles=", ".join(t(f"rv.q.{i}.title") for i in summary["missed"])))
+        st.caption(t("rv.missed", titles=TITLES_JOIN.join(t(f"rv.q.{i}.title") for i in summary["missed"])))
     st.subheader(t("rv.next_title"))
     coming = [(t("rv.this_round"), list(dict.fromkeys(remaining)))] if remaining else []
     coming += review.upcoming({i: c for i, c in doc["cards"].items() if i not in remaining}, now)
     if coming:
         st.table(charts.table(**{  # a static table, wrapped: dates, counts and the questions' titles
             t("rv.col_date"): [day for day, _ in coming], t("rv.col_count"): [len(due) for _, due in coming],
-            t("rv.col_questions"): [", ".join(t(f"rv.q.{i}.title") for i in due) for _, due in coming]}),
+            t("rv.col_questions"): [TITLES_JOIN.join(t(f"rv.q.{i}.title") for i in due) for _, due in coming]}),
             hide_index=True)
     else:
         st.caption(t("rv.upcoming_empty"))

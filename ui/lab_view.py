@@ -295,7 +295,7 @@ def inside(kind: str, params: dict, lag: int, example: int) -> None:
     """One trained model on the example sequence: what it predicts, and its gates, state or attention."""
     seen = lab.inside(kind, params, lag, example)
     T, hidden = len(seen["X"]), params["W_out"].shape[1]
-    units = [str(j + 1) for j in range(hidden)]
+    units = [str(j) for j in range(hidden)]  # 0-based, as on the RNN, LSTM and GRU pages
     verdict = t("lab.inside_right" if seen["prediction"] == seen["symbol"] else "lab.inside_wrong",
                 cell=lab.label(kind), prediction=seen["prediction"] + 1, symbol=seen["symbol"] + 1,
                 p=float(seen["p"][seen["prediction"]]))

@@ -316,7 +316,7 @@ def experiment_results(experiment: models.Experiment, runs: dict, measures=("who
         if measure == "whole":
             shipped = models.SHIPPED_RUNS["fixed"]
             st.caption(t("s2s.exp_single_only", fixed=name("fixed"), hidden=shipped.hidden, steps=shipped.steps,
-                         accuracy=models.load_shipped()["fixed"]["accuracy"]))
+                         accuracy=models.load_shipped()["fixed"]["accuracy"], n=models.MAX_DATES))
 
 
 # --- the comparison page's rows 1 and 3, on the trained models ---------------------------------
