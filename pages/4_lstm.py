@@ -94,7 +94,7 @@ def driven_by_forget_bias() -> None:
     mean_f, cell, rnn_h, held = st.columns(4)
     mean_f.metric(t("lstm.mean_forget"), f"{trace['f'].mean():.3f}")
     cell.metric(t("lstm.cell_whole"), f"{norms['cell_full'][0]:.3g}")
-    rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}")
+    rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}", help=t("lstm.rnn_whole_help"))
     held.metric(t("lstm.first_input"), f"{norms['cell_inputs'][0]:.3g}",
                 t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
                 help=t("lstm.first_input_help"))

@@ -92,7 +92,7 @@ def driven_by_update_bias() -> None:
     mean_z, gru_h, rnn_h, held = st.columns(4)
     mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
     gru_h.metric(t("gru.gru_whole"), f"{norms['hidden'][0]:.3g}")
-    rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}")
+    rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}", help=t("lstm.rnn_whole_help"))
     held.metric(t("gru.first_input"), f"{norms['inputs'][0]:.3g}",
                 t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
                 help=t("gru.first_input_help"))
