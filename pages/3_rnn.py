@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import charts, compute, diagrams
 from ui.compute import D_MODEL
+from ui.i18n import number
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, fallback_notice, sentence_tokens, step_picker
 
@@ -67,8 +68,8 @@ def driven_by_radius() -> None:
         colors=charts.model_colors({t("rnn.series_rnn"): "rnn", t("rnn.series_trend", radius=radius): "reference"}),
     )
     near, far, rate = st.columns(3)
-    near.metric(t("rnn.norm_near"), f"{r['hidden'][-1]:.3g}")
-    far.metric(t("rnn.norm_far", n=T), f"{r['hidden'][0]:.3g}")
+    near.metric(t("rnn.norm_near"), number(r['hidden'][-1]))
+    far.metric(t("rnn.norm_far", n=T), number(r['hidden'][0]))
     far_per_step = (r["hidden"][0] / r["hidden"][-1]) ** (1 / max(T - 1, 1))
     rate.metric(t("rnn.per_step"), f"×{far_per_step:.3f}")
     st.caption(t("rnn.gradient_caption", norm=r["norm"]))
@@ -81,8 +82,8 @@ def driven_by_radius() -> None:
     charts.bar_chart(labels, r["inputs"], x_title=t("rnn.axis_input"), y_title=t("rnn.axis_input_norm"),
                      log_y=True, name=t("rnn.inputs_title"))
     last, first = st.columns(2)
-    last.metric(t("rnn.input_last"), f"{r['inputs'][-1]:.3g}")
-    first.metric(t("rnn.input_first"), f"{r['inputs'][0]:.3g}")
+    last.metric(t("rnn.input_last"), number(r['inputs'][-1]))
+    first.metric(t("rnn.input_first"), number(r['inputs'][0]))
     st.caption(t("rnn.inputs_caption"))
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import charts, compute, diagrams
 from ui.compute import D_MODEL, GATE_BIAS
+from ui.i18n import number
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
@@ -93,10 +94,10 @@ def driven_by_forget_bias() -> None:
     )
     mean_f, cell, rnn_h, held = st.columns(4)
     mean_f.metric(t("lstm.mean_forget"), f"{trace['f'].mean():.3f}")
-    cell.metric(t("lstm.cell_whole"), f"{norms['cell_full'][0]:.3g}")
-    rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}", help=t("lstm.rnn_whole_help"))
-    held.metric(t("lstm.first_input"), f"{norms['cell_inputs'][0]:.3g}",
-                t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
+    cell.metric(t("lstm.cell_whole"), number(norms['cell_full'][0]))
+    rnn_h.metric(t("lstm.rnn_whole"), number(rnn['hidden'][0]), help=t("lstm.rnn_whole_help"))
+    held.metric(t("lstm.first_input"), number(norms['cell_inputs'][0]),
+                t("lstm.first_input_rnn", value=number(rnn['inputs'][0])), delta_color="off", delta_arrow="off",
                 help=t("lstm.first_input_help"))
     st.caption(t("lstm.memory_caption"))
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import charts, compute, diagrams
 from ui.compute import D_MODEL, GATE_BIAS, PARAM_HIDDEN_SIZES
+from ui.i18n import number
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
@@ -91,10 +92,10 @@ def driven_by_update_bias() -> None:
     )
     mean_z, gru_h, rnn_h, held = st.columns(4)
     mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
-    gru_h.metric(t("gru.gru_whole"), f"{norms['hidden'][0]:.3g}")
-    rnn_h.metric(t("lstm.rnn_whole"), f"{rnn['hidden'][0]:.3g}", help=t("lstm.rnn_whole_help"))
-    held.metric(t("gru.first_input"), f"{norms['inputs'][0]:.3g}",
-                t("lstm.first_input_rnn", value=f"{rnn['inputs'][0]:.3g}"), delta_color="off", delta_arrow="off",
+    gru_h.metric(t("gru.gru_whole"), number(norms['hidden'][0]))
+    rnn_h.metric(t("lstm.rnn_whole"), number(rnn['hidden'][0]), help=t("lstm.rnn_whole_help"))
+    held.metric(t("gru.first_input"), number(norms['inputs'][0]),
+                t("lstm.first_input_rnn", value=number(rnn['inputs'][0])), delta_color="off", delta_arrow="off",
                 help=t("gru.first_input_help"))
 
 

@@ -7,6 +7,7 @@ from core.embeddings import tokenize
 from ui import charts, compute, s2s_view, time_steps
 from ui import translator as s2s_models
 from ui.compute import SEEDS
+from ui.i18n import number
 from ui.layout import page, remember, t
 from ui.widgets import sentence_input
 
@@ -73,9 +74,9 @@ def first_word() -> None:
                       y_title=t("cmp.axis_influence"), log_y=True, name=t("cmp.memory_title"),
                       colors=charts.model_colors({t("cmp.series_rnn"): "rnn", t("cmp.series_self"): "self_attention"}))
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("cmp.last_rnn", n=len(tokens)), f"{rnn[-1]:.2e}")
-    c2.metric(t("cmp.last_self", n=len(tokens)), f"{attention[-1]:.2e}")
-    c3.metric(t("cmp.ratio"), f"{attention[-1] / rnn[-1]:.1e}×" if rnn[-1] > 0 else "∞")
+    c1.metric(t("cmp.last_rnn", n=len(tokens)), number(rnn[-1]))
+    c2.metric(t("cmp.last_self", n=len(tokens)), number(attention[-1]))
+    c3.metric(t("cmp.ratio"), number(attention[-1] / rnn[-1], 2) if rnn[-1] > 0 else "∞")
     st.caption(t("cmp.memory_caption"))
 
 

@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import ui.korean  # noqa: E402, F401  (Korean is split by kiwipiepy in every test, as in the app)
+from ui.i18n import MINUS  # noqa: E402
 
 SELF_ATTENTION = "pages/1_self_attention.py"
 
@@ -98,6 +99,15 @@ def heatmap(at, legend):
 def metric(at, label):
     """The metric whose label is `label`."""
     return next(m for m in at.metric if m.label == label)
+
+
+def read_number(written: str) -> float:
+    """A number as ui.i18n.number() writes it, read back: its minus sign, commas and × 10ⁿ undone."""
+    plain = written.replace(MINUS, "-").replace(",", "")
+    if " × 10" not in plain:
+        return float(plain)
+    mantissa, power = plain.split(" × 10")
+    return float(mantissa) * 10.0 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")))
 
 
 def open_tab(at, key: str, section: str):

@@ -11,7 +11,7 @@ from core.embeddings import embed, tokenize
 from core.recurrent import count_parameters, gradient_norms, gru_forward, init_weights, with_gate_bias
 from ui.charts import token_labels
 from ui.compute import PARAM_HIDDEN_SIZES
-from ui.i18n import catalog
+from ui.i18n import catalog, number
 
 PAGE = "pages/5_gru.py"
 EN, KO = catalog("en"), catalog("ko")
@@ -70,7 +70,7 @@ def test_written_and_kept_parts_add_up_to_the_new_state_with_no_cell():
     drawn = [el.text for el in ET.fromstring(diagrams(at)[0]).iter(f"{SVG}text")]  # the diagram at the same word
     assert "x_t: the" in drawn
     assert {f'{EN["common.diagram_mean"]} {v.mean():.2f}' for v in (r, z, n)} <= set(drawn)
-    assert EN["gru.diagram_memory"].format(value=expected(TEXT)[1]["hidden"][5]) in drawn
+    assert EN["gru.diagram_memory"].format(value=number(expected(TEXT)[1]["hidden"][5])) in drawn
 
 
 def test_at_the_first_step_nothing_is_kept_from_the_zero_initial_state():
@@ -87,7 +87,7 @@ def test_update_bias_plus_3_keeps_the_gradient_over_the_sentence_far_larger_than
         curves, _ = lines(at, "distance")
         whole[bias] = curves[EN["gru.series_gru"]][-1]
         np.testing.assert_allclose(curves[EN["gru.series_gru"]][::-1], expected(TEXT, bias)[1]["hidden"], rtol=1e-10)
-        assert metric(at, EN["gru.gru_whole"]).value == f"{whole[bias]:.3g}"
+        assert metric(at, EN["gru.gru_whole"]).value == number(whole[bias])
     assert whole[3.0] > 1e4 * whole[-3.0]  # z ≈ σ(3) ≈ 0.95 keeps h; z ≈ σ(−3) overwrites it every step
     assert whole[3.0] > 100 * curves[EN["lstm.series_rnn"]][-1]
 

@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose
 from conftest import charts, open_page, open_tab, with_markdown
 from core.training import evaluate, memory_task
 from ui import lab
-from ui.i18n import catalog
+from ui.i18n import catalog, number
 
 PAGE = "pages/8_memory_lab.py"
 EN, KO = catalog("en"), catalog("ko")
@@ -150,7 +150,7 @@ def test_the_findings_name_every_models_accuracy_and_say_which_failed_and_why():
     worst = min((r for r in SAVED["runs"] if r["kind"] == "rnn" and r["lag"] == rnn_failed),
                 key=lambda r: r["accuracy"])
     ratio = worst["probes"][-1][1]["symbol_gradient"]
-    assert EN["lab.why_rnn"].format(symbol_gradient=f"{ratio:.1e}") in text
+    assert EN["lab.why_rnn"].format(symbol_gradient=number(ratio, 2)) in text
     # Self-attention learned every lag, with its attention on the symbol.
     assert EN["lab.learned_attention"].split("{")[0] in text
 

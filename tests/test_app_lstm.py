@@ -17,7 +17,7 @@ from core.recurrent import (
     with_gate_bias,
 )
 from ui.charts import token_labels
-from ui.i18n import catalog
+from ui.i18n import catalog, number
 
 PAGE = "pages/4_lstm.py"
 EN, KO = catalog("en"), catalog("ko")
@@ -108,7 +108,7 @@ def test_forget_bias_plus_3_keeps_the_cell_gradient_over_the_sentence_far_larger
         at.slider(key="lstm_forget_bias").set_value(bias).run()
         lines, _ = curves(at)
         whole[bias] = lines[EN["lstm.series_cell"]][-1]  # distance T: ∂c_T/∂c_0
-        assert metric(at, EN["lstm.cell_whole"]).value == f"{whole[bias]:.3g}"
+        assert metric(at, EN["lstm.cell_whole"]).value == number(whole[bias])
         np.testing.assert_allclose(lines[EN["lstm.series_cell"]][::-1], expected(TEXT, bias)[1]["cell_full"],
                                    rtol=1e-10)
     assert whole[3.0] > 1e6 * whole[-3.0]

@@ -11,7 +11,7 @@ from core.embeddings import embed, tokenize
 from core.memory import with_spectral_radius
 from core.recurrent import gradient_norms, init_weights, input_jacobians, rnn_forward
 from ui.charts import token_labels
-from ui.i18n import catalog
+from ui.i18n import MINUS, catalog, number
 from ui.widgets import examples
 
 PAGE = "pages/3_rnn.py"
@@ -40,12 +40,13 @@ def test_the_diagram_follows_the_chosen_word_with_its_state_and_memory_path():
     texts = svg_texts(diagrams(at)[0])
     assert "x_5: the" in texts and "x_4: on" in texts and "x_6: mat" in texts  # the word and its neighbours
     assert "h_4" in texts and "h_5" in texts  # numbered as the inputs: h_5 is the state after x_5
-    assert EN["rnn.diagram_memory"].format(value=norms["hidden"][5]) in texts  # ‖∂h_T/∂h_5‖, live
-    assert f'{EN["common.diagram_mean"]} {trace["H"][4].mean():.2f}' in texts
+    assert EN["rnn.diagram_memory"].format(value=number(norms["hidden"][5])) in texts  # ‖∂h_T/∂h_5‖, live
+    assert f'{EN["common.diagram_mean"]} {trace["H"][4].mean():.2f}'.replace("-", MINUS) in texts
     limit = max(1.0, float(np.abs(trace["H"][4]).max()))
     assert [signed_color(v, limit) for v in trace["H"][4]] == strip_fills(diagrams(at)[0], 13)[:32]
     at.slider(key="rnn_radius").set_value(0.5).run()
-    assert EN["rnn.diagram_memory"].format(value=expected(TEXT, 0.5)[1]["hidden"][5]) in svg_texts(diagrams(at)[0])
+    carried = number(expected(TEXT, 0.5)[1]["hidden"][5])
+    assert EN["rnn.diagram_memory"].format(value=carried) in svg_texts(diagrams(at)[0])
 
 
 def heatmap(at, title):
@@ -136,8 +137,8 @@ def test_the_caption_names_the_spectral_norm_that_lets_the_curve_start_above_the
 def test_metrics_read_the_ends_of_the_gradient_curve():
     at = sentence(open_page(PAGE), TEXT)
     norms = expected(TEXT)[1]["hidden"]
-    assert metric(at, EN["rnn.norm_near"]).value == f"{norms[-1]:.3g}"
-    assert metric(at, EN["rnn.norm_far"].format(n=10)).value == f"{norms[0]:.3g}"
+    assert metric(at, EN["rnn.norm_near"]).value == number(norms[-1])
+    assert metric(at, EN["rnn.norm_far"].format(n=10)).value == number(norms[0])
     assert metric(at, EN["rnn.per_step"]).value == f"×{(norms[0] / norms[-1]) ** (1 / 9):.3f}"
 
 
@@ -150,7 +151,7 @@ def test_input_bars_are_norms_of_exact_input_jacobians_and_the_last_words_domina
     G = input_jacobians("rnn", trace, w)  # (T, hidden, 50): ∂h_T/∂x_t
     np.testing.assert_allclose(values, np.linalg.norm(G, ord=2, axis=(1, 2)), rtol=1e-10)
     assert values[-1] > 1000 * values[0]
-    assert metric(at, EN["rnn.input_first"]).value == f"{values[0]:.3g}"
+    assert metric(at, EN["rnn.input_first"]).value == number(values[0])
 
 
 def test_hidden_size_and_seed_redraw_the_weights():

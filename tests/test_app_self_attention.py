@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import ui.charts as charts_module
-from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, open_tab, type_text
+from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, open_tab, read_number, type_text
 from core.attention import identity_projections, random_projections, self_attention
 from core.embeddings import embed, tokenize
 from ui.i18n import catalog
@@ -443,9 +443,9 @@ def test_shuffling_without_positions_only_moves_the_outputs(lang):
     for seed in (1, 2):
         at = open_page(SELF_ATTENTION, lang=lang,
                        params={"sa_text": ILLUSTRATED.format("tired"), "sa_shuffle": seed, "sa_more": "order"})
-        none = float(metric(at, texts["tf.order_none"]).value)
-        with_p = float(metric(at, texts["tf.order_sinusoidal"]).value)
-        rnn = float(metric(at, texts["tf.order_rnn"]).value)
+        none = read_number(metric(at, texts["tf.order_none"]).value)
+        with_p = read_number(metric(at, texts["tf.order_sinusoidal"]).value)
+        rnn = read_number(metric(at, texts["tf.order_rnn"]).value)
         assert none < 1e-12 and with_p > 1e-3 and rnn > 1e-3
         shown[seed] = [t.value for t in at.text]
     assert shown[1] != shown[2]  # another order of the same words

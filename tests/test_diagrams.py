@@ -12,7 +12,7 @@ from core.recurrent import gru_forward, init_weights, lstm_forward, rnn_forward
 from ui import charts, diagrams
 
 SVG = "{http://www.w3.org/2000/svg}"
-TEXTS = {"title": "<title>", "alt": "a & b", "mean": "mean", "memory": "path {value:.2e}", "gate": "gate",
+TEXTS = {"title": "<title>", "alt": "a & b", "mean": "mean", "memory": "path {value}", "gate": "gate",
          "signed": "signed"}
 
 

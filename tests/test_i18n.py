@@ -6,8 +6,11 @@ import string
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ui.i18n import LANGS, catalog, language_from_locale
+from conftest import read_number
+from ui.i18n import LANGS, MINUS, catalog, language_from_locale, number
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_FILES = [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py"))]
@@ -124,3 +127,32 @@ def test_pages_hold_no_display_text(path):
                     prose.append(arg.value)
     assert not prose, f"{path.name} has display text outside the catalog: {prose}"
 
+
+
+@pytest.mark.parametrize(("x", "digits", "written"), [
+    (8.94e-5, 3, "8.94 × 10⁻⁵"),
+    (6e-5, 3, "6.00 × 10⁻⁵"),  # its zeros kept, beside 8.94 × 10⁻⁵ (Python's .3g writes 6e-05)
+    (0.0153, 3, "0.0153"),
+    (12.34, 3, "12.3"),
+    (0.5, 2, "0.50"),
+    (9.996, 3, "10.0"),  # rounds up to the next power of ten: still three digits
+    (1234.5, 3, "1,234"),  # a whole number as it is, not 1,230
+    (2400.0, 2, "2,400"),
+    (7.4e12, 2, "7.4 × 10¹²"),
+    (-0.31, 2, MINUS + "0.31"),
+    (-3.2e-9, 3, MINUS + "3.20 × 10⁻⁹"),
+    (0.0, 3, "0"),
+    (float("inf"), 3, "∞"),
+    (float("nan"), 3, "–"),
+])
+def test_numbers_are_written_as_a_learner_reads_them(x, digits, written):
+    assert number(x, digits) == written
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=-1e30, max_value=1e30, allow_nan=False).filter(lambda x: x == 0 or abs(x) > 1e-30),
+       st.integers(min_value=2, max_value=4))
+def test_a_written_number_reads_back_within_its_digits(x, digits):
+    written = number(x, digits)
+    assert "e" not in written and "-" not in written  # never Python's 8.94e-05, never a hyphen for minus
+    assert read_number(written) == pytest.approx(x, rel=0.5 * 10.0 ** (1 - digits) * 1.0001, abs=0)

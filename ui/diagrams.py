@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from ui.charts import HIGH, LOW, MODEL_COLORS, NEGATIVE, POSITIVE, ZERO, short
+from ui.i18n import fixed, number
 
 INK, FAINT, BOX, CELL = "#333333", "#9a9a9a", "#ffffff", "#f6f6f6"
 FONT = "font-family='Source Sans Pro, Noto Sans CJK KR, Noto Sans, sans-serif'"
@@ -118,7 +119,7 @@ def gate_box(svg: Svg, cx, y, name: str, symbol: str, values, signed: bool, mean
     svg.parts.append(f"<rect x='{cx - w / 2 + 1:.1f}' y='{y + 1:.1f}' width='6' height='{h - 2}' fill='{fill}'/>")
     svg.text(cx, y + 17, f"{symbol}  {name}", size=14, anchor="middle", weight="bold")
     svg.strip(cx - w / 2 + 12, y + 25, w - 20, 13, values, signed)
-    svg.text(cx, y + 55, f"{mean_label} {float(np.mean(values)):.2f}", size=11, anchor="middle", color=INK)
+    svg.text(cx, y + 55, f"{mean_label} {fixed(float(np.mean(values)))}", size=11, anchor="middle", color=INK)
 
 
 def state_label(svg: Svg, x, y, name: str, values, anchor="start", w=96) -> None:
@@ -164,7 +165,7 @@ def lstm_cell(trace: dict, step: int, word: str, texts: dict, carried: float) ->
     svg.line([(120, top), (xf - 13, top)], color=color, width=memory_width(1.0))
     svg.line([(xf + 13, top), (xg - 13, top)], color=color, width=memory_width(float(f.mean())))
     svg.line([(xg + 13, top), (780, top)], color=color, width=memory_width(float(f.mean())), arrow=True)
-    svg.text(450, 60, texts["memory"].format(value=carried), size=12, anchor="middle", color=color)
+    svg.text(450, 60, texts["memory"].format(value=number(carried)), size=12, anchor="middle", color=color)
     svg.op(xf, top, "×")
     svg.op(xg, top, "+")
     # inputs: h_(t−1) along the bottom, x_t from below, feeding every layer
@@ -212,7 +213,8 @@ def gru_cell(trace: dict, step: int, word: str, texts: dict, carried: float) -> 
     svg.line([(120, top), (xz_top - 13, top)], color=color, width=memory_width(1.0))
     svg.line([(xz_top + 13, top), (xadd - 13, top)], color=color, width=memory_width(float(z.mean())))
     svg.line([(xadd + 13, top), (780, top)], color=color, width=memory_width(float(z.mean())), arrow=True)
-    svg.text(450, 60, texts["memory"].format(value=carried), size=12, anchor="middle", color=color)  # the box centre
+    # the box centre
+    svg.text(450, 60, texts["memory"].format(value=number(carried)), size=12, anchor="middle", color=color)
     svg.op(xz_top, top, "×")
     svg.op(xadd, top, "+")
     # inputs: h_(t−1) down to the bus beside x_t, and through the reset gate into the candidate
@@ -269,7 +271,7 @@ def rnn_chain(H, step: int, words: list, texts: dict, carried: float) -> str:
         else:
             svg.box(cx - 40, lane - 20, 80, 40, stroke=FAINT)
             svg.text(cx, lane + 5, "tanh", size=13, anchor="middle", color=FAINT)
-    svg.text(450, 78, texts["memory"].format(value=carried), size=12, anchor="middle", color=color)
+    svg.text(450, 78, texts["memory"].format(value=number(carried)), size=12, anchor="middle", color=color)
     # numbered as the inputs are: x_t (word t) makes h_t from h_(t−1), and h_0 = 0 before the first word
     state_label(svg, 332, lane - 34, f"h_{step}" if step else "h_0 = 0", h_prev, anchor="end", w=64)
     state_label(svg, 568, lane - 34, f"h_{step + 1}", H[step], w=64)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from functools import cache
@@ -74,3 +75,35 @@ def language_from_locale(locale: str | None) -> str:
     """Map a browser language tag such as "ko-KR" to one of LANGS."""
     primary = (locale or "").split("-")[0].split("_")[0].lower()
     return primary if primary in LANGS else DEFAULT_LANG
+
+
+# Numbers as a learner reads them, in both languages: never Python's "8.94e-05" or "6e-05".
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+MINUS = "\u2212"  # the minus sign, not the hyphen "-"
+PLAIN_RANGE = (1e-3, 1e6)  # magnitudes written out in full; beyond, as a power of ten
+
+
+def number(x: float, digits: int = 3) -> str:
+    """`x` to `digits` significant digits in PLAIN_RANGE (0.0153, 12.3; a whole number as it is,
+    1,235), else as a power of ten, 8.94 × 10⁻⁵, its zeros kept (6.00 × 10⁻⁵ beside it, not 6e-05);
+    a minus sign, not a hyphen."""
+    if math.isnan(x):
+        return "–"
+    if math.isinf(x):
+        return ("" if x > 0 else MINUS) + "∞"
+    if x == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(x)))
+    mantissa = round(abs(x) / 10.0**exponent, digits - 1)
+    if mantissa >= 10:  # 9.996 rounds up to the next power of ten
+        mantissa, exponent = mantissa / 10, exponent + 1
+    sign = MINUS if x < 0 else ""
+    if PLAIN_RANGE[0] <= mantissa * 10.0**exponent < PLAIN_RANGE[1]:
+        plain = abs(x) if exponent >= digits - 1 else mantissa * 10.0**exponent
+        return sign + f"{plain:,.{max(digits - 1 - exponent, 0)}f}"
+    return sign + f"{mantissa:.{digits - 1}f} × 10" + str(exponent).translate(_SUPERSCRIPT)
+
+
+def fixed(x: float, decimals: int = 2) -> str:
+    """`x` with `decimals` decimals and a minus sign, not a hyphen: −0.31."""
+    return f"{x:.{decimals}f}".replace("-", MINUS)

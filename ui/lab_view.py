@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from ui import charts, compute, lab
+from ui.i18n import fixed, number
 from ui.layout import remember, t
 from ui.widgets import section_tabs
 
@@ -48,7 +49,7 @@ def _gate(x: float) -> str:
 
 def _probe_text(probe: dict) -> dict:
     """core.training.probe's numbers as the findings write them: a ratio, gate values, a share."""
-    style = {"symbol_gradient": lambda v: f"{v:.1e}", "keep": _gate, "write": _gate, "attend": _pct}
+    style = {"symbol_gradient": lambda v: number(v, 2), "keep": _gate, "write": _gate, "attend": _pct}
     return {name: style[name](value) for name, value in probe.items()}
 
 
@@ -314,7 +315,7 @@ def inside(kind: str, params: dict, lag: int, example: int) -> None:
         charts.heatmap(H.T, units, _steps(T), x_title=t("lab.axis_time"), y_title=t("lab.axis_unit"),
                        value_title="h", diverging=True, title=t("lab.inside_chart_rnn"), height=UNITS_HEIGHT)
         cos = H @ H[0] / np.maximum(np.linalg.norm(H, axis=1) * np.linalg.norm(H[0]), 1e-12)  # (T,)
-        st.caption(verdict + " " + t("lab.inside_rnn", at_cue=float(cos[-1]), lowest=float(cos.min())))
+        st.caption(verdict + " " + t("lab.inside_rnn", at_cue=fixed(float(cos[-1])), lowest=fixed(float(cos.min()))))
         return
     gate = "f" if kind == "lstm" else "z"
     G = seen[gate]  # (T, hidden)

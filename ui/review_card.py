@@ -12,6 +12,7 @@ import streamlit as st
 from core.exercises import EXPLODE, KEEP, VANISH
 from ui import charts, schedule
 from ui import review as rv
+from ui.i18n import number
 from ui.layout import t
 
 CHART_OPTIONS = (VANISH, KEEP, EXPLODE)  # the vanishing question's three answers
@@ -124,7 +125,7 @@ def _explain(card_id: str, seed: int) -> None:
     if q["kind"] == "chart":
         ex = rv.chart_of(card_id, seed)
         values = ({"answer": rv.key_label(ex, ex["answer"])} if q["chart"] == "most_weight"
-                  else {"ratio": f"{ex['ratio']:.1e}"})
+                  else {"ratio": number(ex['ratio'], 2)})
     st.markdown(t(f"rv.q.{card_id}.explain", **values))
     if q["kind"] == "chart" and q["chart"] == "most_weight":
         labels = [rv.key_label(ex, k) for k in range(len(ex["tokens"]))]

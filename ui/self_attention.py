@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui import charts, compute
 from ui.compute import D_MODEL, SATURATION_TRIALS, SEEDS
+from ui.i18n import number
 from ui.layout import remember, t
 from ui.widgets import matrix_download, section_tabs, step_header
 
@@ -195,9 +196,9 @@ def word_order(tokens: tuple, labels: list[str], query: int) -> None:
     w = compute.word_order(tokens, int(shuffle))
     st.text(t("tf.shuffled", sentence=" ".join(tokens[i] for i in w["perm"])))
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("tf.order_none"), f"{w['no_positions']:.1e}", help=t("tf.order_none_help"))
-    c2.metric(t("tf.order_sinusoidal"), f"{w['positions']:.1e}", help=t("tf.order_sinusoidal_help"))
-    c3.metric(t("tf.order_rnn"), f"{w['rnn']:.1e}", help=t("tf.order_rnn_help"))
+    c1.metric(t("tf.order_none"), number(w['no_positions'], 2), help=t("tf.order_none_help"))
+    c2.metric(t("tf.order_sinusoidal"), number(w['positions'], 2), help=t("tf.order_sinusoidal_help"))
+    c3.metric(t("tf.order_rnn"), number(w['rnn'], 2), help=t("tf.order_rnn_help"))
     if len(tokens) < 2:
         st.caption(t("tf.order_one_token"))
     st.caption(t("tf.order_caption"))
