@@ -62,6 +62,13 @@ def test_glossary_phrases_to_avoid_do_not_appear(avoid):
     assert not bad, f"{avoid['text']!r} -> write {avoid['instead']!r} (glossary.toml):\n" + "\n".join(bad)
 
 
+def test_self_attention_is_written_one_way_in_korean():
+    """The glossary's one spelling, Self-Attention: the Korean texts mixed it with Self-attention."""
+    spellings = {match for value in KO.values() for match in re.findall(r"self-attention", value, re.IGNORECASE)}
+    wrong = spellings - {"Self-Attention"}
+    assert not wrong, f"write Self-Attention (glossary.toml), not {wrong}"
+
+
 def particle_mismatches(text: str):
     """English words of [reading] followed by the particle form of the other final sound."""
     reading = GLOSSARY["reading"]
