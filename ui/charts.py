@@ -49,11 +49,15 @@ CANVAS = {"embedOptions": {"renderer": "canvas"}}
 # cell's exact value.
 NO_ARIA = {"aria": False}
 TINY = 1e-12  # joins a signed scale's domain: far below any value a chart shows
-# A log axis labels its powers of ten only (1e-4, 1e-3 …), with a grid line at every tick between them:
-# Vega ticks a span of a few decades at 1…9 times each power, and its overlap rule then kept an
-# uneven few of those labels (1e+0, 3e+0, 2e+1, 1e+2, 3e+2). `nice` puts a power of ten at both ends.
-LOG_AXIS = {"format": ".0e",
-            "labelExpr": "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6 ? datum.label : ''"}
+# A log axis labels its powers of ten only, with a grid line at every tick between them: Vega ticks a
+# span of a few decades at 1…9 times each power, and its overlap rule then kept an uneven few of those
+# labels (1e+0, 3e+0, 2e+1, 1e+2, 3e+2). `nice` puts a power of ten at both ends. A label is written
+# as the pages write numbers (ui.i18n.number), 10⁻⁵, not d3's 1e-5.
+_POWER = "round(log(datum.value) / LN10)"
+_DIGITS = "['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹']"
+LOG_AXIS = {"labelExpr": f"abs(log(datum.value) / LN10 - {_POWER}) > 1e-6 ? '' : '10' + ({_POWER} < 0 ? '⁻' : '')"
+                         f" + (abs({_POWER}) >= 10 ? {_DIGITS}[floor(abs({_POWER}) / 10)] : '')"
+                         f" + {_DIGITS}[abs({_POWER}) % 10]"}
 # Show every token label rather than dropping alternate ones when they crowd...
 TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
 # ... up to this many; past it they would be written over each other, so every other one goes.
