@@ -68,7 +68,7 @@ with ask:
         st.table(charts.table(**{  # a static table, wrapped: dates, counts and the questions' titles
             t("rv.col_date"): [day for day, _ in coming], t("rv.col_count"): [len(due) for _, due in coming],
             t("rv.col_questions"): [TITLES_JOIN.join(t(f"rv.q.{i}.title") for i in due) for _, due in coming]}),
-            hide_index=True)
+            hide_index=True, width="content")  # as wide as its columns: Streamlit caps one at 25rem
     else:
         st.caption(t("rv.upcoming_empty"))
 
