@@ -11,7 +11,7 @@ from core.embeddings import embed, tokenize
 from core.recurrent import count_parameters, gradient_norms, gru_forward, init_weights, with_gate_bias
 from ui.charts import token_labels
 from ui.compute import PARAM_HIDDEN_SIZES
-from ui.i18n import catalog, number
+from ui.i18n import catalog, fixed, number
 
 PAGE = "pages/5_gru.py"
 EN, KO = catalog("en"), catalog("ko")
@@ -68,8 +68,8 @@ def test_written_and_kept_parts_add_up_to_the_new_state_with_no_cell():
     _, outline = heatmap(at, "z")
     assert outline == [4]
     drawn = [el.text for el in ET.fromstring(diagrams(at)[0]).iter(f"{SVG}text")]  # the diagram at the same word
-    assert "x_t: the" in drawn
-    assert {f'{EN["common.diagram_mean"]} {v.mean():.2f}' for v in (r, z, n)} <= set(drawn)
+    assert "x_5: the" in drawn and {"h_4", "h_5"} <= set(drawn)  # numbered as the RNN's chain
+    assert {f'{EN["common.diagram_mean"]} {fixed(v.mean())}' for v in (r, z, n)} <= set(drawn)
     assert EN["gru.diagram_memory"].format(value=number(expected(TEXT)[1]["hidden"][5])) in drawn
 
 

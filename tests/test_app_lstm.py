@@ -17,7 +17,7 @@ from core.recurrent import (
     with_gate_bias,
 )
 from ui.charts import token_labels
-from ui.i18n import catalog, number
+from ui.i18n import catalog, fixed, number
 
 PAGE = "pages/4_lstm.py"
 EN, KO = catalog("en"), catalog("ko")
@@ -79,9 +79,10 @@ def test_moving_the_step_shows_that_words_gates_and_outlines_its_row():
     np.testing.assert_allclose(f, trace["f"], atol=1e-12)
     assert outline == [5]
     drawn = [el.text for el in ET.fromstring(diagrams(at)[0]).iter(f"{SVG}text")]
-    assert "x_t: mat" in drawn
+    assert "x_6: mat" in drawn  # numbered as the RNN's chain: the 6th word, the states before and after it
+    assert {"c_5", "c_6", "h_5", "h_6"} <= set(drawn)
     for gate in ("f", "i", "o"):  # each gate box: its mean at this word
-        assert f'{EN["common.diagram_mean"]} {trace[gate][5].mean():.2f}' in drawn
+        assert f'{EN["common.diagram_mean"]} {fixed(trace[gate][5].mean())}' in drawn
     assert EN["lstm.gate_means"].format(f=trace["f"][5].mean(), i=trace["i"][5].mean(),
                                         o=trace["o"][5].mean()) in [c.value for c in at.caption]
 

@@ -189,11 +189,12 @@ def lstm_cell(trace: dict, step: int, word: str, texts: dict, carried: float) ->
     svg.op(xh, 172, "×")
     svg.line([(xo + 59, 222), (xh, 222), (xh, 185)], width=2, arrow=True)
     svg.line([(xh + 13, 172), (780, 172)], width=2, arrow=True)
-    state_label(svg, 16, top - 14, "c_(t−1)", c_prev)
-    state_label(svg, 884, top - 14, "c_t", c, anchor="end")
-    state_label(svg, 884, 158, "h_t", h, anchor="end")
-    state_label(svg, 16, bus - 14, "h_(t−1)", h_prev)
-    svg.text(190, 388, f"x_t: {short(word, 24)}", size=13, anchor="middle", weight="bold")
+    # numbered as the RNN's chain numbers them: x_k is the k-th word, h_k and c_k the states after it
+    state_label(svg, 16, top - 14, f"c_{step}", c_prev)
+    state_label(svg, 884, top - 14, f"c_{step + 1}", c, anchor="end")
+    state_label(svg, 884, 158, f"h_{step + 1}", h, anchor="end")
+    state_label(svg, 16, bus - 14, f"h_{step}", h_prev)
+    svg.text(190, 388, f"x_{step + 1}: {short(word, 24)}", size=13, anchor="middle", weight="bold")
     legend(svg, 330, 348, texts)
     return svg.render()
 
@@ -237,9 +238,9 @@ def gru_cell(trace: dict, step: int, word: str, texts: dict, carried: float) -> 
     svg.line([(130, 150), (xr + 62, 150)], width=1.5, dash="4 3", arrow=True)
     svg.line([(xr, 200), (xr, 168), (xr + 63, 156)], width=2, arrow=True)
     svg.line([(xr + 88, 150), (xr + 108, 150), (xn - 50, 196)], width=2, arrow=True)
-    state_label(svg, 16, top - 14, "h_(t−1)", h_prev)
-    state_label(svg, 884, top - 14, "h_t", h, anchor="end")
-    svg.text(190, 388, f"x_t: {short(word, 24)}", size=13, anchor="middle", weight="bold")
+    state_label(svg, 16, top - 14, f"h_{step}", h_prev)  # numbered as the RNN's chain and the LSTM's cell
+    state_label(svg, 884, top - 14, f"h_{step + 1}", h, anchor="end")
+    svg.text(190, 388, f"x_{step + 1}: {short(word, 24)}", size=13, anchor="middle", weight="bold")
     legend(svg, 330, 348, texts)
     return svg.render()
 
