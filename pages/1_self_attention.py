@@ -85,7 +85,7 @@ if trained:
     st.markdown(t("tf.step1_trained", layer=sections.trained_head()[0] + 1, d_model=len(dims)))
 sources = charts.table(**{
     "#": np.arange(1, n + 1),
-    t("sa.col_token"): tokens,
+    t("sa.col_token"): charts.marked(tokens, emb.sources),  # as the charts write them: -가, word†
     t("sa.col_source"): [t(f"sa.source_{s}" + ("_gloss" if s == "function" and g else ""))  # 에 -> "at"
                          for s, g in zip(emb.sources, emb.glosses, strict=True)],
     **({t("sa.col_gloss"): [g or "" for g in emb.glosses]} if any(emb.glosses) else {}),  # Korean words have one

@@ -80,7 +80,7 @@ def driven_by_radius() -> None:
     st.latex(r"\frac{\partial h_T}{\partial x_t} = \frac{\partial h_T}{\partial h_t}\,\frac{\partial h_t}{\partial x_t}"
              r" = \frac{\partial h_T}{\partial h_t}\, D\!\left(1 - h_t^2\right) W_{ih}")
     charts.bar_chart(labels, r["inputs"], x_title=t("rnn.axis_input"), y_title=t("rnn.axis_input_norm"),
-                     log_y=True, name=t("rnn.inputs_title"))
+                     log_y=True, name=t("rnn.inputs_title"), wide=True)
     last, first = st.columns(2)
     last.metric(t("rnn.input_last"), number(r['inputs'][-1]))
     first.metric(t("rnn.input_first"), number(r['inputs'][0]))

@@ -101,6 +101,11 @@ def metric(at, label):
     return next(m for m in at.metric if m.label == label)
 
 
+def plain(text: str) -> str:
+    """A text as read, its no-break spaces (ui.i18n binds a formula's signs to their terms) as spaces."""
+    return text.replace("\u00a0", " ")
+
+
 def read_number(written: str) -> float:
     """A number as ui.i18n.number() writes it, read back: its minus sign, commas and × 10ⁿ undone."""
     plain = written.replace(MINUS, "-").replace(",", "")

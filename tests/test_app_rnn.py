@@ -1,12 +1,14 @@
 """The RNN page as a learner drives it: type a sentence, move the spectral radius, read the gradients."""
 
 
+import json
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from conftest import charts, diagrams, mermaid_diagrams, metric, open_page, type_text
+from conftest import charts, diagrams, mermaid_diagrams, metric, open_page, plain, type_text
 from core.embeddings import embed, tokenize
 from core.memory import with_spectral_radius
 from core.recurrent import gradient_norms, init_weights, input_jacobians, rnn_forward
@@ -111,7 +113,7 @@ def test_larger_spectral_radius_gives_larger_gradient_norms_far_back():
         np.testing.assert_allclose(curve[radius][::-1], expected(TEXT, radius)[1]["hidden"], rtol=1e-10)
     assert curve[0.5][-1] < curve[1.0][-1] < curve[1.5][-1]  # distance T: the far end
     assert curve[0.5][-1] < 1e-3 * curve[0.5][0]  # ρ < 1: vanishes with distance
-    shapes = next(c.value for c in at.main.caption if c.value.startswith("T = 10 steps"))
+    shapes = next(plain(c.value) for c in at.main.caption if plain(c.value).startswith("T = 10 steps"))
     assert "rescaled to ρ = 1.50" in shapes
 
 
@@ -152,6 +154,14 @@ def test_input_bars_are_norms_of_exact_input_jacobians_and_the_last_words_domina
     np.testing.assert_allclose(values, np.linalg.norm(G, ord=2, axis=(1, 2)), rtol=1e-10)
     assert values[-1] > 1000 * values[0]
     assert metric(at, EN["rnn.input_first"]).value == number(values[0])
+
+
+def test_every_input_bar_keeps_its_label_for_the_longest_sentence():
+    """48 tokens, the page's limit: the full-width bar chart names each bar (Vega drops none)."""
+    at = sentence(open_page(PAGE), " ".join(f"w{i}" for i in range(48)))
+    spec = next(spec for spec, data in charts(at) if "label" in data)
+    overlap = {m.group(1) for m in re.finditer(r'"labelOverlap": ("?\w+"?)', json.dumps(spec))}
+    assert overlap == {"false"}, overlap
 
 
 def test_hidden_size_and_seed_redraw_the_weights():

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import ui.charts as charts_module
-from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, open_tab, read_number, type_text
+from conftest import SELF_ATTENTION, charts, heatmap, metric, open_page, open_tab, plain, read_number, type_text
 from core.attention import identity_projections, random_projections, self_attention
 from core.embeddings import embed, tokenize
+from ui.charts import marked
 from ui.i18n import catalog
 from ui.widgets import matrix_csv
 
@@ -198,7 +199,7 @@ def test_random_projections_let_the_learner_set_d_k():
     assert not [s for s in at.slider if s.label == "d_k"]
     at.radio(key="sa_projection").set_value("random").run()
     at.slider(key="sa_dk").set_value(4).run()
-    assert any("d_k = d_v = 4" in c.value for c in at.caption)
+    assert any("d_k = d_v = 4" in plain(c.value) for c in at.caption)
     assert r"\sqrt{4} \cdot 1.0" in at.latex[3].value  # step 4 with the live numbers
     assert r"= \frac{QK^\top}{2.000}" in at.latex[3].value
     before = metric(at, EN["sa.top_key"]).delta
@@ -209,7 +210,7 @@ def test_random_projections_let_the_learner_set_d_k():
 def test_heads_slider_splits_the_model_dimension():
     at = open_tab(open_page(SELF_ATTENTION), "sa_more", "heads")
     at.select_slider(key="sa_heads").set_value(5).run()
-    assert any(c.value.startswith("5 head(s) of d_k = 10") for c in at.caption)
+    assert any(plain(c.value).startswith("5 head(s) of d_k = 10") for c in at.caption)
 
 
 def test_picking_a_korean_example_loads_it_with_glosses():
@@ -226,13 +227,14 @@ def test_picking_a_korean_example_loads_it_with_glosses():
 
 
 def test_a_particle_with_an_english_counterpart_is_named_as_such_in_the_token_table():
-    """에 takes the GloVe vector of "at": its row says so, and 가 (no counterpart) the shared particle vector."""
+    """에 takes the GloVe vector of "at": its row says so, and 가 (no counterpart) the shared particle vector;
+    each marked -에, -가 as on the charts."""
     at = sentence(open_page(SELF_ATTENTION), "고양이가 매트 위에 앉았다")
     table = tokens_table(at)
     rows = dict(zip(table[EN["sa.col_token"]], table[EN["sa.col_source"]], strict=True))
-    assert rows["에"] == EN["sa.source_function_gloss"] and table[EN["sa.col_gloss"]].tolist()[
-        table[EN["sa.col_token"]].tolist().index("에")] == "at"
-    assert rows["가"] == EN["sa.source_function"]
+    assert rows["-에"] == EN["sa.source_function_gloss"] and table[EN["sa.col_gloss"]].tolist()[
+        table[EN["sa.col_token"]].tolist().index("-에")] == "at"
+    assert rows["-가"] == EN["sa.source_function"]
 
 
 def test_long_text_is_cut_with_a_notice():
@@ -267,7 +269,7 @@ def test_256_tokens_draw_block_averages_of_the_exact_weights():
 )
 def test_user_text_is_shown_literally_never_as_markup(text, markup):
     at = sentence(open_page(SELF_ATTENTION), text)
-    assert list(tokens_table(at)[EN["sa.col_token"]]) == tokenize(text)
+    assert list(tokens_table(at)[EN["sa.col_token"]]) == marked(tokenize(text))  # as typed, with the charts' marks
     rendered = "\n".join(shown_text(at))
     assert not [piece for piece in markup if piece in rendered]
     titles = [spec["title"] for spec, _ in charts(at) if "title" in spec]  # drawn by Vega, as plain text
@@ -378,7 +380,7 @@ def test_trained_steps_are_the_models_own_head_on_its_layer_input():
     expected = self_attention(trace["layers"][layer]["input"][0], *head_projections(cfg, params, layer, head))
     assert_allclose(chart_titled(at, EN["sa.weight"]), expected["weights"], atol=1e-12)
     assert_allclose(expected["weights"], trace["layers"][layer]["weights"][0, head], atol=1e-12)
-    assert any(c.value.startswith("n = 11 tokens, d_model = 32, d_k = d_v = 16") for c in at.caption)
+    assert any(plain(c.value).startswith("n = 11 tokens, d_model = 32, d_k = d_v = 16") for c in at.caption)
     shown = metric(at, EN["tf.accuracy"])
     assert shown.value == f"{meta['accuracy']['same_words/street']['pair']:.1%}"
 

@@ -66,18 +66,19 @@ def test_a_korean_particle_after_a_bracket_or_percent_sign_is_bound_to_it():
     assert not in_math  # KaTeX and code spans would show or choke on it: none lands there
 
 
-def test_a_korean_line_never_breaks_beside_a_sign_of_a_formula():
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_line_never_breaks_beside_a_sign_of_a_formula(lang):
     """"f ≈ 1, i ≈ 0" and "h_t = (1 − z) ⊙ n" keep their signs with their terms: the spaces around a sign
-    are no-break spaces in every Korean text, outside math and code spans (left as written)."""
+    are no-break spaces in every text, outside math and code spans (left as written)."""
     from ui.i18n import NO_BREAK_SPACE
 
-    ko = catalog("ko")
-    prose = {key: re.sub(r"\$[^$]*\$|`[^`]*`", "", value) for key, value in ko.items()}
+    texts = catalog(lang)
+    prose = {key: re.sub(r"\$[^$]*\$|`[^`]*`", "", value) for key, value in texts.items()}
     loose = {key: value for key, value in prose.items()
              if re.search(r" [=≈−⊙×≤≥+→] | [=≈−⊙×≤≥+→]\u00a0|\u00a0[=≈−⊙×≤≥+→] ", value)}
     assert not loose
-    assert ko["gru.cell_explain"].count(f"{NO_BREAK_SPACE}⊙{NO_BREAK_SPACE}") == 2  # h_t = (1 − z) ⊙ n + z ⊙ h
-    in_spans = [key for key, value in ko.items()
+    assert texts["gru.cell_explain"].count(f"{NO_BREAK_SPACE}⊙{NO_BREAK_SPACE}") == 2  # h_t = (1 − z) ⊙ n + z ⊙ h
+    in_spans = [key for key, value in texts.items()
                 if any(NO_BREAK_SPACE in span for span in re.findall(r"\$[^$]*\$|`[^`]*`", value))]
     assert not in_spans
 

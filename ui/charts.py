@@ -62,6 +62,10 @@ LOG_AXIS = {"labelExpr": f"abs(log(datum.value) / LN10 - {_POWER}) > 1e-6 ? '' :
 TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
 # ... up to this many; past it they would be written over each other, so every other one goes.
 MAX_AXIS_LABELS = 64
+# A bar chart across the page names every token bar up to this many (the RNN page's longest sentence,
+# a Korean one of ~37 morphemes among them): its labels stand at −60°, parallel, ≥ 15 px apart; Vega's
+# overlap rule, which compares their upright boxes, dropped every other one past 32 (narrower charts still do).
+TOKEN_BARS_LABELLED = 48
 
 # One colour language for the whole app, stated here once and used by every chart of every page.
 # A model keeps its colour wherever it is drawn (lines, legends, diagrams):
@@ -562,8 +566,9 @@ def _log_floor(values) -> float:
 
 
 def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = False,
-              title: str | None = None, log_y: bool = False, name: str | None = None) -> None:
+              title: str | None = None, log_y: bool = False, name: str | None = None, wide: bool = False) -> None:
     """Draw one bar per label, in the given order, with the exact value on hover (`log_y`: a log scale).
+    `wide`: the chart spans the page, so every token bar keeps its label up to TOKEN_BARS_LABELLED.
 
     Signed bars (`diverging`) take the diverging scale's colours by sign; bars of values in [0, 1]
     are coloured by value like the same value on a heatmap."""
@@ -575,7 +580,8 @@ def bar_chart(labels, values, *, x_title: str, y_title: str, diverging: bool = F
         columns["floor"] = np.full(len(labels), _log_floor(values))
     # Token labels all stay up to a limit; numbered dimensions (0, 1, 2, …) may drop every other one
     # where they would overlap (a narrow column), which Vega does only if they do.
-    thin = len(labels) > MAX_AXIS_LABELS // 2 or all(str(label).isdigit() for label in labels)
+    labelled = TOKEN_BARS_LABELLED if wide else MAX_AXIS_LABELS // 2
+    thin = len(labels) > labelled or all(str(label).isdigit() for label in labels)
     spec = bar_spec(x_title, y_title, {"signed": "signed", "unit": "unit"}.get(kind, "plain"), log_y,
                     thin, titled=bool(title))
     _draw(spec, table(**columns), title=title, label=name or title or y_title)

@@ -25,18 +25,19 @@ LOCALES = Path(__file__).parent / "locales"
 # JOINER (U+2060, invisible) binds them. After `%}` too, a placeholder formatted as a percentage.
 WORD_JOINER = "\u2060"
 _ENDING_AFTER_SIGN = re.compile(r"(?<=[%)\]])(?=[가-힣])|(?<=%\})(?=[가-힣])")
-# Nor should a line break beside a sign of a formula in the text ("f ≈ 1, i ≈ | 0이면", "1 − | h²는"):
-# the spaces around one become no-break spaces (outside $…$ and `…`, which KaTeX and code keep).
+# Nor should a line break beside a sign of a formula in the text, in any language ("f ≈ 1, i ≈ | 0이면",
+# "c_t = f ⊙ c_(t−1) | + i ⊙ c̃"): the spaces around one become no-break spaces (outside $…$ and `…`,
+# which KaTeX and code keep).
 NO_BREAK_SPACE = "\u00a0"
 _SPACE_BY_SIGN = re.compile(r" (?=[=≈−⊙×≤≥+→] )|(?<= [=≈−⊙×≤≥+→]) ")
 _MATH_OR_CODE = re.compile(r"(\$[^$]*\$|`[^`]*`)")
 
 
-def _bind_korean(value: str) -> str:
-    """A Korean text with its particles bound to a closing sign and its formulas' signs to their terms."""
+def _bind(value: str, korean: bool) -> str:
+    """A text with its formulas' signs bound to their terms and, in Korean, its particles to a closing sign."""
     parts = _MATH_OR_CODE.split(value)  # odd parts: math or code spans, kept as written
-    return "".join(part if i % 2 else _SPACE_BY_SIGN.sub(NO_BREAK_SPACE, _ENDING_AFTER_SIGN.sub(WORD_JOINER, part))
-                   for i, part in enumerate(parts))
+    return "".join(part if i % 2 else _SPACE_BY_SIGN.sub(
+        NO_BREAK_SPACE, _ENDING_AFTER_SIGN.sub(WORD_JOINER, part) if korean else part) for i, part in enumerate(parts))
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
@@ -60,9 +61,7 @@ def catalog(lang: str) -> dict[str, str]:
         if clash := texts.keys() & table.keys():
             raise ValueError(f"{path.name} repeats keys defined in another file: {sorted(clash)}")
         texts.update(table)
-    if lang == "ko":
-        texts = {key: _bind_korean(value) for key, value in texts.items()}
-    return texts
+    return {key: _bind(value, korean=lang == "ko") for key, value in texts.items()}
 
 
 def text(lang: str, key: str, **values) -> str:
