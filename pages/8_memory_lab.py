@@ -5,7 +5,7 @@ import streamlit as st
 from ui import charts, compute, lab
 from ui import lab_view as view
 from ui.compute import SEEDS
-from ui.layout import page, remember, t
+from ui.layout import lang, page, remember, t
 
 EXAMPLE_LAG = 8  # the task's example sequence: long enough to see, short enough to read
 DEFAULTS, _ = lab.load_precomputed()  # also puts the saved runs and models into the shared caches
@@ -30,7 +30,8 @@ with st.form("lab_settings", border=True):
     left, right = st.columns(2)
     with left:
         remember("lab_cells", list(DEFAULTS.kinds), options=lab.KINDS)
-        cells = st.pills(t("lab.cells"), lab.KINDS, selection_mode="multi", key="lab_cells", format_func=lab.label)
+        cells = st.pills(t("lab.cells"), lab.KINDS, selection_mode="multi", key="lab_cells",
+                         format_func=lambda kind: lab.label(kind, lang()))
         remember("lab_lags", list(DEFAULTS.lags), options=lab.LAG_CHOICES)
         lags = st.pills(t("lab.lags"), lab.LAG_CHOICES, selection_mode="multi", key="lab_lags")
         remember("lab_protocol", DEFAULTS.protocol, options=tuple(lab.PROTOCOLS))

@@ -112,8 +112,9 @@ def test_opens_on_the_saved_results_without_training(lang, monkeypatch):
     texts = EN if lang == "en" else KO
     assert at.title[0].value == texts["lab.title"]
     accuracy = chart_with(at, "accuracy")
+    assert {"en": "Self-attention", "ko": "Self-Attention"}[lang] in set(accuracy["series"])  # the glossary's
     for kind in lab.KINDS:
-        rows = accuracy[accuracy["series"] == lab.label(kind)]
+        rows = accuracy[accuracy["series"] == lab.label(kind, lang)]
         assert rows["lag"].tolist() == list(lab.Experiment().lags)
         assert_allclose(rows["accuracy"], [saved_accuracy(kind, lag) for lag in lab.Experiment().lags])
     assert texts["lab.precomputed"] in [c.value for c in at.caption]
@@ -126,7 +127,8 @@ def test_opens_on_the_saved_results_without_training(lang, monkeypatch):
             low, high = f"{min(accuracies):.0%}", f"{max(accuracies):.0%}"
             assert table.iloc[row, col] == f"{np.mean(accuracies):.0%}" + ("" if low == high else f" ({low}–{high})")
     loss = chart_with(at, "loss")
-    assert set(loss["series"]) == {lab.seed_label(k, s) for k in lab.KINDS for s in (0, 1)}
+    assert set(loss["series"]) == {lab.seed_label(k, s, lang) for k in lab.KINDS for s in (0, 1)}
+    assert table.iloc[:, 0].tolist() == [lab.label(kind, lang) for kind in lab.KINDS]
     assert np.isfinite(loss["loss"]).all()
     example = chart_with(at, "value")
     assert len(example) == (8 + 2) * (lab.NUM_SYMBOLS + 2)  # the example sequence, lag 8

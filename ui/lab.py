@@ -122,9 +122,13 @@ RESULTS = Results()
 MODELS = Results(limit=64)
 
 
-def label(kind: str) -> str:
-    """A model's name as the pages write it, the same in every language: RNN, LSTM, GRU, Self-attention."""
-    return "Self-attention" if kind == "attention" else kind.upper()
+# Self-attention's name in each language, as the glossary spells it (ui/locales/glossary.toml).
+SELF_ATTENTION = {"en": "Self-attention", "ko": "Self-Attention"}
+
+
+def label(kind: str, lang: str = "en") -> str:
+    """A model's name as the pages write it: RNN, LSTM, GRU, and Self-attention (Self-Attention in Korean)."""
+    return SELF_ATTENTION[lang] if kind == "attention" else kind.upper()
 
 
 def smooth(values, window: int) -> np.ndarray:
@@ -171,15 +175,15 @@ def accuracy_by_lag(experiment: Experiment, runs: dict) -> dict:
     return out
 
 
-def seed_label(kind: str, seed: int) -> str:
+def seed_label(kind: str, seed: int, lang: str = "en") -> str:
     """A run's name in the charts that draw each seed: "GRU · seed 1"."""
-    return f"{label(kind)} · seed {seed}"
+    return f"{label(kind, lang)} · seed {seed}"
 
 
-def loss_curves(experiment: Experiment, runs: dict, lag: int) -> dict:
+def loss_curves(experiment: Experiment, runs: dict, lag: int, lang: str = "en") -> dict:
     """{seed_label: the training loss per step} at one lag, one curve per seed, each as long as its run."""
-    return {seed_label(kind, s): runs[(lag, kind, s)]["loss"] for kind in experiment.kinds for s in seeds(experiment)
-            if (lag, kind, s) in runs}
+    return {seed_label(kind, s, lang): runs[(lag, kind, s)]["loss"]
+            for kind in experiment.kinds for s in seeds(experiment) if (lag, kind, s) in runs}
 
 
 def worst_probe(experiment: Experiment, runs: dict, lag: int, kind: str) -> dict:
@@ -188,9 +192,9 @@ def worst_probe(experiment: Experiment, runs: dict, lag: int, kind: str) -> dict
     return dict(min(found, key=lambda r: r["accuracy"])["probes"][-1][1]) if found else {}
 
 
-def probe_curves(experiment: Experiment, runs: dict, lag: int, name: str) -> dict:
+def probe_curves(experiment: Experiment, runs: dict, lag: int, name: str, lang: str = "en") -> dict:
     """{seed_label: (steps, value of probe `name` at those steps)} for the runs whose model has it."""
-    return {seed_label(kind, s): (np.array([step for step, _ in probes]), np.array([p[name] for _, p in probes]))
+    return {seed_label(kind, s, lang): (np.array([step for step, _ in probes]), np.array([p[name] for _, p in probes]))
             for kind in experiment.kinds for s in seeds(experiment)
             if (lag, kind, s) in runs and name in (probes := runs[(lag, kind, s)]["probes"])[0][1]}
 

@@ -12,13 +12,14 @@ import numpy as np
 import streamlit as st
 
 from ui import charts, compute, lab
-from ui.i18n import fixed, number
-from ui.layout import remember, t
+from ui.i18n import LANGS, fixed, number
+from ui.layout import lang, remember, t
 from ui.widgets import section_tabs
 
 SMOOTHING = 20  # steps in the loss curves' moving average
 MODEL = {"rnn": "rnn", "lstm": "lstm", "gru": "gru", "attention": "self_attention"}  # lab kind -> charts.MODEL_COLORS
-COLORS = charts.model_colors({lab.label(k): MODEL[k] for k in lab.KINDS})  # a model keeps its colour on every chart
+# a model keeps its colour on every chart, under its name in either language
+COLORS = charts.model_colors({lab.label(k, language): MODEL[k] for k in lab.KINDS for language in LANGS})
 LSTM_INPUT = "#9c9c1c"  # the LSTM's input gate, drawn beside its forget gate (green): olive, no other model's colour
 SEED_SHADES = (0.0, 0.45, 0.7)  # charts that draw every seed: the model's colour, mixed this much with white
 
@@ -69,7 +70,7 @@ def _live_report(bar, live, kind: str, position: dict, fraction, steps: int, sta
             bar.progress(fraction(step / steps), text=t("lab.progress", **position, step=step, steps=steps))
             with live.container():
                 charts.line_chart(charts.curves("step", np.arange(1, len(losses) + 1), "loss",
-                                                {lab.label(kind): losses}),
+                                                {lab.label(kind, lang()): losses}),
                                   x="step", y="loss", series="series", x_title=t("lab.axis_step"),
                                   y_title=t("lab.axis_loss"), colors=COLORS, points=False, height=200)
         return bool(lab.TIME_CAP) and now - started > lab.TIME_CAP
@@ -84,7 +85,7 @@ def train_with_progress(experiment: lab.Experiment, runs: list) -> None:
     bar, live = st.progress(0.0), st.empty()
     started = time.perf_counter()
     for i, (lag, kind, run_seed) in enumerate(runs):
-        position = {"i": i + 1, "n": len(runs), "cell": lab.label(kind), "lag": lag, "seed": run_seed}
+        position = {"i": i + 1, "n": len(runs), "cell": lab.label(kind, lang()), "lag": lag, "seed": run_seed}
         report = _live_report(bar, live, kind, position, lambda done, i=i: (i + done) / len(runs),
                               experiment.steps, started)
         result = lab.train_run(experiment, lag, kind, run_seed, callback=report,
@@ -110,7 +111,7 @@ def choose(key: str, options, default) -> None:
 
 
 def accuracy_chart(by_lag: dict) -> None:
-    lines = {lab.label(k): (lags, mean) for k, (lags, mean, _, _) in by_lag.items() if lags}
+    lines = {lab.label(k, lang()): (lags, mean) for k, (lags, mean, _, _) in by_lag.items() if lags}
     charts.line_chart(charts.curves_each("lag", "accuracy", lines),
                       x="lag", y="accuracy", series="series", x_title=t("lab.axis_lag"),
                       y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS, name=t("lab.results_title"))
@@ -136,7 +137,7 @@ def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
     """What the results say, computed from them: the accuracies at the longest lag, then, for each
     model, the shortest lag it failed at and why (what training did inside it), or that it learned every lag."""
     longest = max(lag for lags, *_ in by_lag.values() for lag in lags)
-    at_longest = [t("lab.finding_item", cell=lab.label(k), accuracy=mean[lags.index(longest)])
+    at_longest = [t("lab.finding_item", cell=lab.label(k, lang()), accuracy=mean[lags.index(longest)])
                   for k, (lags, mean, _, _) in by_lag.items() if longest in lags]
     lines = [t("lab.finding", lag=longest, results=", ".join(at_longest))]
     for kind, (lags, mean, _, _) in by_lag.items():
@@ -146,11 +147,11 @@ def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
         probe = lab.worst_probe(experiment, runs, failed[0][0] if failed else lags[-1], kind)
         values = _probe_text(probe)
         if not failed:
-            lines.append(t(f"lab.learned_{kind}", cell=lab.label(kind), lag=lags[-1], **values))
+            lines.append(t(f"lab.learned_{kind}", cell=lab.label(kind, lang()), lag=lags[-1], **values))
             continue
         lag, acc = failed[0]
         outcome = "failed" if acc < FAILED else "partly"
-        lines.append(t(f"lab.{outcome}", cell=lab.label(kind), lag=lag, accuracy=acc, steps=experiment.steps,
+        lines.append(t(f"lab.{outcome}", cell=lab.label(kind, lang()), lag=lag, accuracy=acc, steps=experiment.steps,
                        chance=CHANCE)
                      + " " + t(f"lab.why_{kind}", **values))
     return lines
@@ -159,7 +160,7 @@ def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
 def results_table(experiment: lab.Experiment, by_lag: dict) -> None:
     """Mean accuracy per model and lag, with the seeds' range where they differ: only lags with a result."""
     shown = sorted({lag for lags, *_ in by_lag.values() for lag in lags})
-    rows = {t("lab.col_cell"): [lab.label(k) for k in experiment.kinds]}
+    rows = {t("lab.col_cell"): [lab.label(k, lang()) for k in experiment.kinds]}
     for lag in shown:
         column = []
         for kind in experiment.kinds:
@@ -176,18 +177,18 @@ def _shades(experiment: lab.Experiment, names, gate: str = "") -> dict:
     """A colour for each of `names` (seed_label, with a gate's name after the model's): by model and seed."""
     out = {}
     for kind in experiment.kinds:
-        model = lab.label(kind) + (f" {gate}" if gate else "")
+        model = lab.label(kind, lang()) + (f" {gate}" if gate else "")
         for j, s in enumerate(lab.seeds(experiment)):
-            name = lab.seed_label(kind, s).replace(lab.label(kind), model, 1)
+            name = lab.seed_label(kind, s, lang()).replace(lab.label(kind, lang()), model, 1)
             if name in names:
-                out[name] = SHADES.get(model, SHADES[lab.label(kind)])[j]
+                out[name] = SHADES.get(model, SHADES[lab.label(kind, lang())])[j]
     return out
 
 
 def loss_chart(experiment: lab.Experiment, runs: dict, lag: int) -> None:
     """Every seed's training loss at one lag, smoothed, each curve to its run's last step."""
     curves = {name: (np.arange(1, len(loss) + 1), lab.smooth(loss, SMOOTHING))
-              for name, loss in lab.loss_curves(experiment, runs, lag).items()}
+              for name, loss in lab.loss_curves(experiment, runs, lag, lang()).items()}
     charts.line_chart(charts.curves_each("step", "loss", curves), x="step", y="loss", series="series",
                       x_title=t("lab.axis_step"), y_title=t("lab.axis_loss"), y_rule_at=math.log(lab.NUM_SYMBOLS),
                       colors=_shades(experiment, curves), points=False, legend_columns=4, name=t("lab.loss_title"))
@@ -200,7 +201,7 @@ def probe_charts(experiment: lab.Experiment, runs: dict, lag: int) -> None:
     symbol's step, and the gates (and the attention on the symbol) through the distractors."""
     left, right = st.columns(2)
     with left:
-        signal = lab.probe_curves(experiment, runs, lag, "symbol_gradient")
+        signal = lab.probe_curves(experiment, runs, lag, "symbol_gradient", lang())
         # A ratio of exactly 0 underflowed in float32: a log scale has no place for it, so it is left out.
         signal = {name: (steps, np.where(ratio > 0, ratio, np.nan)) for name, (steps, ratio) in signal.items()}
         if signal:
@@ -212,10 +213,10 @@ def probe_charts(experiment: lab.Experiment, runs: dict, lag: int) -> None:
         named = {"keep": "f", "write": "i"}  # the LSTM's gates; the GRU's keep is z
         gates = {}
         for probe in ("keep", "write"):
-            for name, curve in lab.probe_curves(experiment, runs, lag, probe).items():
+            for name, curve in lab.probe_curves(experiment, runs, lag, probe, lang()).items():
                 gate = "z" if name.startswith("GRU") else named[probe]
                 gates[name.replace(" · ", f" {gate} · ", 1)] = curve
-        gates |= lab.probe_curves(experiment, runs, lag, "attend")
+        gates |= lab.probe_curves(experiment, runs, lag, "attend", lang())
         if gates:
             colors = {**_shades(experiment, gates, "f"), **_shades(experiment, gates, "i"),
                       **_shades(experiment, gates, "z"), **_shades(experiment, gates)}
@@ -259,7 +260,7 @@ def inside_section(experiment: lab.Experiment, runs: dict, channels: list[str]) 
                    y_title=t("lab.axis_channel"), value_title="x", diverging=True,
                    title=t("lab.inside_chart_x", lag=inside_lag), name=f'{t("lab.inside_title")} · x')
     # one model at a time, in tabs: only the open one runs and draws
-    kind, tab = section_tabs("lab_inside_model", {kind: lab.label(kind) for kind in models[inside_lag]})
+    kind, tab = section_tabs("lab_inside_model", {kind: lab.label(kind, lang()) for kind in models[inside_lag]})
     with tab:
         inside(kind, models[inside_lag][kind], inside_lag, example)
 
@@ -267,7 +268,8 @@ def inside_section(experiment: lab.Experiment, runs: dict, channels: list[str]) 
 def speed(experiment: lab.Experiment, runs: dict) -> None:
     per_second = lab.steps_per_second(runs)
     for column, kind in zip(st.columns(len(experiment.kinds)), experiment.kinds, strict=True):
-        column.metric(t("lab.speed", cell=lab.label(kind)), f"{per_second[kind]:,.0f}" if kind in per_second else "–")
+        speed = f"{per_second[kind]:,.0f}" if kind in per_second else "–"
+        column.metric(t("lab.speed", cell=lab.label(kind, lang())), speed)
     st.caption(t("lab.speed_caption"))
 
 
@@ -298,7 +300,7 @@ def inside(kind: str, params: dict, lag: int, example: int) -> None:
     T, hidden = len(seen["X"]), params["W_out"].shape[1]
     units = [str(j) for j in range(hidden)]  # 0-based, as on the RNN, LSTM and GRU pages
     verdict = t("lab.inside_right" if seen["prediction"] == seen["symbol"] else "lab.inside_wrong",
-                cell=lab.label(kind), prediction=seen["prediction"] + 1, symbol=seen["symbol"] + 1,
+                cell=lab.label(kind, lang()), prediction=seen["prediction"] + 1, symbol=seen["symbol"] + 1,
                 p=float(seen["p"][seen["prediction"]]))
     if seen["p"][seen["prediction"]] < 0.5:  # right or wrong, hardly more than a guess
         verdict += " " + t("lab.inside_unsure", chance=CHANCE)
