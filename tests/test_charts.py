@@ -257,6 +257,25 @@ def test_a_log_axis_labels_powers_of_ten_only(values):
     assert set(powers) <= set(range(int(low), int(high) + 1)) and len(set(powers)) == len(powers), labels
 
 
+def test_an_accuracy_axis_is_written_in_percent_as_its_captions_are():
+    """As drawn (vl-convert): a `percent` chart labels its y axis 0%…100%, where a plain one writes 0.0…1.0."""
+    import re
+
+    from ui import charts
+
+    frame = charts.curves("lag", np.array([5, 10, 20]), "accuracy", {"RNN": np.array([1.0, 0.6, 0.25])})
+    color, dash = charts.series_style(frame, "series", charts.model_colors({"RNN": "rnn"}))
+    frame = frame.append_column("color", color).append_column("dash", dash)
+    labels = {}
+    for percent in (False, True):
+        spec = charts.line_spec("lag", "accuracy", "series", "lag", "accuracy", False, False, False, False, True, 250,
+                                percent=percent)
+        y_axis = re.findall(r'role-axis-label.*?</g>', charts.chart_svg(spec, frame), re.S)[1]
+        labels[percent] = re.findall(r"<text[^>]*>([^<]*)</text>", y_axis)
+    assert labels[True][0] == "0%" and labels[True][-1] == "100%" and all(x.endswith("%") for x in labels[True])
+    assert labels[False][-1] == "1.0"
+
+
 def test_a_signed_heatmap_colours_equal_sizes_equally_either_side_of_zero():
     """As drawn (vl-convert): −1 as far from white as +1, though the data run from −1 to 25; the spec
     leaves the ends to the data (Vega computes ±max|value|), so it is the same for any values."""

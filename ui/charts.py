@@ -393,15 +393,16 @@ def bar_spec(x_title: str, y_title: str, color: str, log_y: bool, thin: bool, ti
 @lru_cache(maxsize=TEMPLATES)
 def line_spec(x: str, y: str, series: str, x_title: str, y_title: str, log_x: bool, log_y: bool,
               rule_x: bool, rule_y: bool, points: bool, height: int, titled: bool = False,
-              legend_columns: int | None = None, x_integer: bool = False) -> dict:
+              legend_columns: int | None = None, x_integer: bool = False, percent: bool = False) -> dict:
     """One line per `series` value, coloured by the data's `color` column (a model's colour), dashed
     where `dash` says so (references); dashed rules at the data's `rule_x` / `rule_y`; a legend of
-    `legend_columns` entries a row; x ticked at whole numbers only when `x_integer`."""
+    `legend_columns` entries a row; x ticked at whole numbers only when `x_integer`; y (a fraction)
+    written as a percentage when `percent`, as the captions beside such a chart write it."""
     alt = _altair()
     x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log", base=2) if log_x else alt.Undefined,
                   axis=alt.Axis(tickMinStep=1, format="d") if x_integer else alt.Undefined)
-    y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined,
-                  axis=alt.Axis(**LOG_AXIS) if log_y else alt.Undefined)
+    y_axis = alt.Axis(**LOG_AXIS) if log_y else alt.Axis(format=".0%") if percent else alt.Undefined
+    y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined, axis=y_axis)
     lines = alt.Chart().mark_line(point=points).encode(
         x=x_enc, y=y_enc,
         color=alt.Color(f"{series}:N", title=None, scale=alt.Scale(range=alt.FieldRange("color")),
@@ -410,7 +411,7 @@ def line_spec(x: str, y: str, series: str, x_title: str, y_title: str, log_x: bo
         strokeDash=alt.StrokeDash("dash:N", scale=alt.Scale(domain=["solid", "dashed"], range=[[1, 0], [5, 4]]),
                                   legend=None),
         tooltip=[alt.Tooltip(f"{series}:N"), alt.Tooltip(f"{x}:Q", title=x_title),
-                 alt.Tooltip(f"{y}:Q", title=y_title, format=".3g" if log_y else ".3f")],
+                 alt.Tooltip(f"{y}:Q", title=y_title, format=".3g" if log_y else ".1%" if percent else ".3f")],
     )
     layers = [lines]
     rule = alt.Chart().mark_rule(strokeDash=[4, 4], color=REFERENCE)
@@ -538,6 +539,7 @@ def line_chart(
     name: str | None = None,
     legend_columns: int | None = None,
     x_integer: bool = False,
+    percent: bool = False,
 ) -> None:
     """Draw one line per `series` value, with points, hover values and optional markers.
 
@@ -546,14 +548,15 @@ def line_chart(
     chart to chart; a series in the reference grey is drawn dashed. The markers travel in the
     data, so moving them does not change the chart's spec. `legend_columns` lays a long legend
     out in rows of that many entries; `x_integer` ticks x at whole numbers only (a count, such as
-    dates in a row)."""
+    dates in a row); `percent` writes y, a fraction (an accuracy, a chance), as a percentage."""
     color, dash = series_style(frame, series, colors)
     frame = frame.append_column("color", color).append_column("dash", dash)
     for column, at in (("rule_x", rule_at), ("rule_y", y_rule_at)):
         if at is not None:
             frame = frame.append_column(column, pa.array(np.full(frame.num_rows, float(at))))
     spec = line_spec(x, y, series, x_title, y_title, log_x, log_y, rule_at is not None, y_rule_at is not None,
-                     points, height, titled=bool(title), legend_columns=legend_columns, x_integer=x_integer)
+                     points, height, titled=bool(title), legend_columns=legend_columns, x_integer=x_integer,
+                     percent=percent)
     _draw(spec, frame, title=title, label=name or title or y_title)
 
 

@@ -114,7 +114,8 @@ def accuracy_chart(by_lag: dict) -> None:
     lines = {lab.label(k, lang()): (lags, mean) for k, (lags, mean, _, _) in by_lag.items() if lags}
     charts.line_chart(charts.curves_each("lag", "accuracy", lines),
                       x="lag", y="accuracy", series="series", x_title=t("lab.axis_lag"),
-                      y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS, name=t("lab.results_title"))
+                      y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS, name=t("lab.results_title"),
+                      percent=True)
     st.caption(t("lab.accuracy_caption", chance=CHANCE))
     for group in coinciding({name: mean for name, (_, mean) in lines.items()}):
         st.caption(t("lab.accuracy_overlap", models=", ".join(group)))

@@ -354,7 +354,7 @@ def progress_charts(doc: dict, now: datetime, retention: float) -> None:
     frame = charts.curves(t("rv.days_ahead"), np.arange(FORECAST_DAYS), t("rv.recall"),
                           {t("rv.retention_series"): np.asarray(fading)})
     charts.line_chart(frame, x=t("rv.days_ahead"), y=t("rv.recall"), series="series", x_title=t("rv.days_ahead"),
-                      y_title=t("rv.recall"), y_rule_at=retention, points=False)
+                      y_title=t("rv.recall"), y_rule_at=retention, points=False, percent=True)
     st.caption(t("rv.retention_caption", n=len([c for c in doc["cards"].values()
                                                 if c["fsrs"]["state"] == review.REVIEW]),
                  retention=retention))
