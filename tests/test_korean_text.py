@@ -69,6 +69,13 @@ def test_self_attention_is_written_one_way_in_korean():
     assert not wrong, f"write Self-Attention (glossary.toml), not {wrong}"
 
 
+def test_query_is_capitalised_in_korean_as_the_glossary_writes_it():
+    """"Query가", "Query로": a lower-case query before a particle crept into five texts."""
+    lower = [f"{key}: …{value[max(0, m.start() - 20):m.end() + 5]}…" for key, value in KO.items()
+             for m in re.finditer(r"(?<![{_\w])query(?=[가-힣])", value)]
+    assert not lower, "write Query (glossary.toml):\n" + "\n".join(lower)
+
+
 def particle_mismatches(text: str):
     """English words of [reading] followed by the particle form of the other final sound."""
     reading = GLOSSARY["reading"]
