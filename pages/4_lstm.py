@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import charts, compute, diagrams
 from ui.compute import D_MODEL, GATE_BIAS
-from ui.i18n import MINUS, number
+from ui.i18n import number
 from ui.layout import page, remember, t
 from ui.widgets import cell_controls, cell_section, fallback_notice, sentence_tokens, step_picker
 
@@ -126,7 +126,7 @@ def parameter_calculator() -> None:
     pytorch, textbook, rnn_col = st.columns(3)
     pytorch.metric(t("lstm.count_pytorch"), f"{lstm['pytorch']:,}")
     textbook.metric(t("lstm.count_textbook"), f"{lstm['textbook']:,}",
-                    f"{lstm['textbook'] - lstm['pytorch']:,}".replace("-", MINUS), delta_color="off", delta_arrow="off")
+                    number(lstm['textbook'] - lstm['pytorch']), delta_color="off", delta_arrow="off")
     rnn_col.metric(t("lstm.count_rnn"), f"{rnn_count:,}", t("lstm.times_rnn", ratio=lstm["pytorch"] / rnn_count),
                    delta_color="off", delta_arrow="off")
     st.markdown(t("lstm.params_why", extra=lstm["pytorch"] - lstm["textbook"], hidden=width, layers=depth))

@@ -135,7 +135,9 @@ def test_calculator_counts_equal_count_parameters_and_explain_the_difference():
     at.number_input(key="lstm_calc_hidden").set_value(20)
     at.number_input(key="lstm_calc_layers").set_value(2).run()
     assert metric(at, EN["lstm.count_pytorch"]).value == f"{count_parameters('lstm', 10, 20, 2):,}" == "5,920"
-    assert metric(at, EN["lstm.count_textbook"]).value == f"{count_parameters_textbook('lstm', 10, 20, 2):,}"
+    textbook = metric(at, EN["lstm.count_textbook"])
+    assert textbook.value == f"{count_parameters_textbook('lstm', 10, 20, 2):,}"
+    assert textbook.delta == "−160"  # one bias vector of 4 × 20 per layer, 2 layers, with a minus sign
     rnn = metric(at, EN["lstm.count_rnn"])
     assert (rnn.value, rnn.delta) == (f"{count_parameters('rnn', 10, 20, 2):,}", EN["lstm.times_rnn"].format(ratio=4))
     table = at.table[0].value
