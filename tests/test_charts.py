@@ -257,6 +257,17 @@ def test_a_log_axis_labels_powers_of_ten_only(values):
     assert set(powers) <= set(range(int(low), int(high) + 1)) and len(set(powers)) == len(powers), labels
 
 
+def test_token_and_unit_axes_centre_their_end_labels_on_their_rows():
+    """labelFlush off on every band axis: the browser's Vega drew the first label flush with the axis end."""
+    from ui import charts
+
+    spec = charts.heatmap_spec("step", "unit", "h", "signed", False, False, 352)
+    encodings = [spec.get("encoding", {})] + [layer.get("encoding", {}) for layer in spec["layer"]]
+    axes = [enc["axis"] for encoding in encodings for name, enc in encoding.items()
+            if name in ("x", "y") and enc.get("type") == "ordinal" and "axis" in enc]
+    assert axes and all(axis.get("labelFlush") is False for axis in axes)
+
+
 def test_an_accuracy_axis_is_written_in_percent_as_its_captions_are():
     """As drawn (vl-convert): a `percent` chart labels its y axis 0%…100%, where a plain one writes 0.0…1.0."""
     import re

@@ -59,7 +59,9 @@ LOG_AXIS = {"labelExpr": f"abs(log(datum.value) / LN10 - {_POWER}) > 1e-6 ? '' :
                          f" + (abs({_POWER}) >= 10 ? {_DIGITS}[floor(abs({_POWER}) / 10)] : '')"
                          f" + {_DIGITS}[abs({_POWER}) % 10]"}
 # Show every token label rather than dropping alternate ones when they crowd...
-TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160}
+# and centre each on its row or column: the browser's Vega drew a band axis's first label flush with
+# the axis end, ~4 px off its row, where it touched the next one on a 32-row heatmap.
+TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160, "labelFlush": False}
 # ... up to this many; past it they would be written over each other, so every other one goes.
 MAX_AXIS_LABELS = 64
 # A bar chart across the page names every token bar up to this many (the RNN page's longest sentence,
