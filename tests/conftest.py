@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import ui.korean  # noqa: E402, F401  (Korean is split by kiwipiepy in every test, as in the app)
-from ui.i18n import MINUS  # noqa: E402
+from ui.i18n import MINUS, SUPERSCRIPT_DIGITS, SUPERSCRIPT_MINUS  # noqa: E402
 
 SELF_ATTENTION = "pages/1_self_attention.py"
 
@@ -106,13 +106,18 @@ def plain(text: str) -> str:
     return text.replace("\u00a0", " ")
 
 
+def read_power(superscript: str) -> int:
+    """The exponent written in superscript, "⁻¹²" -> -12 (ui.i18n's digits)."""
+    return int(superscript.translate(str.maketrans(SUPERSCRIPT_MINUS + SUPERSCRIPT_DIGITS, "-0123456789")))
+
+
 def read_number(written: str) -> float:
     """A number as ui.i18n.number() writes it, read back: its minus sign, commas and × 10ⁿ undone."""
     plain = written.replace(MINUS, "-").replace(",", "")
     if " × 10" not in plain:
         return float(plain)
     mantissa, power = plain.split(" × 10")
-    return float(mantissa) * 10.0 ** int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")))
+    return float(mantissa) * 10.0 ** read_power(power)
 
 
 def open_tab(at, key: str, section: str):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 
+from conftest import read_power
 from ui.charts import MAX_CELLS, blocks
 
 
@@ -252,7 +253,7 @@ def test_a_log_axis_labels_powers_of_ten_only(values):
     y_axis = re.findall(r'role-axis-label.*?</g>', svg, re.S)[1]
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", y_axis)
     assert len(labels) >= 2 and all(re.fullmatch(r"10⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+", label) for label in labels), labels
-    powers = [int(label[2:].translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))) for label in labels]
+    powers = [read_power(label[2:]) for label in labels]
     low, high = np.floor(np.log10(min(values))), np.ceil(np.log10(max(values)))
     assert set(powers) <= set(range(int(low), int(high) + 1)) and len(set(powers)) == len(powers), labels
 

@@ -30,6 +30,7 @@ import pyarrow.csv as pa_csv
 import streamlit as st
 
 from core.embeddings import token_sources
+from ui.i18n import SUPERSCRIPT_DIGITS, SUPERSCRIPT_MINUS
 from ui.layout import current_page, current_run, t
 from ui.widgets import matrix_csv
 
@@ -54,8 +55,9 @@ TINY = 1e-12  # joins a signed scale's domain: far below any value a chart shows
 # labels (1e+0, 3e+0, 2e+1, 1e+2, 3e+2). `nice` puts a power of ten at both ends. A label is written
 # as the pages write numbers (ui.i18n.number), 10⁻⁵, not d3's 1e-5.
 _POWER = "round(log(datum.value) / LN10)"
-_DIGITS = "['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹']"
-LOG_AXIS = {"labelExpr": f"abs(log(datum.value) / LN10 - {_POWER}) > 1e-6 ? '' : '10' + ({_POWER} < 0 ? '⁻' : '')"
+_DIGITS = "[" + ", ".join(f"'{d}'" for d in SUPERSCRIPT_DIGITS) + "]"
+LOG_AXIS = {"labelExpr": f"abs(log(datum.value) / LN10 - {_POWER}) > 1e-6 ? ''"
+                         f" : '10' + ({_POWER} < 0 ? '{SUPERSCRIPT_MINUS}' : '')"
                          f" + (abs({_POWER}) >= 10 ? {_DIGITS}[floor(abs({_POWER}) / 10)] : '')"
                          f" + {_DIGITS}[abs({_POWER}) % 10]"}
 # Show every token label rather than dropping alternate ones when they crowd...

@@ -214,7 +214,7 @@ def gru_cell(trace: dict, step: int, word: str, texts: dict, carried: float) -> 
     svg.line([(120, top), (xz_top - 13, top)], color=color, width=memory_width(1.0))
     svg.line([(xz_top + 13, top), (xadd - 13, top)], color=color, width=memory_width(float(z.mean())))
     svg.line([(xadd + 13, top), (780, top)], color=color, width=memory_width(float(z.mean())), arrow=True)
-    # the box centre
+    # the memory path's value, over the middle of the cell's box
     svg.text(450, 60, texts["memory"].format(value=number(carried)), size=12, anchor="middle", color=color)
     svg.op(xz_top, top, "×")
     svg.op(xadd, top, "+")

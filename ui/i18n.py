@@ -77,7 +77,8 @@ def language_from_locale(locale: str | None) -> str:
 
 
 # Numbers as a learner reads them, in both languages: never Python's "8.94e-05" or "6e-05".
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+SUPERSCRIPT_MINUS, SUPERSCRIPT_DIGITS = "⁻", "⁰¹²³⁴⁵⁶⁷⁸⁹"  # 10⁻⁵: the power of a number and of a log axis
+_SUPERSCRIPT = str.maketrans("-0123456789", SUPERSCRIPT_MINUS + SUPERSCRIPT_DIGITS)
 MINUS = "\u2212"  # the minus sign, not the hyphen "-"
 PLAIN_RANGE = (1e-3, 1e6)  # magnitudes written out in full; beyond, as a power of ten
 

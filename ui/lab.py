@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from core.attention import softmax
 from core.training import forward, memory_task, train
+from ui.i18n import text
 
 # The lab's matrices are small (hidden 32, batch 32): OpenBLAS's worker threads cost more than
 # they give there (training ran 3-4x slower with them on 2 shared cores), and a hosted app's
@@ -122,13 +123,10 @@ RESULTS = Results()
 MODELS = Results(limit=64)
 
 
-# Self-attention's name in each language, as the glossary spells it (ui/locales/glossary.toml).
-SELF_ATTENTION = {"en": "Self-attention", "ko": "Self-Attention"}
-
-
 def label(kind: str, lang: str = "en") -> str:
-    """A model's name as the pages write it: RNN, LSTM, GRU, and Self-attention (Self-Attention in Korean)."""
-    return SELF_ATTENTION[lang] if kind == "attention" else kind.upper()
+    """A model's name as the pages write it: RNN, LSTM, GRU, and self-attention's as the catalog spells
+    it in `lang` (Self-attention; Self-Attention in Korean, the glossary's)."""
+    return text(lang, "lab.model_attention") if kind == "attention" else kind.upper()
 
 
 def smooth(values, window: int) -> np.ndarray:
