@@ -95,7 +95,7 @@ if "gloss" in emb.sources:
     st.info(t("sa.gloss_notice"), icon=":material/translate:")
 st.dataframe(sources, width="stretch", height=35 * min(n, TABLE_ROWS) + 38, hide_index=True)
 charts.heatmap(r["X"], labels, dims, x_title=t("sa.axis_dim"), y_title=t("sa.axis_token"),
-               value_title="x", diverging=True, name=step_name(1, "X"))
+               value_title="x", diverging=True, highlight_row=query, name=step_name(1, "X"))
 
 # Step 2: queries, keys and values
 step_header(2, "sa.step2", r"Q = XW_q,\quad K = XW_k,\quad V = XW_v")

@@ -71,7 +71,7 @@ def driven_by_radius() -> None:
     near.metric(t("rnn.norm_near"), number(r['hidden'][-1]))
     far.metric(t("rnn.norm_far", n=T), number(r['hidden'][0]))
     far_per_step = (r["hidden"][0] / r["hidden"][-1]) ** (1 / max(T - 1, 1))
-    rate.metric(t("rnn.per_step"), f"×{far_per_step:.3f}")
+    rate.metric(t("rnn.per_step", n=T), f"×{far_per_step:.3f}", help=t("rnn.per_step_help", steps=max(T - 1, 1)))
     st.caption(t("rnn.gradient_caption", norm=r["norm"]))
 
     # What h_T still knows about each word

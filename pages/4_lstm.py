@@ -95,7 +95,7 @@ def driven_by_forget_bias() -> None:
     mean_f, cell, rnn_h, held = st.columns(4)
     mean_f.metric(t("lstm.mean_forget"), f"{trace['f'].mean():.3f}")
     cell.metric(t("lstm.cell_whole"), number(norms['cell_full'][0]))
-    rnn_h.metric(t("lstm.rnn_whole"), number(rnn['hidden'][0]), help=t("lstm.rnn_whole_help"))
+    rnn_h.metric(t("lstm.rnn_whole"), number(rnn['hidden'][0]), help=t("lstm.rnn_whole_help", radius=rnn["radius"]))
     held.metric(t("lstm.first_input"), number(norms['cell_inputs'][0]),
                 t("lstm.first_input_rnn", value=number(rnn['inputs'][0])), delta_color="off", delta_arrow="off",
                 help=t("lstm.first_input_help"))

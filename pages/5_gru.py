@@ -93,7 +93,7 @@ def driven_by_update_bias() -> None:
     mean_z, gru_h, rnn_h, held = st.columns(4)
     mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")
     gru_h.metric(t("gru.gru_whole"), number(norms['hidden'][0]))
-    rnn_h.metric(t("lstm.rnn_whole"), number(rnn['hidden'][0]), help=t("lstm.rnn_whole_help"))
+    rnn_h.metric(t("lstm.rnn_whole"), number(rnn['hidden'][0]), help=t("lstm.rnn_whole_help", radius=rnn["radius"]))
     held.metric(t("gru.first_input"), number(norms['inputs'][0]),
                 t("lstm.first_input_rnn", value=number(rnn['inputs'][0])), delta_color="off", delta_arrow="off",
                 help=t("gru.first_input_help"))

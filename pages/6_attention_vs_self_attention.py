@@ -74,8 +74,8 @@ def first_word() -> None:
                       y_title=t("cmp.axis_influence"), log_y=True, name=t("cmp.memory_title"),
                       colors=charts.model_colors({t("cmp.series_rnn"): "rnn", t("cmp.series_self"): "self_attention"}))
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("cmp.last_rnn", n=len(tokens)), number(rnn[-1]))
-    c2.metric(t("cmp.last_self", n=len(tokens)), number(attention[-1]))
+    c1.metric(t("cmp.last_rnn", d=int(distance[-1])), number(rnn[-1]))  # the chart's last point
+    c2.metric(t("cmp.last_self", d=int(distance[-1])), number(attention[-1]))
     c3.metric(t("cmp.ratio"), number(attention[-1] / rnn[-1], 2) if rnn[-1] > 0 else "∞")
     st.caption(t("cmp.memory_caption"))
 

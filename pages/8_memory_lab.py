@@ -22,7 +22,8 @@ channels = [t("lab.channel_symbol", n=i + 1) for i in range(lab.NUM_SYMBOLS)] + 
 # time across, channels down: as the heatmaps that look inside the trained models below
 charts.heatmap(compute.lab_example(EXAMPLE_LAG, lab.NUM_SYMBOLS, lab.NOISE).T, channels,
                [str(i + 1) for i in range(EXAMPLE_LAG + 2)], x_title=t("lab.axis_time"), y_title=t("lab.axis_channel"),
-               value_title="x", diverging=True, title=t("lab.task_chart", lag=EXAMPLE_LAG), name=t("lab.task_title"))
+               value_title=t("lab.value_input"), diverging=True, title=t("lab.task_chart", lag=EXAMPLE_LAG),
+               name=t("lab.task_title"))
 
 # The experiment's settings: nothing trains until the learner presses Train
 st.subheader(t("lab.settings"))

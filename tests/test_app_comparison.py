@@ -85,7 +85,7 @@ def test_the_recurrence_forgets_the_first_word_and_self_attention_does_not():
     assert rnn[-1] < 1e-3 * rnn[0]
     assert attention[-1] > 1e2 * rnn[-1]
     values = {m.label: m.value for m in at.metric}
-    assert values[EN["cmp.last_rnn"].format(n=31)] == number(rnn[-1])
+    assert values[EN["cmp.last_rnn"].format(d=30)] == number(rnn[-1])
 
 
 def test_raising_the_spectral_radius_makes_the_recurrence_remember():

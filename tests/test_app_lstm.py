@@ -129,6 +129,16 @@ def test_cell_path_and_rnn_path_share_one_log_scale_chart():
     assert lines[EN["lstm.series_cell"]][-1] > 100 * lines[EN["lstm.series_rnn"]][-1]
 
 
+def test_the_rnn_compared_against_says_its_spectral_radius_which_the_rnn_page_would_rescale():
+    """The RNN page, at radius 1, gave ‖∂h_T/∂h_0‖ five orders of magnitude above this page's RNN for
+    the same sentence: the card names the initialisation, and its help the radius this W_hh has."""
+    at = sentence(open_page(PAGE), TEXT)
+    W_hh = init_weights("rnn", 50, 32, 0)["W_hh"]
+    card = metric(at, EN["lstm.rnn_whole"])
+    assert card.help == EN["lstm.rnn_whole_help"].format(radius=np.abs(np.linalg.eigvals(W_hh)).max())
+    assert "PyTorch" in EN["lstm.rnn_whole"] and "PyTorch" in KO["lstm.rnn_whole"]
+
+
 def test_calculator_counts_equal_count_parameters_and_explain_the_difference():
     at = open_page(PAGE)
     at.number_input(key="lstm_calc_input").set_value(10)

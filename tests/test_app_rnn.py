@@ -141,7 +141,9 @@ def test_metrics_read_the_ends_of_the_gradient_curve():
     norms = expected(TEXT)[1]["hidden"]
     assert metric(at, EN["rnn.norm_near"]).value == number(norms[-1])
     assert metric(at, EN["rnn.norm_far"].format(n=10)).value == number(norms[0])
-    assert metric(at, EN["rnn.per_step"]).value == f"×{(norms[0] / norms[-1]) ** (1 / 9):.3f}"
+    per_step = metric(at, EN["rnn.per_step"].format(n=10))  # from 1 to 10 steps back: 9 factors between
+    assert per_step.value == f"×{(norms[0] / norms[-1]) ** (1 / 9):.3f}"
+    assert per_step.help == EN["rnn.per_step_help"].format(steps=9)
 
 
 def test_input_bars_are_norms_of_exact_input_jacobians_and_the_last_words_dominate():

@@ -170,7 +170,8 @@ def test_every_template_is_valid_vega_lite_in_every_variant():
 
     for scale in charts.SCALES:
         for outline in (False, True):
-            assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, 200, titled=outline))
+            assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, 200, titled=outline,
+                                                       upright_x=outline))
             assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, outline, outline, side=120,
                                                        panel_title="head", columns=5))
     for color in ("signed", "unit", "plain"):
@@ -184,6 +185,22 @@ def test_every_template_is_valid_vega_lite_in_every_variant():
     for scale in ("signed", "sequential"):  # a fixed colour range (unit's is [0, 1] already)
         assert_valid_vega_lite(charts.heatmap_spec("x", "y", "v", scale, False, False, 200, titled=True,
                                                    domain=(-2.0, 2.0)))
+
+
+def test_a_heatmap_writes_a_few_short_column_labels_level_and_turns_many(monkeypatch):
+    """The lab's input heatmap has 7 time steps, 1 to 7: turned 90° they were needlessly hard to read.
+    32 unit labels at half the page's width would run into each other level, so they stay turned."""
+    import numpy as np
+
+    from ui import charts
+
+    drawn = []
+    monkeypatch.setattr(charts, "_draw", lambda spec, data, **_: drawn.append(spec))
+    for columns in (7, charts.UPRIGHT_COLUMNS + 1):
+        charts.heatmap(np.zeros((2, columns)), ["a", "b"], [str(c + 1) for c in range(columns)], x_title="step",
+                       y_title="", value_title="x")
+    level, turned = (spec["encoding"]["x"].get("axis", {}).get("labelAngle") for spec in drawn)
+    assert (level, turned) == (0, None)
 
 
 def test_a_template_is_compiled_once_and_shared():
@@ -398,7 +415,8 @@ def test_a_fixed_colour_range_is_part_of_the_template_and_the_spec_ignores_the_v
                                              domain=(0.0, 5.0))["layer"][0]["encoding"]["color"]["scale"]
 
 
-def test_numbered_labels_quote_a_token_of_digits_so_its_position_and_value_never_read_as_one_number():
+def test_numbered_labels_quote_a_token_without_a_letter_so_its_position_and_value_never_read_as_one_number():
     from ui import charts
 
-    assert charts.numbered(["2", "0", "-", "Mar", "23"]) == ["1 ‘2’", "2 ‘0’", "3 -", "4 Mar", "5 ‘23’"]
+    assert charts.numbered(["2", "0", "-", "Mar", "23", ",", "년"]) == ["1 ‘2’", "2 ‘0’", "3 ‘-’", "4 Mar", "5 ‘23’",
+                                                                      "6 ‘,’", "7 년"]

@@ -63,6 +63,9 @@ LOG_AXIS = {"labelExpr": f"abs(log(datum.value) / LN10 - {_POWER}) > 1e-6 ? ''"
 # Show every token label rather than dropping alternate ones when they crowd...
 # and centre each on its row or column: the browser's Vega drew a band axis's first label flush with
 # the axis end, ~4 px off its row, where it touched the next one on a 32-row heatmap.
+# A heatmap writes its column labels level when there are this few and each is short (the lab's time
+# steps); more would run into each other, so they are turned.
+UPRIGHT_COLUMNS = 16
 TOKEN_AXIS = {"labelOverlap": False, "labelLimit": 160, "labelFlush": False}
 # ... up to this many; past it they would be written over each other, so every other one goes.
 MAX_AXIS_LABELS = 64
@@ -155,9 +158,9 @@ def token_labels(tokens, sources=None) -> list[str]:
 
 def numbered(tokens) -> list[str]:
     """Unique axis labels numbered from 1, unmarked: for a model with a vocabulary and embeddings
-    of its own (the date translator), where GloVe's marks say nothing. A token of digits is quoted, so
-    that the 3rd character "2" reads 3 ‘2’, never 3 2 (thirty-two)."""
-    return [f"{i + 1} ‘{tok}’" if tok.isdigit() else f"{i + 1} {tok}" for i, tok in enumerate(tokens)]
+    of its own (the date translator), where GloVe's marks say nothing. A token without a letter is
+    quoted, so that the 3rd character "2" reads 3 ‘2’, never 3 2 (thirty-two), and a comma 2 ‘,’."""
+    return [f"{i + 1} {tok}" if any(c.isalpha() for c in tok) else f"{i + 1} ‘{tok}’" for i, tok in enumerate(tokens)]
 
 
 def table(**columns) -> pa.Table:
@@ -308,10 +311,12 @@ def _scale_kind(values, diverging: bool) -> str:
 @lru_cache(maxsize=TEMPLATES)
 def heatmap_spec(x_title: str, y_title: str, value_title: str, scale: str, outline: bool, thin_y: bool,
                  height: int | None = None, side: int | None = None, panel_title: str | None = None,
-                 columns: int = 5, titled: bool = False, domain: tuple[float, float] | None = None) -> dict:
+                 columns: int = 5, titled: bool = False, domain: tuple[float, float] | None = None,
+                 upright_x: bool = False) -> dict:
     """heatmap_template() at a size: a size is a shallow copy of the compiled template, microseconds,
     so a sentence of another length does not compile the chart again."""
-    spec = heatmap_template(x_title, y_title, value_title, scale, outline, thin_y, panel_title, columns, titled, domain)
+    spec = heatmap_template(x_title, y_title, value_title, scale, outline, thin_y, panel_title, columns, titled, domain,
+                            upright_x)
     if panel_title is None:
         return {**spec, "height": height}
     return {**spec, "spec": {**spec["spec"], "width": side, "height": side}}
@@ -320,14 +325,15 @@ def heatmap_spec(x_title: str, y_title: str, value_title: str, scale: str, outli
 @lru_cache(maxsize=TEMPLATES)
 def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, outline: bool, thin_y: bool,
                      panel_title: str | None = None, columns: int = 5, titled: bool = False,
-                     domain: tuple[float, float] | None = None) -> dict:
+                     domain: tuple[float, float] | None = None, upright_x: bool = False) -> dict:
     """A heatmap's spec: coloured cells with their exact value on hover, over a grey view that masked
     cells (which draw nothing) show; an outline around the rows whose `outline` is true.
 
     The grey is the view's fill, not a layer of grey cells under the coloured ones, which would
     double the marks the browser draws. With `panel_title` the heatmap is faceted into small
     panels (one per `panel` value, `side` px square, sharing one colour scale). `domain` fixes the
-    colour scale's range (a part of the template, so the colours stay put while the values move)."""
+    colour scale's range (a part of the template, so the colours stay put while the values move).
+    `upright_x` writes the column labels level (a few short ones, such as time steps), not turned."""
     alt = _altair()
     tooltip = [alt.Tooltip("row:N", title=y_title), alt.Tooltip("col:N", title=x_title),
                alt.Tooltip("value:Q", title=value_title, format=".4f")]
@@ -353,7 +359,8 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
     if titled:
         layers.append(_title_layer(alt))
     chart = alt.layer(*layers, data=alt.NamedData(CELLS)).encode(
-        x=alt.X("col:O", sort=alt.EncodingSortField("c", op="min"), title=x_title),
+        x=alt.X("col:O", sort=alt.EncodingSortField("c", op="min"), title=x_title,
+                axis=alt.Axis(labelAngle=0) if upright_x else alt.Undefined),
         y=alt.Y("row:O", sort=alt.EncodingSortField("r", op="min"), title=y_title, axis=alt.Axis(**_axis(thin_y))),
     )
     if panel_title is None:
@@ -403,7 +410,8 @@ def line_spec(x: str, y: str, series: str, x_title: str, y_title: str, log_x: bo
     `legend_columns` entries a row; x ticked at whole numbers only when `x_integer`; y (a fraction)
     written as a percentage when `percent`, as the captions beside such a chart write it."""
     alt = _altair()
-    x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log", base=2) if log_x else alt.Undefined,
+    # a linear x ends at the data's last point (not "nice": a distance axis ran on to 40 after 36)
+    x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(type="log", base=2) if log_x else alt.Scale(nice=False),
                   axis=alt.Axis(tickMinStep=1, format="d") if x_integer else alt.Undefined)
     y_axis = alt.Axis(**LOG_AXIS) if log_y else alt.Axis(format=".0%") if percent else alt.Undefined
     y_enc = alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(type="log") if log_y else alt.Undefined, axis=y_axis)
@@ -490,7 +498,8 @@ def heatmap(
     spec = heatmap_spec(x_title, y_title, value_title, kind, highlight_row is not None,
                         len(row_labels) > MAX_AXIS_LABELS,
                         height or int(np.clip(CELL_PX * len(row_labels), 120, 800)), titled=bool(title),
-                        domain=None if kind == "unit" else domain)
+                        domain=None if kind == "unit" else domain,
+                        upright_x=len(col_labels) <= UPRIGHT_COLUMNS and all(len(str(c)) <= 3 for c in col_labels))
     _draw(spec, frame, title=title, label=label)
 
 

@@ -146,9 +146,12 @@ def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
 def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
     """The RNN the LSTM and GRU pages compare against: PyTorch's default initialisation, no
-    rescaling. Returns gradient_norms' dict: hidden (T,) and inputs (T,)."""
+    rescaling. Returns gradient_norms' dict (hidden (T,) and inputs (T,)) and W_hh's spectral
+    radius, which the pages show: the RNN page rescales its W_hh, so its numbers differ."""
     X, _ = _glove_inputs(tokens)
-    return gradient_norms("rnn", X, None, init_weights("rnn", D_MODEL, hidden, seed))
+    weights = init_weights("rnn", D_MODEL, hidden, seed)
+    radius = float(np.abs(np.linalg.eigvals(weights["W_hh"])).max())
+    return {**gradient_norms("rnn", X, None, weights), "radius": radius}
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)

@@ -258,7 +258,7 @@ def inside_section(experiment: lab.Experiment, runs: dict, channels: list[str]) 
     example = st.number_input(t("lab.example"), *compute.SEEDS, key="lab_example")
     X = compute.lab_example(inside_lag, lab.NUM_SYMBOLS, lab.NOISE, seed=int(example))  # (T, input)
     charts.heatmap(X.T, channels, [str(i + 1) for i in range(len(X))], x_title=t("lab.axis_time"),
-                   y_title=t("lab.axis_channel"), value_title="x", diverging=True,
+                   y_title=t("lab.axis_channel"), value_title=t("lab.value_input"), diverging=True,
                    title=t("lab.inside_chart_x", lag=inside_lag), name=f'{t("lab.inside_title")} · x')
     # one model at a time, in tabs: only the open one runs and draws
     kind, tab = section_tabs("lab_inside_model", {kind: lab.label(kind, lang()) for kind in models[inside_lag]})
