@@ -60,7 +60,8 @@ def gate_heatmaps(trace: dict, step: int) -> None:
             charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
                            x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=diverging,
                            title=t("rnn.at_step", token=labels[step]), name=f'{t("gru.gates_title")} · {legend}')
-    st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()))
+    nothing_kept = "" if np.any(h_prev) else " " + t("gru.nothing_kept")  # h_0 = 0: the kept row is empty
+    st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()) + nothing_kept)
     remember("gru_gate", "z", options=("r", "z", "n"))
     gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
                     format_func=lambda k: t(f"gru.row_{k}"))

@@ -77,6 +77,11 @@ def test_at_the_first_step_nothing_is_kept_from_the_zero_initial_state():
     at = sentence(open_page(PAGE), TEXT)
     rows, _ = heatmap(at, EN["rnn.value"])  # n, (1 − z) ⊙ n, z ⊙ h_{t-1}, h_t
     np.testing.assert_array_equal(rows[2], 0.0)
+    said = lambda: any(EN["gru.nothing_kept"] in c.value for c in at.caption)  # noqa: E731
+    assert said()  # an empty row is said to be 0, not left to look like missing data
+    step = at.select_slider(key="gru_step")
+    step.set_value(step.options[1]).run()
+    assert not said()
 
 
 def test_update_bias_plus_3_keeps_the_gradient_over_the_sentence_far_larger_than_minus_3():

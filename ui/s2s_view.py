@@ -304,7 +304,8 @@ def experiment_results(experiment: models.Experiment, runs: dict, measures=("who
         lines = {name(c): v for c, v in means.items()}
         charts.line_chart(charts.curves("dates", lengths, "accuracy", lines), x="dates", y="accuracy",
                           series="series", x_title=t("s2s.axis_dates"), y_title=t(f"s2s.axis_{measure}"),
-                          colors={name(c): COLORS[c] for c in means}, x_integer=True, percent=True)
+                          colors={name(c): COLORS[c] for c in means}, x_integer=True, percent=True,
+                          title=t(f"s2s.chart_{measure}"))
         if len(means) == 2:
             (a, fa), (f, ff) = means.items()
             st.caption(t(f"s2s.exp_found_{measure}", attention=name(a), fixed=name(f), a1=fa[0], an=fa[-1],
