@@ -70,7 +70,8 @@ def _measured() -> None:
         charts.line_chart(charts.curves("n", m["n"], "steps", {rnn: m["rnn_steps"], attn: m["attention_steps"]}),
                           x="n", y="steps", series="series", x_title=t("cmp_time.axis_n"),
                           y_title=t("cmp_time.axis_steps"), log_x=True, log_y=True, colors=colors,
-                          legend_columns=1, title=t("cmp_time.chart_steps"))  # half the page wide: one entry a row, never cut
+                          legend_columns=1,  # half the page wide: one entry a row, never cut
+                          title=t("cmp_time.chart_steps"))
     with right:
         ms = {rnn: m["rnn_seconds"] * 1e3, attn: m["attention_seconds"] * 1e3}
         charts.line_chart(charts.curves("n", m["n"], "ms", ms), x="n", y="ms", series="series",
