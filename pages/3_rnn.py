@@ -48,8 +48,8 @@ def driven_by_radius() -> None:
     st.caption(t("rnn.shapes", T=T, d=D_MODEL, hidden=hidden, default=r["default_radius"], radius=radius))
     cell_at_step(r)
     charts.heatmap(r["H"], labels, [str(i) for i in range(hidden)], x_title=t("rnn.axis_unit"),
-                   y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, title=t("rnn.states_chart"),
-                   name=t("rnn.states_chart"))
+                   y_title=t("rnn.axis_step"), value_title="h_t", diverging=True, domain=charts.TANH,
+                   title=t("rnn.states_chart"), name=t("rnn.states_chart"))
 
     # Short-term yes, long-term no: the gradient through the hidden states
     st.subheader(t("rnn.gradient_title"))

@@ -63,7 +63,8 @@ def gate_heatmaps(trace: dict, step: int) -> None:
     gate = st.radio(t("rnn.over_time"), GATES, key="lstm_gate", horizontal=True,
                     format_func=lambda k: t(f"lstm.row_{k}"))
     charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-                   value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
+                   value_title=gate, diverging=gate == "g", highlight_row=step,  # σ gates live in [0, 1]
+                   domain=charts.TANH if gate == "g" else None,  # the candidate: tanh's range, as on the diagram
                    name=f'{t("rnn.over_time")} · {gate}')
 
 

@@ -56,9 +56,10 @@ def gate_heatmaps(trace: dict, step: int) -> None:
     signed = {"n": n, "keep_new": (1 - z) * n, "keep_old": z * h_prev, "H": trace["H"][step]}
     for column, rows, legend, diverging in zip(st.columns([2, 3]), (gates, signed),
                                                (t("rnn.gate_value"), t("rnn.value")), (False, True), strict=True):
-        with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
+        with column:  # gates in [0, 1] on the sequential scale; signed values, all within tanh's range, as the diagram
             charts.heatmap(np.stack(list(rows.values())), [t(f"gru.row_{k}") for k in rows], units,
                            x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=diverging,
+                           domain=charts.TANH if diverging else None,
                            title=t("rnn.at_step", token=labels[step]), name=f'{t("gru.gates_title")} · {legend}')
     nothing_kept = "" if np.any(h_prev) else " " + t("gru.nothing_kept")  # h_0 = 0: the kept row is empty
     st.caption(t("gru.gate_means", r=r.mean(), z=z.mean()) + nothing_kept)
@@ -66,7 +67,8 @@ def gate_heatmaps(trace: dict, step: int) -> None:
     gate = st.radio(t("rnn.over_time"), ("r", "z", "n"), key="gru_gate", horizontal=True,
                     format_func=lambda k: t(f"gru.row_{k}"))
     charts.heatmap(trace[gate], labels, units, x_title=t("rnn.axis_unit"), y_title=t("rnn.axis_step"),
-                   value_title=gate, diverging=gate in ("g", "n"), highlight_row=step,  # σ gates live in [0, 1]
+                   value_title=gate, diverging=gate == "n", highlight_row=step,  # σ gates live in [0, 1]
+                   domain=charts.TANH if gate == "n" else None,  # the candidate: tanh's range, as on the diagram
                    name=f'{t("rnn.over_time")} · {gate}')
 
 

@@ -133,3 +133,20 @@ def test_user_text_is_shown_literally_never_as_markup(text):
                          for el in at.get(kind))
     assert "<script>" not in rendered and "**bold**" not in rendered and ":red[" not in rendered
     assert at.select_slider(key="gru_step").options == token_labels(tokenize(text))
+
+
+@pytest.mark.parametrize(("page", "gate", "legends"), [("pages/5_gru.py", "n", (EN["rnn.value"], "n")),
+                                                       ("pages/3_rnn.py", None, ("h_t",)),
+                                                       ("pages/4_lstm.py", "g", ("g",))])
+def test_values_tanh_bounds_are_coloured_over_its_range_as_on_the_diagram(page, gate, legends):
+    """The diagrams colour a state over ±1; the heatmaps drew the same values over their own ±max (±0.98,
+    ±0.84), so one shade meant two values. Every heatmap of tanh-bounded values now spans [−1, 1] (the
+    candidate over time too; not the LSTM's cell state, which may exceed 1)."""
+    at = open_page(page)
+    if gate:
+        at.radio(key=f"{page.split('_')[1][:-3]}_gate").set_value(gate).run()
+    for legend in legends:
+        (spec, data), = [(s, d) for s, d in charts(at)
+                         if s.get("layer", [{}])[0].get("encoding", {}).get("color", {}).get("title") == legend]
+        assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [-1.0, 1.0], legend
+        assert data["value"].abs().max() < 1.0, legend  # honest: every value lies within it

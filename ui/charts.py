@@ -56,6 +56,10 @@ TINY = 1e-12  # joins a signed scale's domain: far below any value a chart shows
 # as the pages write numbers (ui.i18n.number), 10⁻⁵, not d3's 1e-5.
 _POWER = "round(log(datum.value) / LN10)"
 _DIGITS = "[" + ", ".join(f"'{d}'" for d in SUPERSCRIPT_DIGITS) + "]"
+# The colour domain of values tanh bounds (a hidden state, a candidate, a gate times either): its range,
+# the one the cell diagrams colour them over (ui/diagrams.py), so that a shade means one value on both.
+# Fixed, so the chart's spec stays put while a slider moves the values.
+TANH = (-1.0, 1.0)
 LOG_AXIS = {"labelExpr": f"abs(log(datum.value) / LN10 - {_POWER}) > 1e-6 ? ''"
                          f" : '10' + ({_POWER} < 0 ? '{SUPERSCRIPT_MINUS}' : '')"
                          f" + (abs({_POWER}) >= 10 ? {_DIGITS}[floor(abs({_POWER}) / 10)] : '')"
