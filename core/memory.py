@@ -19,7 +19,12 @@ from numpy.typing import ArrayLike
 from .attention import _as_float, causal_mask, self_attention_jacobian
 from .recurrent import rnn_forward, step_jacobians
 
-__all__ = ["attention_first_input_influence", "rnn_first_input_influence", "with_spectral_radius"]
+__all__ = ["attention_first_input_influence", "rnn_first_input_influence", "spectral_radius", "with_spectral_radius"]
+
+
+def spectral_radius(W: ArrayLike) -> float:
+    """max|λ(W)|, the largest eigenvalue's absolute value of a square matrix W."""
+    return float(np.abs(np.linalg.eigvals(_as_float(W))).max())
 
 
 def with_spectral_radius(W: ArrayLike, rho: float) -> np.ndarray:
@@ -40,7 +45,7 @@ def with_spectral_radius(W: ArrayLike, rho: float) -> np.ndarray:
         raise ValueError(f"W has shape {W.shape} but must be square (n, n)")
     if not (np.isfinite(rho) and rho >= 0):
         raise ValueError(f"rho must be finite and >= 0, got {rho!r}")
-    radius = np.abs(np.linalg.eigvals(W)).max()
+    radius = spectral_radius(W)
     if radius == 0:
         raise ValueError("W has spectral radius 0 (nilpotent): it cannot be rescaled to another radius")
     return W * (rho / radius)

@@ -5,8 +5,19 @@ import pytest
 
 from conftest import central_differences
 from core.attention import identity_projections, self_attention
-from core.memory import attention_first_input_influence, rnn_first_input_influence, with_spectral_radius
+from core.memory import (
+    attention_first_input_influence,
+    rnn_first_input_influence,
+    spectral_radius,
+    with_spectral_radius,
+)
 from core.recurrent import init_weights, rnn_forward
+
+
+def test_spectral_radius_by_hand():
+    assert spectral_radius([[0.0, 2.0], [1.0, 0.0]]) == pytest.approx(np.sqrt(2))  # λ² = 2
+    assert spectral_radius([[0.0, -1.0], [1.0, 0.0]]) == pytest.approx(1.0)  # a rotation: λ = ±i
+    assert spectral_radius([[3.0, 1.0], [0.0, -4.0]]) == pytest.approx(4.0)  # triangular: its diagonal
 
 
 def test_spectral_radius_is_set_exactly():

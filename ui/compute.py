@@ -28,7 +28,12 @@ from core.attention import (
 from core.coreference import NOUNS, match_pattern, predict
 from core.embeddings import embed
 from core.korean import Morpheme
-from core.memory import attention_first_input_influence, rnn_first_input_influence, with_spectral_radius
+from core.memory import (
+    attention_first_input_influence,
+    rnn_first_input_influence,
+    spectral_radius,
+    with_spectral_radius,
+)
 from core.recurrent import (
     count_parameters,
     count_parameters_textbook,
@@ -136,7 +141,7 @@ def rnn_run(tokens: tuple, hidden: int, seed: int, radius: float) -> dict:
     """
     X, fallback = _glove_inputs(tokens)
     w = init_weights("rnn", D_MODEL, hidden, seed)
-    default_radius = float(np.abs(np.linalg.eigvals(w["W_hh"])).max())
+    default_radius = spectral_radius(w["W_hh"])
     w["W_hh"] = with_spectral_radius(w["W_hh"], radius)
     trace = rnn_forward(X, None, **w)
     return {"H": trace["H"], **trace_gradient_norms("rnn", trace, w), "default_radius": default_radius,
@@ -150,8 +155,7 @@ def rnn_reference(tokens: tuple, hidden: int, seed: int) -> dict:
     radius, which the pages show: the RNN page rescales its W_hh, so its numbers differ."""
     X, _ = _glove_inputs(tokens)
     weights = init_weights("rnn", D_MODEL, hidden, seed)
-    radius = float(np.abs(np.linalg.eigvals(weights["W_hh"])).max())
-    return {**gradient_norms("rnn", X, None, weights), "radius": radius}
+    return {**gradient_norms("rnn", X, None, weights), "radius": spectral_radius(weights["W_hh"])}
 
 
 @st.cache_data(max_entries=64, ttl=CACHE_TTL, show_spinner=False, hash_funcs=TOKENS)
