@@ -145,9 +145,11 @@ def test_the_findings_name_every_models_accuracy_and_say_which_failed_and_why():
     assert f"**At lag {longest}:** {expected}." in text
     # The RNN fails somewhere in the saved results: the page says where, and gives the measured reason.
     rnn_failed = next(lag for lag in lab.Experiment().lags if saved_accuracy("rnn", lag) < 0.9)
-    outcome = "failed" if saved_accuracy("rnn", rnn_failed) < 0.35 else "partly"
+    seeds = [r["accuracy"] for r in SAVED["runs"] if r["kind"] == "rnn" and r["lag"] == rnn_failed]
+    outcome = ("failed" if saved_accuracy("rnn", rnn_failed) < 0.35
+               else "partly" if f"{min(seeds):.0%}" == f"{max(seeds):.0%}" else "partly_seeds")
     said = EN[f"lab.{outcome}"].format(cell="RNN", lag=rnn_failed, accuracy=saved_accuracy("rnn", rnn_failed),
-                                       steps=lab.Experiment().steps, chance=0.25)
+                                       steps=lab.Experiment().steps, chance=0.25, low=min(seeds), high=max(seeds))
     assert said in text
     worst = min((r for r in SAVED["runs"] if r["kind"] == "rnn" and r["lag"] == rnn_failed),
                 key=lambda r: r["accuracy"])
@@ -155,6 +157,25 @@ def test_the_findings_name_every_models_accuracy_and_say_which_failed_and_why():
     assert EN["lab.why_rnn"].format(symbol_gradient=number(ratio, 2)) in text
     # Self-attention learned every lag, with its attention on the symbol.
     assert EN["lab.learned_attention"].split("{")[0] in text
+
+
+def test_a_model_that_partly_learned_a_lag_gives_its_seeds_range_not_a_guess_at_which_failed():
+    """'49% on average: a seed failed' was said of seeds at 22% and 76%: neither learned the lag."""
+    at = open_page(PAGE, lang="en")
+    text = markdown(at)
+    partly = 0
+    for kind in lab.KINDS:
+        lag = next((lag for lag in lab.Experiment().lags if saved_accuracy(kind, lag) < 0.9), None)
+        if lag is None or saved_accuracy(kind, lag) < 0.35:
+            continue
+        accuracies = [r["accuracy"] for r in SAVED["runs"] if r["kind"] == kind and r["lag"] == lag]
+        low, high = min(accuracies), max(accuracies)
+        key = "lab.partly" if f"{low:.0%}" == f"{high:.0%}" else "lab.partly_seeds"
+        assert EN[key].format(cell=lab.label(kind), lag=lag, accuracy=np.mean(accuracies), low=low, high=high,
+                              steps=lab.Experiment().steps) in text
+        partly += 1
+    assert partly  # the saved results have one (the LSTM at the longest lag)
+    assert "a seed failed" not in text
 
 
 def test_the_loss_curves_and_the_looks_inside_during_training_follow_the_chosen_lag():

@@ -141,19 +141,19 @@ def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
     at_longest = [t("lab.finding_item", cell=lab.label(k, lang()), accuracy=mean[lags.index(longest)])
                   for k, (lags, mean, _, _) in by_lag.items() if longest in lags]
     lines = [t("lab.finding", lag=longest, results=", ".join(at_longest))]
-    for kind, (lags, mean, _, _) in by_lag.items():
+    for kind, (lags, mean, low, high) in by_lag.items():
         if not lags:
             continue
-        failed = [(lag, acc) for lag, acc in zip(lags, mean, strict=True) if acc < LEARNED]
+        failed = [(lag, acc, lo, hi) for lag, acc, lo, hi in zip(lags, mean, low, high, strict=True) if acc < LEARNED]
         probe = lab.worst_probe(experiment, runs, failed[0][0] if failed else lags[-1], kind)
         values = _probe_text(probe)
         if not failed:
             lines.append(t(f"lab.learned_{kind}", cell=lab.label(kind, lang()), lag=lags[-1], **values))
             continue
-        lag, acc = failed[0]
-        outcome = "failed" if acc < FAILED else "partly"
+        lag, acc, lo, hi = failed[0]
+        outcome = "failed" if acc < FAILED else "partly" if f"{lo:.0%}" == f"{hi:.0%}" else "partly_seeds"
         lines.append(t(f"lab.{outcome}", cell=lab.label(kind, lang()), lag=lag, accuracy=acc, steps=experiment.steps,
-                       chance=CHANCE)
+                       chance=CHANCE, low=lo, high=hi)
                      + " " + t(f"lab.why_{kind}", **values))
     return lines
 
