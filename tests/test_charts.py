@@ -323,6 +323,23 @@ def test_a_signed_heatmap_colours_equal_sizes_equally_either_side_of_zero():
     assert fills[2].tolist() == [int(charts.POSITIVE[i:i + 2], 16) for i in (1, 3, 5)]  # 25 is the darkest red
 
 
+@pytest.mark.parametrize(("values", "labels"), [
+    ([-8.0, 26.9], ["−26.9", "0", "26.9"]),  # Vega's own ticks said "−20, 0, 20" here
+    ([-1.0, 3.808], ["−3.808", "0", "3.808"]),
+    ([-0.25, 0.1], ["−0.25", "0", "0.25"]),
+])
+def test_a_signed_heatmaps_legend_labels_how_far_the_colours_reach_and_zero(values, labels):
+    """As drawn (vl-convert), with one spec for every data: the legend's labels are its scale's ends, ±max|value|."""
+    import re
+
+    from ui import charts
+
+    spec = charts.heatmap_spec("key", "query", "score", "signed", False, False, 120)
+    svg = charts.chart_svg(spec, charts.matrix_frame(np.array([values]), ["a"], ["c", "d"]))
+    legend = svg[svg.index("role-legend"):]
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", legend)[:4] == [*labels, "score"]
+
+
 def test_a_masked_cell_draws_no_mark_so_the_grey_view_shows():
     """Vega-Lite leaves a cell whose value is null out by itself (the heatmap adds no filter of its own)."""
     import re

@@ -98,6 +98,7 @@ SIGNED = {"type": "linear", "domainMid": 0, "range": [NEGATIVE, ZERO, POSITIVE],
 # the whole of [0, 1] so that a colour means the same value on every chart; other non-negative
 # quantities use the same colours from 0 to their maximum.
 LOW, HIGH = "#fcfbfd", "#3f007d"
+COLOUR_SCALE = "color"  # the name Vega-Lite gives the colour scale it compiles (in a layer or a facet alike)
 UNIT = {"type": "linear", "domain": [0, 1], "range": [LOW, HIGH], "interpolate": "rgb"}
 SEQUENTIAL = {"type": "linear", "zero": True, "range": [LOW, HIGH], "interpolate": "rgb"}
 # Series that are neither a model nor a reference, in the order they come
@@ -351,8 +352,11 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
     base = alt.Chart()
     # A masked cell's value is null: Vega-Lite leaves it out by itself (its `invalid` default, "filter",
     # compiles to the filter `isValid(datum["value"]) && isFinite(+datum["value"])`), so the grey shows.
+    # A signed scale's legend labels its two ends and 0 (its domain, read by Vega as the values move):
+    # Vega's own ticks labelled ±3.808 at its ends but ±27 as "−20, 0, 20", hiding how far it reaches.
+    ends = {"values": alt.ExprRef(f"domain('{COLOUR_SCALE}')")} if scale == "signed" else {}
     colour = alt.Color("value:Q", title=value_title, scale=alt.Scale(**colours),
-                       legend=alt.Legend(format=".3~f", gradientLength=120))
+                       legend=alt.Legend(format=".3~f", gradientLength=120, **ends))
     cells = base.mark_rect(**NO_ARIA).encode(color=colour, tooltip=tooltip)
     layers = [cells]
     if scale == "signed" and domain is None:
