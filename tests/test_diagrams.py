@@ -83,3 +83,49 @@ def test_a_diagram_shows_the_gate_scale_only_for_a_cell_with_gates():
     assert "signed" in labels(diagrams.rnn_chain(rnn["H"], 2, tokenize("the cat sat on the mat"), TEXTS, 0.5))
     for svg in (diagrams.lstm_cell(lstm, 2, "sat", TEXTS, 0.5), diagrams.gru_cell(gru, 2, "sat", TEXTS, 0.5)):
         assert {"gate", "signed"} <= set(labels(svg))
+
+
+def _solid_paths(svg: str) -> list[list[tuple[float, float]]]:
+    """Every solid line of a diagram as its points (a dashed line is a gated path, not a wire)."""
+    paths = []
+    for el in ET.fromstring(svg).iter(f"{SVG}path"):
+        if el.get("fill") == "none" and not el.get("stroke-dasharray"):
+            paths.append([tuple(float(v) for v in p[1:].split(",")) for p in el.get("d").split()])
+    return paths
+
+
+def _on(point, path, tol=0.5) -> bool:
+    """Whether `point` lies on one of the path's straight segments."""
+    x, y = point
+    for (x0, y0), (x1, y1) in zip(path, path[1:], strict=False):
+        inside = min(x0, x1) - tol <= x <= max(x0, x1) + tol and min(y0, y1) - tol <= y <= max(y0, y1) + tol
+        if inside and abs((x1 - x0) * (y - y0) - (y1 - y0) * (x - x0)) <= tol * max(abs(x1 - x0), abs(y1 - y0), 1):
+            return True
+    return False
+
+
+def test_the_grus_old_state_reaches_its_candidate_only_through_the_reset_gate():
+    """n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_(t−1) + b_hn)): a wire from h_(t−1) into the candidate's box
+    drew h_(t−1) reaching n unscaled by r. Follow the wires from the memory path (a wire flows into one that starts
+    on it, or ends on one): they reach both gates, never the candidate, which x_t's own wire does."""
+    *_, gru = traces(["the", "cat", "sat"])
+    paths = _solid_paths(diagrams.gru_cell(gru, 1, "cat", TEXTS, 0.5))
+    into_boxes = [p for p in paths if p[-1][1] == 262.0]  # the arrows up into the three layers' boxes
+    candidate = max(into_boxes, key=lambda p: p[-1][0])  # tanh n, the rightmost
+
+    def reach(start):
+        seen, todo = {start}, [start]
+        while todo:
+            a = paths[todo.pop()]
+            for j, b in enumerate(paths):
+                if j not in seen and (_on(b[0], a) or _on(a[-1], b)):
+                    seen.add(j)
+                    todo.append(j)
+        return seen
+
+    memory = min(range(len(paths)), key=lambda j: (paths[j][0][1], paths[j][0][0]))  # the top line, leftmost
+    x_wire = max(range(len(paths)), key=lambda j: paths[j][0][1])  # x_t, from the bottom
+    from_memory = reach(memory)
+    assert sum(paths.index(p) in from_memory for p in into_boxes) == 2  # r and z read h_(t−1)
+    assert paths.index(candidate) not in from_memory
+    assert paths.index(candidate) in reach(x_wire)

@@ -218,11 +218,13 @@ def gru_cell(trace: dict, step: int, word: str, texts: dict, carried: float) -> 
     svg.text(450, 60, texts["memory"].format(value=number(carried)), size=12, anchor="middle", color=color)
     svg.op(xz_top, top, "×")
     svg.op(xadd, top, "+")
-    # inputs: h_(t−1) down to the bus beside x_t, and through the reset gate into the candidate
-    svg.line([(130, top), (130, bus), (xn, bus)], width=2)
+    # inputs: h_(t−1) down to the bus beside x_t, which feeds both gates; the candidate reads x_t on a
+    # line of its own (h_(t−1) reaches it only through the reset gate, dashed below)
+    svg.line([(130, top), (130, bus), (xz, bus)], width=2)
     svg.line([(190, 370), (190, bus)], width=2)
-    for x in (xr, xz, xn):
+    for x in (xr, xz):
         svg.line([(x, bus), (x, 262)], width=2, arrow=True)
+    svg.line([(190, bus + 18), (xn, bus + 18), (xn, 262)], width=2, arrow=True)
     gate_box(svg, xr, 200, "r", "σ", r, False, texts["mean"])
     gate_box(svg, xz, 200, "z", "σ", z, False, texts["mean"])
     gate_box(svg, xn, 200, "n", "tanh", n, True, texts["mean"])
