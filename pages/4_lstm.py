@@ -57,6 +57,7 @@ def gate_heatmaps(trace: dict, step: int) -> None:
         with column:  # gates in [0, 1] on the sequential scale, signed values on the diverging one
             charts.heatmap(np.stack([trace[k][step] for k in rows]), [t(f"lstm.row_{k}") for k in rows], units,
                            x_title=t("rnn.axis_unit"), y_title="", value_title=legend, diverging=signed,
+                           reach=1.0 if signed else None,  # ±1 as on the diagram, further where c_t exceeds it
                            title=t("rnn.at_step", token=labels[step]), name=f'{t("lstm.gates_title")} · {legend}')
     st.caption(t("lstm.gate_means", f=trace["f"][step].mean(), i=trace["i"][step].mean(), o=trace["o"][step].mean()))
     remember("lstm_gate", "f", options=GATES)

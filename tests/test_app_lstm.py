@@ -139,6 +139,16 @@ def test_the_rnn_compared_against_says_its_spectral_radius_which_the_rnn_page_wo
     assert "PyTorch" in EN["lstm.rnn_whole"] and "PyTorch" in KO["lstm.rnn_whole"]
 
 
+def test_the_signed_values_at_the_step_span_at_least_the_diagrams_1_and_the_cell_state_beyond_it():
+    """c̃, c_t and h_t at the step were coloured over their own ±max (±0.885 beside the diagram's ±1); the scale
+    now spans at least ±1 (c̃ and h_t lie within it; the cell state may exceed it, and then the scale grows)."""
+    at = open_page(PAGE)
+    (spec, data), = [(s, d) for s, d in charts(at)
+                     if s.get("layer", [{}])[0].get("encoding", {}).get("color", {}).get("title") == EN["rnn.value"]]
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == {"unionWith": [-1.0, 1.0]}
+    assert data["value"].abs().max() < 1.0  # at the first word: within ±1, so drawn as on the diagram
+
+
 def test_calculator_counts_equal_count_parameters_and_explain_the_difference():
     at = open_page(PAGE)
     at.number_input(key="lstm_calc_input").set_value(10)

@@ -340,6 +340,18 @@ def test_a_signed_heatmaps_legend_labels_how_far_the_colours_reach_and_zero(valu
     assert re.findall(r"<text[^>]*>([^<]*)</text>", legend)[:4] == [*labels, "score"]
 
 
+@pytest.mark.parametrize(("peak", "labels"), [(0.885, ["−1", "0", "1"]), (1.7, ["−1.7", "0", "1.7"])])
+def test_a_signed_heatmap_with_a_reach_spans_at_least_it_and_further_when_the_values_do(peak, labels):
+    import re
+
+    from ui import charts
+
+    spec = charts.heatmap_spec("unit", "", "value", "signed", False, False, 120, reach=1.0)
+    svg = charts.chart_svg(spec, charts.matrix_frame(np.array([[-0.3, peak]]), ["c"], ["0", "1"]))
+    legend = svg[svg.index("role-legend"):]
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", legend)[:3] == labels
+
+
 def test_a_masked_cell_draws_no_mark_so_the_grey_view_shows():
     """Vega-Lite leaves a cell whose value is null out by itself (the heatmap adds no filter of its own)."""
     import re

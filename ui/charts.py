@@ -317,11 +317,11 @@ def _scale_kind(values, diverging: bool) -> str:
 def heatmap_spec(x_title: str, y_title: str, value_title: str, scale: str, outline: bool, thin_y: bool,
                  height: int | None = None, side: int | None = None, panel_title: str | None = None,
                  columns: int = 5, titled: bool = False, domain: tuple[float, float] | None = None,
-                 upright_x: bool = False) -> dict:
+                 upright_x: bool = False, reach: float = TINY) -> dict:
     """heatmap_template() at a size: a size is a shallow copy of the compiled template, microseconds,
     so a sentence of another length does not compile the chart again."""
     spec = heatmap_template(x_title, y_title, value_title, scale, outline, thin_y, panel_title, columns, titled, domain,
-                            upright_x)
+                            upright_x, reach)
     if panel_title is None:
         return {**spec, "height": height}
     return {**spec, "spec": {**spec["spec"], "width": side, "height": side}}
@@ -330,7 +330,7 @@ def heatmap_spec(x_title: str, y_title: str, value_title: str, scale: str, outli
 @lru_cache(maxsize=TEMPLATES)
 def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, outline: bool, thin_y: bool,
                      panel_title: str | None = None, columns: int = 5, titled: bool = False,
-                     domain: tuple[float, float] | None = None, upright_x: bool = False) -> dict:
+                     domain: tuple[float, float] | None = None, upright_x: bool = False, reach: float = TINY) -> dict:
     """A heatmap's spec: coloured cells with their exact value on hover, over a grey view that masked
     cells (which draw nothing) show; an outline around the rows whose `outline` is true.
 
@@ -338,7 +338,8 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
     double the marks the browser draws. With `panel_title` the heatmap is faceted into small
     panels (one per `panel` value, `side` px square, sharing one colour scale). `domain` fixes the
     colour scale's range (a part of the template, so the colours stay put while the values move).
-    `upright_x` writes the column labels level (a few short ones, such as time steps), not turned."""
+    `upright_x` writes the column labels level (a few short ones, such as time steps), not turned.
+    `reach`: a signed scale without a fixed domain spans at least ±reach, further when the values do."""
     alt = _altair()
     tooltip = [alt.Tooltip("row:N", title=y_title), alt.Tooltip("col:N", title=x_title),
                alt.Tooltip("value:Q", title=value_title, format=".4f")]
@@ -348,7 +349,7 @@ def heatmap_template(x_title: str, y_title: str, value_title: str, scale: str, o
     if domain is not None:
         colours = {**{k: v for k, v in colours.items() if k != "zero"}, "domain": list(domain)}
     elif scale == "signed":  # never an empty domain, even before the data arrives (Vega's gradient legend fails on one)
-        colours = {**colours, "domain": {"unionWith": [-TINY, TINY]}}
+        colours = {**colours, "domain": {"unionWith": [-reach, reach]}}
     base = alt.Chart()
     # A masked cell's value is null: Vega-Lite leaves it out by itself (its `invalid` default, "filter",
     # compiles to the filter `isValid(datum["value"]) && isFinite(+datum["value"])`), so the grey shows.
@@ -479,6 +480,7 @@ def heatmap(
     title: str | None = None,
     name: str | None = None,
     domain: tuple[float, float] | None = None,
+    reach: float | None = None,
 ) -> None:
     """Draw a matrix as a heatmap: rows down, columns across, exact values on hover.
 
@@ -488,7 +490,9 @@ def heatmap(
     says so. A `title` is shown as plain text above the chart, so it may hold the learner's words.
     `name` labels the chart in the page's save menu (default: the title, else the legend's title).
     `domain` fixes the colour scale's range (default: the values' own; [0, 1] for values in it), e.g.
-    attention weights while a model trains, so a near-uniform start looks uniform.
+    attention weights while a model trains, so a near-uniform start looks uniform. `reach`, for signed values
+    that mostly lie within ±reach but may exceed it (an LSTM's cell state): the scale spans at least that,
+    and further when the values do.
     """
     label = name or title or value_title
     M, row_labels, col_labels, b = blocks(M, row_labels, col_labels)
@@ -507,7 +511,8 @@ def heatmap(
                         len(row_labels) > MAX_AXIS_LABELS,
                         height or int(np.clip(CELL_PX * len(row_labels), 120, 800)), titled=bool(title),
                         domain=None if kind == "unit" else domain,
-                        upright_x=len(col_labels) <= UPRIGHT_COLUMNS and all(len(str(c)) <= 3 for c in col_labels))
+                        upright_x=len(col_labels) <= UPRIGHT_COLUMNS and all(len(str(c)) <= 3 for c in col_labels),
+                        reach=TINY if reach is None else float(reach))
     _draw(spec, frame, title=title, label=label)
 
 
