@@ -134,6 +134,11 @@ def coinciding(lines: dict, within: float = OVERLAP) -> list[list[str]]:
     return [g for g in groups if len(g) > 1]
 
 
+def seeds_agree(low: float, high: float) -> bool:
+    """Whether the seeds' lowest and highest accuracy read the same in whole percent, as the page writes them."""
+    return f"{low:.0%}" == f"{high:.0%}"
+
+
 def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
     """What the results say, computed from them: the accuracies at the longest lag, then, for each
     model, the shortest lag it failed at and why (what training did inside it), or that it learned every lag."""
@@ -151,7 +156,7 @@ def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
             lines.append(t(f"lab.learned_{kind}", cell=lab.label(kind, lang()), lag=lags[-1], **values))
             continue
         lag, acc, lo, hi = failed[0]
-        outcome = "failed" if acc < FAILED else "partly" if f"{lo:.0%}" == f"{hi:.0%}" else "partly_seeds"
+        outcome = "failed" if acc < FAILED else "partly" if seeds_agree(lo, hi) else "partly_seeds"
         lines.append(t(f"lab.{outcome}", cell=lab.label(kind, lang()), lag=lag, accuracy=acc, steps=experiment.steps,
                        chance=CHANCE, low=lo, high=hi)
                      + " " + t(f"lab.why_{kind}", **values))
@@ -167,7 +172,7 @@ def results_table(experiment: lab.Experiment, by_lag: dict) -> None:
         for kind in experiment.kinds:
             lags, mean, low, high = by_lag[kind]
             j = lags.index(lag) if lag in lags else None
-            spread = "" if j is None or f"{low[j]:.0%}" == f"{high[j]:.0%}" else f" ({low[j]:.0%}–{high[j]:.0%})"
+            spread = "" if j is None or seeds_agree(low[j], high[j]) else f" ({low[j]:.0%}–{high[j]:.0%})"
             column.append("" if j is None else f"{mean[j]:.0%}{spread}")
         rows[t("lab.col_lag", lag=lag)] = column
     st.table(charts.table(**rows), hide_index=True)  # a static table: the app's own labels and numbers
