@@ -173,7 +173,7 @@ RADII = (0.5, 0.8, 1.0, 1.2, 1.5, 2.0, 2.5, 3.0)
 
 def vanishing_exercise(seed: int, sentence: str) -> dict:
     """The RNN page's ‖∂h_T/∂h_t‖ over a sentence, for a spectral radius and weights from the seed:
-    does the gradient vanish (the first word's falls below 1% of the last one's), explode (above
+    does the gradient vanish (the first word's falls below 1% of the nearest one's, at distance 1), explode (above
     100×), or neither (within 10× either way)? Draws in between are skipped: no borderline cases.
 
     Returns tokens, radius, seed_weights, distance (T − 1,) = T − t and norms (T − 1,) for the
