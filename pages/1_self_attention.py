@@ -79,8 +79,20 @@ def step_name(i: int, symbol: str) -> str:
     return f'{t("common.step", number=i, title=t(f"sa.step{i}.title"))} ({symbol})'
 
 
+def step1_formula() -> str:
+    """x_i: the GloVe vector itself, or, for the trained head, what its layer receives (core/transformer.py)."""
+    if not trained:
+        return r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}"
+    before = sections.trained_head()[0]  # the layers before the head's (0-based layer index)
+    projected = r"W_{\mathrm{in}}\,\mathrm{GloVe}(w_i) + b_{\mathrm{in}} + p_i"
+    if before:
+        layers = "1" if before == 1 else f"1..{before}"
+        projected = rf"\mathrm{{Layer}}_{{{layers}}}\!\left({projected}\right)"
+    return rf"x_i = {projected} \in \mathbb{{R}}^{{{len(dims)}}}"
+
+
 # Step 1: words to vectors
-step_header(1, "sa.step1", r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}")
+step_header(1, "sa.step1", step1_formula())
 if trained:
     st.markdown(t("tf.step1_trained", layer=sections.trained_head()[0] + 1, d_model=len(dims)))
 sources = charts.table(**{

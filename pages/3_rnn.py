@@ -70,8 +70,11 @@ def driven_by_radius() -> None:
     near, far, rate = st.columns(3)
     near.metric(t("rnn.norm_near"), number(r['hidden'][-1]))
     far.metric(t("rnn.norm_far", n=T), number(r['hidden'][0]))
-    far_per_step = (r["hidden"][0] / r["hidden"][-1]) ** (1 / max(T - 1, 1))
-    rate.metric(t("rnn.per_step", n=T), f"×{far_per_step:.3f}", help=t("rnn.per_step_help", steps=max(T - 1, 1)))
+    if T > 1:
+        far_per_step = (r["hidden"][0] / r["hidden"][-1]) ** (1 / (T - 1))
+        rate.metric(t("rnn.per_step", n=T), f"×{far_per_step:.3f}", help=t("rnn.per_step_help", steps=T - 1))
+    else:  # ‖∂h_T/∂h_0‖ and ‖∂h_T/∂h_(T−1)‖ are one entry
+        rate.metric(t("rnn.per_step", n=T), "–", help=t("rnn.per_step_one"))
     st.caption(t("rnn.gradient_caption", norm=r["norm"]))
 
     # What h_T still knows about each word
@@ -84,7 +87,9 @@ def driven_by_radius() -> None:
     last, first = st.columns(2)
     last.metric(t("rnn.input_last"), number(r['inputs'][-1]))
     first.metric(t("rnn.input_first"), number(r['inputs'][0]))
-    st.caption(t("rnn.inputs_caption"))
+    first_over_last = r["inputs"][0] / r["inputs"][-1]  # one word: the first is the last, nothing to compare
+    verdict = t("rnn.inputs_fade" if first_over_last < 1 else "rnn.inputs_grow", ratio=number(first_over_last))
+    st.caption(f'{verdict} {t("rnn.inputs_caption")}' if T > 1 else t("rnn.inputs_caption"))
 
 
 driven_by_radius()

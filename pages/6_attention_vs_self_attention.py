@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from core.embeddings import tokenize
+from core.embeddings import token_sources, tokenize
 from ui import charts, compute, s2s_view, time_steps
 from ui import translator as s2s_models
 from ui.compute import SEEDS
@@ -63,6 +63,7 @@ def first_word() -> None:
     if len(tokens) > MAX_TOKENS:
         st.info(t("sa.cut", n=len(tokens), limit=MAX_TOKENS), icon=":material/content_cut:")
         tokens = tokens[:MAX_TOKENS]
+    random_vectors(tokens)
     rnn, attention = compute.first_word_influence(tuple(tokens), float(radius), 32, int(seed))
     distance = np.arange(len(tokens))
     curves = charts.table(
@@ -78,6 +79,16 @@ def first_word() -> None:
     c2.metric(t("cmp.last_self", d=int(distance[-1])), number(attention[-1]))
     c3.metric(t("cmp.ratio"), number(attention[-1] / rnn[-1], 2) if rnn[-1] > 0 else "∞")
     st.caption(t("cmp.memory_caption"))
+
+
+def random_vectors(tokens: list[str]) -> None:
+    """The chart draws no token, so which ones carry a random vector is said above it (marked † as elsewhere)."""
+    sources = token_sources(tokens)
+    if "fallback" in sources:
+        marked = zip(charts.marked(tokens, sources), sources, strict=True)
+        names = [word for word, source in marked if source == "fallback"]
+        first = " " + t("cmp.memory_random_first") if sources[0] == "fallback" else ""
+        st.info(t("cmp.memory_random", count=len(names), tokens=", ".join(names)) + first, icon=":material/casino:")
 
 
 first_word()

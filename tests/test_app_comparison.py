@@ -104,6 +104,16 @@ def test_a_one_word_sentence_gets_a_clear_message():
     assert not at.exception
 
 
+def test_the_first_word_chart_says_which_tokens_have_a_random_vector_since_it_draws_no_token():
+    at = open_page(PAGE)
+    assert not any(EN["cmp.memory_random_first"] in i.value for i in at.info)  # the example: GloVe knows word 1
+    at.text_area(key="cmp_text").input("Grzblx the cat sat on the mat").run()
+    notice = EN["cmp.memory_random"].format(count=1, tokens="Grzblx†") + " " + EN["cmp.memory_random_first"]
+    assert notice in [i.value for i in at.info]
+    at.text_area(key="cmp_text").input("the cat sat on the mat").run()
+    assert not any(EN["cmp.memory_random"].split(":")[0][8:] in i.value for i in at.info)
+
+
 def time_curves(at, y):
     """The row-2 chart whose y column is `y`: {series: values by n}."""
     for _, data in charts(at):

@@ -158,6 +158,27 @@ def test_input_bars_are_norms_of_exact_input_jacobians_and_the_last_words_domina
     assert metric(at, EN["rnn.input_first"]).value == number(values[0])
 
 
+@pytest.mark.parametrize("radius", [0.5, 2.0])
+def test_the_sentence_under_the_input_bars_says_which_end_moves_the_last_state_more_at_this_radius(radius):
+    """The first word fades at ρ = 0.5; at ρ = 2 the way back stretches the gradient and the first word's bar is
+    the taller: the caption follows the bars, not what the notes expect."""
+    at = sentence(open_page(PAGE), TEXT)
+    at.slider(key="rnn_radius").set_value(radius).run()
+    _, values = input_bars(at)
+    ratio = values[0] / values[-1]
+    key = "rnn.inputs_fade" if ratio < 1 else "rnn.inputs_grow"
+    assert (key == "rnn.inputs_fade") == (radius == 0.5)  # this sentence and seed show both cases
+    assert f'{EN[key].format(ratio=number(ratio))} {EN["rnn.inputs_caption"]}' in [c.value for c in at.main.caption]
+
+
+def test_one_word_has_no_step_to_average_and_no_first_and_last_to_compare():
+    at = sentence(open_page(PAGE), "cat")
+    assert metric(at, EN["rnn.per_step"].format(n=1)).value == "–"
+    captions = [c.value for c in at.main.caption]
+    assert EN["rnn.inputs_caption"] in captions
+    assert not any(EN["rnn.inputs_fade"].split("{")[0] in c for c in captions)
+
+
 def test_every_input_bar_keeps_its_label_for_the_longest_sentence():
     """48 tokens, the page's limit: the full-width bar chart names each bar (Vega drops none)."""
     at = sentence(open_page(PAGE), " ".join(f"w{i}" for i in range(48)))

@@ -383,6 +383,26 @@ def test_trained_steps_are_the_models_own_head_on_its_layer_input():
     assert any(plain(c.value).startswith("n = 11 tokens, d_model = 32, d_k = d_v = 16") for c in at.caption)
     shown = metric(at, EN["tf.accuracy"])
     assert shown.value == f"{meta['accuracy']['same_words/street']['pair']:.1%}"
+    # Step 1's formula is the layer's input, projected to d_model with positions, not the 50-d GloVe vector
+    assert layer >= 1 and rf"\mathrm{{Layer}}_{{{'1' if layer == 1 else f'1..{layer}'}}}" in at.latex[0].value
+    assert r"W_{\mathrm{in}}\,\mathrm{GloVe}(w_i) + b_{\mathrm{in}} + p_i" in at.latex[0].value
+    assert r"\in \mathbb{R}^{32}" in at.latex[0].value
+    at.radio(key="sa_projection").set_value("identity").run()
+    assert r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}" in at.latex[0].value
+
+
+@pytest.mark.parametrize("text, pattern", [(ILLUSTRATED.format("wide"), "street"),
+                                           ("The cat couldn't catch the mouse because it was too slow", "chase")])
+def test_the_held_out_figures_are_those_of_the_sentences_own_pattern(text, pattern):
+    """A chase sentence is scored against the chase pattern's held-out sentences, not the street pattern's."""
+    from ui.compute import coref_model
+
+    meta = coref_model()[2]
+    at = trained(sentence(open_page(SELF_ATTENTION), text))
+    assert metric(at, EN["tf.accuracy"]).value == f"{meta['accuracy'][f'same_words/{pattern}']['pair']:.1%}"
+    n = meta["held_out_sizes"][f"same_words/{pattern}"]
+    said = EN["tf.focus_sharp"].split("{n}")[0] + f"{n} held-out sentences {EN[f'tf.pattern_{pattern}']},"
+    assert any(plain(c.value).startswith(plain(said)) for c in at.caption)
 
 
 def test_trained_head_says_plainly_outside_its_pattern():

@@ -235,7 +235,7 @@ def gru_cell(trace: dict, step: int, word: str, texts: dict, carried: float) -> 
     svg.line([(504, 150), (xn - 13, 150)], width=2, arrow=True)
     svg.line([(xn, 200), (xn, 163)], width=2, arrow=True)
     svg.line([(xn, 137), (xn, top + 13)], width=2, arrow=True)
-    # the reset gate scales h_(t−1) on its way into the candidate
+    # the reset gate scales the old state's term in the candidate, r ⊙ (W_hn h_(t−1) + b_hn) as PyTorch computes it
     svg.op(xr + 75, 150, "×")
     svg.line([(130, 150), (xr + 62, 150)], width=1.5, dash="4 3", arrow=True)
     svg.line([(xr, 200), (xr, 168), (xr + 63, 156)], width=2, arrow=True)

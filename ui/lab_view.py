@@ -36,6 +36,7 @@ CHANCE = 1 / lab.NUM_SYMBOLS
 # table rounds them to the same whole percent: their lines hide each other.
 OVERLAP = 0.005
 LEARNED, FAILED = 0.9, CHANCE + 0.1  # held-out accuracy above which a model has learned a lag, below which it has not
+SHRANK = 1.0  # an RNN's error signal at the symbol's step below the cue's: it shrank on its way back
 UNITS_HEIGHT = 352  # a unit-by-step heatmap: 11 px a unit at the default hidden width of 32
 KEEP_OPEN = 0.95  # a gate above this at every distractor step keeps its unit's memory (LSTM f, GRU z)
 
@@ -159,8 +160,15 @@ def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
         outcome = "failed" if acc < FAILED else "partly" if seeds_agree(lo, hi) else "partly_seeds"
         lines.append(t(f"lab.{outcome}", cell=lab.label(kind, lang()), lag=lag, accuracy=acc, steps=experiment.steps,
                        chance=CHANCE, low=lo, high=hi)
-                     + " " + t(f"lab.why_{kind}", **values))
+                     + " " + t(_why(kind, probe), **values))
     return lines
+
+
+def _why(kind: str, probe: dict) -> str:
+    """Why a model failed a lag, by what training did inside it: an RNN whose error signal still reached
+    the symbol did not fail for the vanishing gradient."""
+    reached = kind == "rnn" and probe["symbol_gradient"] >= SHRANK
+    return "lab.why_rnn_reached" if reached else f"lab.why_{kind}"
 
 
 def results_table(experiment: lab.Experiment, by_lag: dict) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from core.coreference import CHASE
 from ui import charts, compute
 from ui.compute import D_MODEL, SATURATION_TRIALS, SEEDS
 from ui.i18n import number
@@ -43,8 +44,10 @@ def trained_verdict(tokens: list[str], labels: list[str], r: dict, info: dict) -
     layer, head, meta = trained_head()
     match, it = info["match"], info["it"]
     acc = meta["accuracy"]
-    att = np.asarray(meta["attention"]["same_words/street"])[layer, head]  # (2,): to the referent, to the other noun
-    att_new = np.asarray(meta["attention"]["new_words/street"])[layer, head]
+    pattern = "chase" if match is not None and match["template"] in CHASE else "street"  # the sentence's, else street
+    same, new = f"same_words/{pattern}", f"new_words/{pattern}"
+    att = np.asarray(meta["attention"][same])[layer, head]  # (2,): to the referent, to the other noun
+    att_new = np.asarray(meta["attention"][new])[layer, head]
     cfg = compute.coref_model()[0]
     st.markdown(t("tf.trained_intro", layer=layer + 1, head=head + 1, d_head=r["d_k"], layers=cfg.num_layers,
                   heads=cfg.num_heads))
@@ -63,17 +66,16 @@ def trained_verdict(tokens: list[str], labels: list[str], r: dict, info: dict) -
         expected = match["expected"]
         shown.append((t("tf.expected"), tokens[expected] if expected is not None else t("tf.unknown_adjective"),
                       None, None))
-    shown.append((t("tf.accuracy"), f"{acc['same_words/street']['pair']:.1%}",
-                  t("tf.accuracy_delta", named=f"{acc['same_words/street']['named']:.1%}"), t("tf.accuracy_help")))
+    shown.append((t("tf.accuracy"), f"{acc[same]['pair']:.1%}",
+                  t("tf.accuracy_delta", named=f"{acc[same]['named']:.1%}"), t("tf.accuracy_help")))
     for col, (label, value, delta, why) in zip(st.columns(4), shown, strict=False):
         col.metric(label, value, delta, delta_color="off", delta_arrow="off", help=why)
     if match is not None and match["expected"] is None:
         st.caption(t("tf.adjective_unknown"))
     focus = "tf.focus_sharp" if att[0] - att[1] >= FOCUSED else "tf.focus_diffuse"
     st.caption(t(focus, ref=f"{att[0]:.0%}", other=f"{att[1]:.0%}", ref_new=f"{att_new[0]:.0%}",
-                 other_new=f"{att_new[1]:.0%}", n=meta["held_out_sizes"]["same_words/street"],
-                 new_pair=f"{acc['new_words/street']['pair']:.0%}",
-                 new_named=f"{acc['new_words/street']['named']:.0%}"))
+                 other_new=f"{att_new[1]:.0%}", n=meta["held_out_sizes"][same], pattern=t(f"tf.pattern_{pattern}"),
+                 new_pair=f"{acc[new]['pair']:.0%}", new_named=f"{acc[new]['named']:.0%}"))
 
 
 def downloads(r: dict, labels: list[str], weighted, identity: bool) -> None:

@@ -143,7 +143,8 @@ def cell_controls(prefix: str) -> tuple[int, int]:
     remember(f"{prefix}_hidden", 32, options=HIDDEN_SIZES)
     hidden = st.select_slider(t("rnn.hidden"), HIDDEN_SIZES, key=f"{prefix}_hidden", help=t("rnn.hidden_help"))
     remember(f"{prefix}_seed", 0, bounds=SEEDS)
-    seed = st.number_input(t("sa.seed"), *SEEDS, key=f"{prefix}_seed", help=t("rnn.seed_help"))
+    drawn = "rnn.seed_help" if prefix == "rnn" else "rnn.cell_seed_help"  # the RNN page rescales W_hh to its ρ
+    seed = st.number_input(t("sa.seed"), *SEEDS, key=f"{prefix}_seed", help=t(drawn))
     return int(hidden), int(seed)
 
 
