@@ -64,7 +64,7 @@ def driven_by_radius() -> None:
             t("rnn.series_trend", radius=radius): float(radius) ** distance,
         }),
         x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-        log_y=True, name=t("rnn.gradient_title"),
+        log_y=True, x_integer=True, name=t("rnn.gradient_title"),
         colors=charts.model_colors({t("rnn.series_rnn"): "rnn", t("rnn.series_trend", radius=radius): "reference"}),
     )
     near, far, rate = st.columns(3)

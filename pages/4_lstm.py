@@ -90,7 +90,7 @@ def driven_by_forget_bias() -> None:
             t("lstm.series_forget"): norms["cell"],
         }),
         x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-        log_y=True, name=t("lstm.memory_title"),
+        log_y=True, x_integer=True, name=t("lstm.memory_title"),
         colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("lstm.series_cell"): "lstm",
                                     t("lstm.series_forget"): "reference"}),
     )

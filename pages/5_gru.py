@@ -90,8 +90,8 @@ def driven_by_update_bias() -> None:
         charts.curves("distance", distance, "norm", {t("lstm.series_rnn"): rnn["hidden"],
                                                      t("gru.series_gru"): norms["hidden"]}),
         x="distance", y="norm", series="series", x_title=t("rnn.axis_distance"), y_title=t("rnn.axis_norm"),
-        log_y=True, colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("gru.series_gru"): "gru"}),
-        name=t("gru.memory_title"),
+        log_y=True, x_integer=True, name=t("gru.memory_title"),
+        colors=charts.model_colors({t("lstm.series_rnn"): "rnn", t("gru.series_gru"): "gru"}),
     )
     mean_z, gru_h, rnn_h, held = st.columns(4)
     mean_z.metric(t("gru.mean_update"), f"{trace['z'].mean():.3f}")

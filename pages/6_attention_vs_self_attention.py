@@ -72,7 +72,7 @@ def first_word() -> None:
         series=[t("cmp.series_rnn")] * len(tokens) + [t("cmp.series_self")] * len(tokens),
     )
     charts.line_chart(curves, x="distance", y="influence", series="series", x_title=t("cmp.axis_distance"),
-                      y_title=t("cmp.axis_influence"), log_y=True, name=t("cmp.memory_title"),
+                      y_title=t("cmp.axis_influence"), log_y=True, x_integer=True, name=t("cmp.memory_title"),
                       colors=charts.model_colors({t("cmp.series_rnn"): "rnn", t("cmp.series_self"): "self_attention"}))
     c1, c2, c3 = st.columns(3)
     c1.metric(t("cmp.last_rnn", d=int(distance[-1])), number(rnn[-1]))  # the chart's last point

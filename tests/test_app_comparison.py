@@ -1,6 +1,8 @@
 """The attention vs self-attention page: the table in both languages, and the live evidence."""
 
 
+import json
+
 import numpy as np
 import pytest
 
@@ -112,6 +114,14 @@ def test_the_first_word_chart_says_which_tokens_have_a_random_vector_since_it_dr
     assert notice in [i.value for i in at.info]
     at.text_area(key="cmp_text").input("the cat sat on the mat").run()
     assert not any(EN["cmp.memory_random"].split(":")[0][8:] in i.value for i in at.info)
+
+
+def test_the_influence_chart_ticks_its_distance_in_whole_steps_for_a_short_sentence():
+    """Six words drew ticks at 0.2, 0.4, …: a distance in steps is a whole number."""
+    at = open_page(PAGE)
+    at.text_area(key="cmp_text").input("the cat sat on the mat").run()
+    spec = next(spec for spec, data in charts(at) if "influence" in data)
+    assert '"tickMinStep": 1' in json.dumps(spec) and '"format": "d"' in json.dumps(spec)
 
 
 def time_curves(at, y):

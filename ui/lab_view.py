@@ -116,7 +116,7 @@ def accuracy_chart(by_lag: dict) -> None:
     charts.line_chart(charts.curves_each("lag", "accuracy", lines),
                       x="lag", y="accuracy", series="series", x_title=t("lab.axis_lag"),
                       y_title=t("lab.axis_accuracy"), y_rule_at=CHANCE, colors=COLORS, name=t("lab.results_title"),
-                      percent=True)
+                      percent=True, x_integer=True)
     st.caption(t("lab.accuracy_caption", chance=CHANCE))
     for group in coinciding({name: mean for name, (_, mean) in lines.items()}):
         st.caption(t("lab.accuracy_overlap", models=", ".join(group)))
