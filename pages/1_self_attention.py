@@ -94,7 +94,10 @@ def step1_formula() -> str:
 # Step 1: words to vectors
 step_header(1, "sa.step1", step1_formula())
 if trained:
-    st.markdown(t("tf.step1_trained", layer=sections.trained_head()[0] + 1, d_model=len(dims)))
+    before = sections.trained_head()[0]  # how many layers run before the head's
+    st.markdown(t("tf.step1_trained", layer=before + 1, d_model=len(dims),
+                  before=t("tf.before_none") if before == 0 else t("tf.before_one") if before == 1
+                  else t("tf.before_many", n=before)))
 sources = charts.table(**{
     "#": np.arange(1, n + 1),
     t("sa.col_token"): charts.marked(tokens, emb.sources),  # as the charts write them: -가, word†

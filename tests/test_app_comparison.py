@@ -116,6 +116,20 @@ def test_the_first_word_chart_says_which_tokens_have_a_random_vector_since_it_dr
     assert not any(EN["cmp.memory_random"].split(":")[0][8:] in i.value for i in at.info)
 
 
+def test_a_short_sentence_where_the_recurrence_keeps_more_of_the_first_word_says_so():
+    """Six words at ρ = 0.9: the recurrence's influence is still above self-attention's at the end, against
+    what row 3 says of long inputs; the page says why beside the numbers, and not on the long example."""
+    at = open_page(PAGE)
+    assert not any(EN["cmp.memory_turns"].strip() in c.value for c in at.caption)
+    at.text_area(key="cmp_text").input("the cat sat on the mat").run()
+    curves = influence(at)
+    rnn, attention = curves[EN["cmp.series_rnn"]], curves[EN["cmp.series_self"]]
+    assert attention[-1] < rnn[-1]  # this sentence shows the short-sentence case
+    said = EN["cmp.memory_recurrence_ahead"].format(ratio=number(attention[-1] / rnn[-1], 2), d=len(rnn) - 1,
+                                                    radius="0.90") + EN["cmp.memory_turns"]
+    assert said in [c.value for c in at.caption]
+
+
 def test_the_influence_chart_ticks_its_distance_in_whole_steps_for_a_short_sentence():
     """Six words drew ticks at 0.2, 0.4, …: a distance in steps is a whole number."""
     at = open_page(PAGE)

@@ -156,6 +156,12 @@ def test_the_findings_name_every_models_accuracy_and_say_which_failed_and_why():
     ratio = worst["probes"][-1][1]["symbol_gradient"]
     why = "lab.why_rnn" if ratio < 1 else "lab.why_rnn_reached"  # a signal that did not shrink did not vanish
     assert EN[why].format(symbol_gradient=number(ratio, 2)) in text
+    # The LSTM's failed lag: what a forget gate held at its mean would keep, and why a mean does not decide it
+    lstm_failed = next(lag for lag in lab.Experiment().lags if saved_accuracy("lstm", lag) < 0.9)
+    worst = min((r for r in SAVED["runs"] if r["kind"] == "lstm" and r["lag"] == lstm_failed),
+                key=lambda r: r["accuracy"])
+    keep = worst["probes"][-1][1]["keep"]
+    assert EN["lab.why_mean"].format(steady=number(keep**lstm_failed), lag=lstm_failed) in text
     # Self-attention learned every lag, with its attention on the symbol.
     assert EN["lab.learned_attention"].split("{")[0] in text
 

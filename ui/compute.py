@@ -232,16 +232,17 @@ def coref_model():
 
 
 def _coref_answer(tokens: tuple, trace_it: int | None, match: dict | None):
-    """The readout's answer at "it": (word, its probability) over the model's nouns and the
-    sentence's own noun slots; None without an "it"."""
+    """The readout's answer at "it": (word, its probability, [(noun, probability)] for the sentence's
+    two nouns when it fits a pattern) over the model's nouns and the sentence's own noun slots;
+    None without an "it"."""
     if trace_it is None:
         return None
     cfg, params, _ = coref_model()
     words = list(NOUNS)
-    if match is not None:
-        words += [tokens[match[s]].lower() for s in ("first", "second") if tokens[match[s]].lower() not in words]
+    own = [tokens[match[s]].lower() for s in ("first", "second")] if match is not None else []
+    words += [w for w in own if w not in words]
     _, p = predict(cfg, params, list(tokens), trace_it, tuple(words))
-    return words[int(np.argmax(p))], float(p.max())
+    return words[int(np.argmax(p))], float(p.max()), [(w, float(p[words.index(w)])) for w in own]
 
 
 # What the page draws of the model's trace (the rest is dropped, so a cached entry stays small).

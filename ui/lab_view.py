@@ -160,8 +160,16 @@ def findings(experiment: lab.Experiment, runs: dict, by_lag: dict) -> list[str]:
         outcome = "failed" if acc < FAILED else "partly" if seeds_agree(lo, hi) else "partly_seeds"
         lines.append(t(f"lab.{outcome}", cell=lab.label(kind, lang()), lag=lag, accuracy=acc, steps=experiment.steps,
                        chance=CHANCE, low=lo, high=hi)
-                     + " " + t(_why(kind, probe), **values))
+                     + " " + t(_why(kind, probe), **values) + _steady(probe, lag))
     return lines
+
+
+def _steady(probe: dict, lag: int) -> str:
+    """What a memory gate held at its measured mean would keep over the lag, keep^lag, and why a mean does
+    not decide it (the few units that keep); nothing for a model without a memory gate, or at lag 0."""
+    if "keep" not in probe or lag == 0 or not math.isfinite(probe["keep"]):
+        return ""
+    return " " + t("lab.why_mean", steady=number(probe["keep"] ** lag), lag=lag)
 
 
 def _why(kind: str, probe: dict) -> str:

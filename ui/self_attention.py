@@ -57,7 +57,7 @@ def trained_verdict(tokens: list[str], labels: list[str], r: dict, info: dict) -
         st.warning(t("tf.outside"), icon=":material/block:")
     shown = []  # (label, value, delta, help) of each metric, side by side
     if info["answer"] is not None:
-        word, p = info["answer"]
+        word, p, own = info["answer"]
         shown.append((t("tf.answer"), word, f"{p:.0%}", None))
         w = r["weights"][it]
         top = int(np.argmax(w))
@@ -72,6 +72,10 @@ def trained_verdict(tokens: list[str], labels: list[str], r: dict, info: dict) -
         col.metric(label, value, delta, delta_color="off", delta_arrow="off", help=why)
     if match is not None and match["expected"] is None:
         st.caption(t("tf.adjective_unknown"))
+    if info["answer"] is not None and own and word not in dict(own):  # a noun that is not in the sentence
+        (first, p_first), (second, p_second) = own
+        st.caption(t("tf.answer_outside", word=word, count=len(compute.NOUNS), first=first, second=second,
+                     p_first=f"{p_first:.0%}", p_second=f"{p_second:.0%}"))
     focus = "tf.focus_sharp" if att[0] - att[1] >= FOCUSED else "tf.focus_diffuse"
     st.caption(t(focus, ref=f"{att[0]:.0%}", other=f"{att[1]:.0%}", ref_new=f"{att_new[0]:.0%}",
                  other_new=f"{att_new[1]:.0%}", n=meta["held_out_sizes"][same], pattern=t(f"tf.pattern_{pattern}"),
