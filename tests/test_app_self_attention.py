@@ -383,6 +383,7 @@ def test_trained_steps_are_the_models_own_head_on_its_layer_input():
     assert any(plain(c.value).startswith("n = 11 tokens, d_model = 32, d_k = d_v = 16") for c in at.caption)
     shown = metric(at, EN["tf.accuracy"])
     assert shown.value == f"{meta['accuracy']['same_words/street']['pair']:.1%}"
+    assert layer == cfg.num_layers - 1  # the intro: the readout reads this (last) layer only at "it"
     # Step 1's formula is the layer's input, projected to d_model with positions, not the 50-d GloVe vector
     assert layer >= 1 and rf"\mathrm{{Layer}}_{{{'1' if layer == 1 else f'1..{layer}'}}}" in at.latex[0].value
     assert r"W_{\mathrm{in}}\,\mathrm{GloVe}(w_i) + b_{\mathrm{in}} + p_i" in at.latex[0].value
