@@ -421,10 +421,13 @@ def test_an_answer_that_is_not_in_the_sentence_is_said_so_with_the_two_nouns_it_
     p = predict(cfg, params, tokens, match["it"], tuple(words))[1]
     answer = words[int(np.argmax(p))]
     assert answer not in own  # the shipped model fails to name the word here
+    unseen = coref_model()[2]["words"]["test"]
+    assert answer in unseen["A"]  # a noun held out of training wins: the page says so
     at = trained(sentence(open_page(SELF_ATTENTION), text))
+    held = EN["tf.answer_held_out"].format(held=len(unseen["A"]) + len(unseen["P"]))
     said = EN["tf.answer_outside"].format(word=answer, count=len(NOUNS), first=own[0], second=own[1],
                                           p_first=f"{p[words.index(own[0])]:.0%}",
-                                          p_second=f"{p[words.index(own[1])]:.0%}")
+                                          p_second=f"{p[words.index(own[1])]:.0%}", held=held)
     assert said in [c.value for c in at.caption]
     sentence(at, ILLUSTRATED.format("wide"))  # answered with a noun of the sentence: nothing to explain
     assert not any(EN["tf.answer_outside"].split("{word}")[0] in c.value for c in at.caption)

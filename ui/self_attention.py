@@ -74,8 +74,10 @@ def trained_verdict(tokens: list[str], labels: list[str], r: dict, info: dict) -
         st.caption(t("tf.adjective_unknown"))
     if info["answer"] is not None and own and word not in dict(own):  # a noun that is not in the sentence
         (first, p_first), (second, p_second) = own
+        unseen = set(meta["words"]["test"]["A"]) | set(meta["words"]["test"]["P"])  # nouns held out of training
+        held = t("tf.answer_held_out", held=len(unseen)) if word in unseen else ""
         st.caption(t("tf.answer_outside", word=word, count=len(compute.NOUNS), first=first, second=second,
-                     p_first=f"{p_first:.0%}", p_second=f"{p_second:.0%}"))
+                     p_first=f"{p_first:.0%}", p_second=f"{p_second:.0%}", held=held))
     focus = "tf.focus_sharp" if att[0] - att[1] >= FOCUSED else "tf.focus_diffuse"
     st.caption(t(focus, ref=f"{att[0]:.0%}", other=f"{att[1]:.0%}", ref_new=f"{att_new[0]:.0%}",
                  other_new=f"{att_new[1]:.0%}", n=meta["held_out_sizes"][same], pattern=t(f"tf.pattern_{pattern}"),
