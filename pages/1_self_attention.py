@@ -79,11 +79,13 @@ def step_name(i: int, symbol: str) -> str:
     return f'{t("common.step", number=i, title=t(f"sa.step{i}.title"))} ({symbol})'
 
 
+before = sections.trained_head()[0] if trained else 0  # the layers that run before the trained head's
+
+
 def step1_formula() -> str:
     """x_i: the GloVe vector itself, or, for the trained head, what its layer receives (core/transformer.py)."""
     if not trained:
         return r"x_i = \mathrm{GloVe}(w_i) \in \mathbb{R}^{50}"
-    before = sections.trained_head()[0]  # the layers before the head's (0-based layer index)
     projected = r"W_{\mathrm{in}}\,\mathrm{GloVe}(w_i) + b_{\mathrm{in}} + p_i"
     if before:
         layers = "1" if before == 1 else f"1..{before}"
@@ -94,10 +96,8 @@ def step1_formula() -> str:
 # Step 1: words to vectors
 step_header(1, "sa.step1", step1_formula())
 if trained:
-    before = sections.trained_head()[0]  # how many layers run before the head's
-    st.markdown(t("tf.step1_trained", layer=before + 1, d_model=len(dims),
-                  before=t("tf.before_none") if before == 0 else t("tf.before_one") if before == 1
-                  else t("tf.before_many", n=before)))
+    passed = t("tf.before_many", n=before) if before > 1 else t("tf.before_one" if before else "tf.before_none")
+    st.markdown(t("tf.step1_trained", layer=before + 1, d_model=len(dims), before=passed))
 sources = charts.table(**{
     "#": np.arange(1, n + 1),
     t("sa.col_token"): charts.marked(tokens, emb.sources),  # as the charts write them: -가, word†

@@ -77,10 +77,11 @@ def first_word() -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric(t("cmp.last_rnn", d=int(distance[-1])), number(rnn[-1]))  # the chart's last point
     c2.metric(t("cmp.last_self", d=int(distance[-1])), number(attention[-1]))
-    c3.metric(t("cmp.ratio"), number(attention[-1] / rnn[-1], 2) if rnn[-1] > 0 else "∞")
-    if attention[-1] < rnn[-1]:  # a short sentence, or a radius that keeps the recurrence's loss small: say so
+    ratio = attention[-1] / rnn[-1] if rnn[-1] > 0 else float("inf")
+    c3.metric(t("cmp.ratio"), number(ratio, 2))
+    if ratio < 1:  # a short sentence, or a radius that keeps the recurrence's loss small: say so
         turned = t("cmp.memory_turns") if radius < 1 else ""
-        st.caption(t("cmp.memory_recurrence_ahead", ratio=number(attention[-1] / rnn[-1], 2), d=int(distance[-1]),
+        st.caption(t("cmp.memory_recurrence_ahead", ratio=number(ratio, 2), d=int(distance[-1]),
                      radius=f"{radius:.2f}") + turned)
     st.caption(t("cmp.memory_caption"))
 
