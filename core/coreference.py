@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from .attention import _check_positive_int
-from .embeddings import embed
+from .embeddings import embed, plain_tokenize
 from .training import adam_init, adam_step, clip_by_global_norm, cross_entropy
 from .transformer import Config, backward, forward, init_params
 
@@ -83,6 +83,8 @@ TEMPLATES = (
 )
 SLOTS = ("A", "B", "C", "P", "V", "J")
 CHASE = tuple(k for k, t in enumerate(TEMPLATES) if " B " in t)  # the chase templates' indices
+# Each template as the page's tokenizer splits it (didn't -> did, n't): a filled template is a sentence's tokens.
+TEMPLATE_SLOTS = tuple(tuple(plain_tokenize(t)) for t in TEMPLATES)
 ALWAYS_TRAIN = ("animal", "cat", "street", "tired", "wide")  # the page's examples use them
 
 
@@ -121,7 +123,7 @@ def sentences(words: dict, count: int, seed, template: int | None = None):
     out = []
     for _ in range(count):
         k = int(rng.integers(len(TEMPLATES))) if template is None else template
-        slots = TEMPLATES[k].split()
+        slots = TEMPLATE_SLOTS[k]
         first = bool(rng.integers(2))  # the animal A is the referent (else the place P, or the chased B)
         if "B" in slots:
             A, B = rng.choice(words["A"], size=2, replace=False)
@@ -149,8 +151,7 @@ def match_pattern(tokens: list[str]) -> dict | None:
     words = [w.lower() for w in tokens]
     while words and words[-1] in (".", "!"):
         words = words[:-1]
-    for k, template in enumerate(TEMPLATES):
-        slots = template.split()
+    for k, slots in enumerate(TEMPLATE_SLOTS):
         if len(slots) != len(words):
             continue
         if all(s in SLOTS or s == w for s, w in zip(slots, words, strict=True)):

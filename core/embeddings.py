@@ -56,7 +56,10 @@ GLOVE_STD = 0.6947
 
 _ZWJ = "\u200d"  # zero width joiner: glues emoji into one picture (👩‍👩‍👧)
 _ZWSP = "\u200b"  # zero width space: an invisible word break (Thai, Khmer), so a separator
-_APOSTROPHES = "'\u2019"  # kept inside a word: it's, don’t, rock'n'roll
+_APOSTROPHES = "'\u2019"  # kept inside a word: rock'n'roll, o'clock (an English clitic is split off: _clitic)
+# English clitics as GloVe's corpus was tokenized (Stanford's PTB tokenizer): "didn't" -> "did" + "n't",
+# "can't" -> "ca" + "n't", "it's" -> "it" + "'s". GloVe has a vector for each part, none for the whole.
+_CLITICS = ("n't", "'s", "'re", "'ll", "'d", "'m", "'ve")
 _SKIN_TONES = range(0x1F3FB, 0x1F400)  # 👍🏽 = 👍 + 🏽
 _REGIONAL = range(0x1F1E6, 0x1F200)  # two of these make a flag: 🇰🇷 = 🇰 + 🇷
 _TAGS = range(0xE0020, 0xE0080)  # spell subdivision flags: 🏴󠁧󠁢󠁳󠁣󠁴󠁿 = 🏴 + tags "gbsct" + cancel tag
@@ -106,7 +109,8 @@ def plain_tokenize(text: str) -> list[str]:
     """Split text into words, punctuation marks and emoji.
 
     - a word is a run of letters and digits in any script (Hangul included), with
-      apostrophes kept inside it ("it's");
+      apostrophes kept inside it ("rock'n'roll"), except that an English clitic is split off
+      as GloVe's corpus was ("didn't" -> "did", "n't"; "it's" -> "it", "'s"; ’ as ');
     - every other visible character is a token of its own ("Hello," -> "Hello", ",");
     - an emoji stays whole with its skin tone, variation selector, ZWJ sequence, flag pair
       or tag sequence ("👩‍👩‍👧", "👍🏽", "❤️", "🇰🇷"); a keycap "1️⃣" likewise;
@@ -127,7 +131,7 @@ def plain_tokenize(text: str) -> list[str]:
     def close() -> None:
         nonlocal kind
         if current:
-            tokens.append("".join(current))
+            tokens.extend(_clitic("".join(current)) if kind == "word" else ["".join(current)])
             current.clear()
         kind = ""
 
@@ -166,6 +170,16 @@ def plain_tokenize(text: str) -> list[str]:
             kind = "emoji" if category == "So" or cp in _SKIN_TONES else "symbol"
     close()
     return tokens
+
+
+def _clitic(word: str) -> list[str]:
+    """A word with an English clitic at its end, as two tokens ("didn't" -> "did", "n't"; the
+    apostrophe kept as typed); any other word as it is."""
+    plain = word.replace("\u2019", "'").lower()
+    for clitic in _CLITICS:
+        if plain.endswith(clitic) and len(plain) > len(clitic) and plain[-len(clitic) - 1].isalpha():
+            return [word[:-len(clitic)], word[-len(clitic):]]
+    return [word]
 
 
 # --- vectors ----------------------------------------------------------------------------
@@ -299,7 +313,7 @@ def _lookup(token: str, glove: GloVe, gloss: dict[str, str]) -> tuple[str, int |
             if english is not None and (row := glove.index.get(english)) is not None:
                 return "gloss", row, english
         return "fallback", None, None
-    if (row := glove.index.get(nfc.lower())) is not None:
+    if (row := glove.index.get(nfc.lower().replace("\u2019", "'"))) is not None:  # don’t: GloVe's n't
         return "glove", row, None
     english = gloss.get(nfc)
     if english is not None and (row := glove.index.get(english)) is not None:

@@ -357,9 +357,9 @@ def open_trained(lang="en", **params):
 
 
 @pytest.mark.parametrize(("lang", "texts"), [("en", EN), ("ko", KO)])
-@pytest.mark.parametrize(("adjective", "referent"), [("tired", "2 animal"), ("wide", "6 street")])
+@pytest.mark.parametrize(("adjective", "referent"), [("tired", "2 animal"), ("wide", "7 street")])
 def test_trained_head_sends_it_to_the_noun_the_adjective_points_to(lang, texts, adjective, referent):
-    at = open_trained(lang, sa_text=ILLUSTRATED.format(adjective), sa_query="8 it")
+    at = open_trained(lang, sa_text=ILLUSTRATED.format(adjective), sa_query="9 it")
     assert metric(at, texts["tf.it_looks_at"]).value == referent
     assert metric(at, texts["sa.top_key"]).value == referent
     assert metric(at, texts["tf.answer"]).value == referent.split()[1]
@@ -380,7 +380,7 @@ def test_trained_steps_are_the_models_own_head_on_its_layer_input():
     expected = self_attention(trace["layers"][layer]["input"][0], *head_projections(cfg, params, layer, head))
     assert_allclose(chart_titled(at, EN["sa.weight"]), expected["weights"], atol=1e-12)
     assert_allclose(expected["weights"], trace["layers"][layer]["weights"][0, head], atol=1e-12)
-    assert any(plain(c.value).startswith("n = 11 tokens, d_model = 32, d_k = d_v = 16") for c in at.caption)
+    assert any(plain(c.value).startswith("n = 12 tokens, d_model = 32, d_k = d_v = 16") for c in at.caption)
     shown = metric(at, EN["tf.accuracy"])
     assert shown.value == f"{meta['accuracy']['same_words/street']['pair']:.1%}"
     assert layer == cfg.num_layers - 1  # the intro: the readout reads this (last) layer only at "it"
@@ -501,7 +501,7 @@ def test_shuffling_without_positions_only_moves_the_outputs(lang):
     assert shown[1] != shown[2]  # another order of the same words
     P, _ = heatmap(at, "P")
     from core.transformer import sinusoidal_encoding
-    assert_allclose(P, sinusoidal_encoding(11, 32), atol=1e-12)
+    assert_allclose(P, sinusoidal_encoding(12, 32), atol=1e-12)  # didn't: did + n't
     if lang == "en":  # and as a learner types a seed
         at.number_input(key="sa_shuffle").set_value(1).run()
         assert [t.value for t in at.text] == shown[1]
@@ -517,7 +517,7 @@ def test_switching_to_the_trained_head_follows_it():
     at = sentence(open_page(SELF_ATTENTION), ILLUSTRATED.format("tired"))
     assert at.selectbox(key="sa_query").value == "1 The"
     trained(at)
-    assert at.selectbox(key="sa_query").value == "8 it"
+    assert at.selectbox(key="sa_query").value == "9 it"  # The animal did n't cross the street because it
     assert metric(at, EN["sa.top_key"]).value == "2 animal"
 
 

@@ -66,7 +66,7 @@ def test_held_out_words_never_appear_in_training():
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("The animal didn't cross the street because it was too tired", 1),
-    ("The animal didn't cross the street because it was too wide.", 5),
+    ("The animal didn't cross the street because it was too wide.", 6),  # did, n't: GloVe's tokens
     ("the dog did not want to swim the lake as it was too deep", 8),  # the place, ninth
     ("The giraffe didn't cross the street because it was too tired", 1),  # a word it never saw: still the pattern
 ])

@@ -23,6 +23,7 @@ from core.embeddings import (
     load_gloss,
     load_glove,
     plain_tokenize,
+    token_sources,
     tokenize,
 )
 
@@ -129,7 +130,8 @@ def test_translation_pair_vocabulary_is_glossed(sentence):
     "text, tokens",
     [
         ("Hello, world!", ["Hello", ",", "world", "!"]),
-        ("it's don’t rock'n'roll", ["it's", "don’t", "rock'n'roll"]),
+        ("it's don’t rock'n'roll", ["it", "'s", "do", "n’t", "rock'n'roll"]),  # clitics split as GloVe's corpus
+        ("I can't, they'll o'clock", ["I", "ca", "n't", ",", "they", "'ll", "o'clock"]),
         ("'quoted' dogs'", ["'", "quoted", "'", "dogs", "'"]),
         ("고양이가 피곤해서 매트 위에 앉았다.", ["고양이가", "피곤해서", "매트", "위에", "앉았다", "."]),
         ("I have 2 cats, 3.14 pies", ["I", "have", "2", "cats", ",", "3", ".", "14", "pies"]),
@@ -145,13 +147,22 @@ def test_translation_pair_vocabulary_is_glossed(sentence):
         ("\u200b\u200d\ufe0f\x00", []),
     ],
     ids=[
-        "punctuation", "apostrophes", "quotes", "korean", "digits", "html", "markdown", "mixed-scripts",
+        "punctuation", "apostrophes", "clitics", "quotes", "korean", "digits", "html", "markdown", "mixed-scripts",
         "whitespace", "controls", "zero-width", "surrogate", "empty", "blank", "only-invisible",
     ],
 )
 def test_tokenize_splits_words_and_punctuation(text, tokens):
     # The plain path: what tokenize does without Korean (test_korean.py covers the analyser's).
     assert plain_tokenize(text) == tokens
+
+
+def test_english_contractions_get_glove_vectors_for_both_parts_not_a_random_one():
+    """GloVe's corpus was split into did + n't, it + 's: the whole "didn't" has no vector of its own, and was a
+    random one before the tokenizer split it the same way (’ as ' for the lookup)."""
+    for text in ("The animal didn't cross the street", "it's", "don’t", "I'm sure we'll win, can't we?"):
+        tokens = plain_tokenize(text)
+        assert "fallback" not in token_sources(tokens), (text, tokens, token_sources(tokens))
+    assert token_sources(["didn't"]) == ["fallback"]  # why: the unsplit word is not one of GloVe's
 
 
 @pytest.mark.parametrize(
