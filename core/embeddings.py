@@ -3,7 +3,9 @@
 Text with Hangul in it is split into morphemes by a Korean morphological analyser, injected
 by the caller (`tokenize(text, korean=...)`, or once for the process with
 `set_korean_analyser`; the app installs kiwipiepy's in ui/korean.py): "dependency를" becomes
-"dependency" and the particle "를" (core/korean.py). Other text is split as it always was.
+"dependency" and the particle "를" (core/korean.py). Other text is split into words, marks
+and emoji, with English clitics split off as GloVe's corpus was ("didn't" -> "did", "n't";
+`plain_tokenize`).
 
 Every token gets a row of X, found in this order:
     1. "glove":    the lowercased token is one of GloVe's 20,000 most frequent words;

@@ -1,6 +1,6 @@
 """Train the self-attention page's model: what does "it" refer to? Writes data/coref_transformer.npz.
 
-    python scripts/train_coreference.py            # the shipped weights (seed 0), about two minutes
+    python scripts/train_coreference.py            # the shipped weights (seed 0), under a minute
     python scripts/train_coreference.py --seed 3 --out /tmp/coref.npz
 
 core.coreference generates the sentences ("The animal didn't cross the street because it was
